@@ -1,0 +1,35 @@
+"""The model under study: Landau layers, the Ginzburg–Landau loss, the Allen–Cahn update of β,
+the Langevin optimizer and the blog's ExperimentalNet. Depends on torch only."""
+
+from landau.layer import BETA_SHAPES, LandauLayer
+from landau.loss import GinzburgLandauLoss, ginzburg_landau_loss, loss_density, unit_loss
+from landau.nets import ACTIVATIONS, ExperimentalNet, activation_fn
+from landau.optim import Langevin, langevin
+from landau.phase_field import (
+    DIFFUSIONS,
+    AllenCahn,
+    allen_cahn_rhs,
+    central_difference,
+    ginzburg_landau_energy,
+    laplacian,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "BETA_SHAPES",
+    "DIFFUSIONS",
+    "AllenCahn",
+    "ExperimentalNet",
+    "GinzburgLandauLoss",
+    "LandauLayer",
+    "Langevin",
+    "activation_fn",
+    "allen_cahn_rhs",
+    "central_difference",
+    "ginzburg_landau_energy",
+    "ginzburg_landau_loss",
+    "langevin",
+    "laplacian",
+    "loss_density",
+    "unit_loss",
+]

@@ -1,0 +1,125 @@
+"""The Landau layer: a linear map whose weights are modulated by cosh/sinh of a learned β.
+
+    phi[b, o] = sum_i w[o, i] * (i * cosh(5 β) + t * sigmoid(mean_i x[b, i]) * sinh(5 β)) * x[b, i]
+
+The blog builds the per-sample weight tensor w2 of shape (B, out, in) and multiplies it with x.
+Here the modulation is a per-sample rescaling of x followed by one matrix product, so the cost is
+that of nn.Linear plus O(B * in) elementwise work. For the scalar β of the blog a fused autograd
+Function computes the backward pass by hand (fewer kernel launches than the autograd graph).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+BETA_SHAPES = ("scalar", "field")
+BETA_SCALE = 5.0  # the blog's cosh(5 β), sinh(5 β)
+
+
+def _check_features(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"`{name} >= 1` must hold, but got {name}={value!r}")
+
+
+class _LandauScalarFn(torch.autograd.Function):
+    """phi = (x * scale) @ w.T with scale[b, i] = i c + t s sigmoid(mean x[b]); hand-written backward.
+
+    c = cosh(5 β), s = sinh(5 β). Written for few kernel launches: at batch 64 the elementwise
+    work is tiny and per-op dispatch, not arithmetic, is what the autograd graph would cost.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
+        cs = torch.stack([torch.cosh(BETA_SCALE * beta), torch.sinh(BETA_SCALE * beta)])  # (2,)
+        ts = t * cs[1]  # (1,)
+        g = torch.sigmoid(x.mean(dim=1, keepdim=True))  # (B, 1)
+        scale = torch.addcmul(idx * cs[0], g, ts)  # (B, in): i c + t s g_b
+        xs = x * scale  # (B, in)
+        ctx.save_for_backward(x, w, t, idx, g, scale, xs, cs)
+        return xs @ w.t()  # (B, out)
+
+    @staticmethod
+    def backward(ctx, grad_phi: Tensor):
+        x, w, t, idx, g, scale, xs, cs = ctx.saved_tensors
+        need_x, need_w, need_beta, need_t, _ = ctx.needs_input_grad
+        grad_x = grad_w = grad_beta = grad_t = None
+        if need_w:
+            grad_w = grad_phi.t() @ xs  # (out, in)
+        if need_x or need_beta or need_t:
+            grad_xs = grad_phi @ w  # (B, in)
+            p = grad_xs * x  # (B, in): dL/dscale
+            r = p.sum(dim=1, keepdim=True)  # (B, 1)
+            rg = (r * g).sum()  # sum_b r_b g_b
+            if need_beta:
+                # d scale / d β = 5 s i + 5 c t g_b
+                a = (p.sum(dim=0, keepdim=True) * idx).sum()  # sum_{b,i} p i
+                grad_beta = BETA_SCALE * (cs[1] * a + cs[0] * t[0] * rg)
+            if need_t:
+                grad_t = (cs[1] * rg).reshape(1)
+            if need_x:
+                # d scale[b, i] / d x[b, j] = t s g_b (1 - g_b) / in, for every i
+                coupling = (t * cs[1] / x.shape[1]) * (g - g.square()) * r  # (B, 1)
+                grad_x = torch.addcmul(coupling, grad_xs, scale)
+        return grad_x, grad_w, grad_beta, grad_t, None
+
+
+class LandauLayer(nn.Module):
+    """The blog's Landau layer, computed without materialising per-sample weights.
+
+    Parameters keep the blog's names, so its state_dicts load with ``strict=True``:
+    ``w`` (out, in), Xavier-normal; ``beta`` (0-d for ``beta_shape="scalar"``, (out,) for
+    ``"field"``: one β per output unit, which modulates that unit's row of w); ``t`` (1,).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        beta_init: float = 1e-3,
+        *,
+        beta_shape: str = "scalar",
+    ) -> None:
+        super().__init__()
+        _check_features("in_features", in_features)
+        _check_features("out_features", out_features)
+        if beta_shape not in BETA_SHAPES:
+            raise ValueError(f"unknown beta_shape {beta_shape!r}; known: {', '.join(BETA_SHAPES)}")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.beta_shape = beta_shape
+        self.w = nn.Parameter(torch.empty(out_features, in_features))
+        nn.init.xavier_normal_(self.w)
+        beta = torch.tensor(float(beta_init))
+        if beta_shape == "field":
+            beta = beta.repeat(out_features)
+        self.beta = nn.Parameter(beta)
+        self.t = nn.Parameter(torch.tensor([1.0]))
+        # the blog's `a = arange(in)`: input index i, kept as a (1, in) buffer (not in state_dict)
+        self.register_buffer("idx", torch.arange(in_features, dtype=torch.float32)[None], False)
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.dim() != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"LandauLayer expects input of shape (batch, {self.in_features}), "
+                f"but got {tuple(x.shape)}"
+            )
+        if x.dtype != self.w.dtype:
+            raise ValueError(f"LandauLayer expects dtype {self.w.dtype}, but got {x.dtype}")
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x)
+        idx = self.idx if self.idx.dtype == x.dtype else self.idx.to(x.dtype)
+        if self.beta_shape == "scalar":
+            return _LandauScalarFn.apply(x, self.w, self.beta, self.t, idx)
+        # field: one β per output unit o, so phi = cosh(5β_o) (x*i)@w.T + t g_b sinh(5β_o) x@w.T;
+        # both products in ONE matmul by stacking along the batch.
+        batch = x.shape[0]
+        both = torch.cat([x * idx, x]) @ self.w.t()  # (2B, out)
+        g = torch.sigmoid(x.mean(dim=1, keepdim=True))  # (B, 1)
+        c = torch.cosh(BETA_SCALE * self.beta)
+        s = torch.sinh(BETA_SCALE * self.beta)
+        return c * both[:batch] + (self.t * g) * s * both[batch:]
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, beta_shape={self.beta_shape}"

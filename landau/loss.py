@@ -1,0 +1,165 @@
+"""The blog's Ginzburg–Landau-style loss.
+
+    L = | mean( alpha d^2 - gamma d^4 + 0.5 (d phi_norm / dx)^2 ) |,   d = phi_norm - target_norm
+
+phi_norm = phi / max_o |phi[b, o]| (row-wise), target_norm the one-hot target normalised the same
+way, and d/dx a central difference with wrap-around along ``spatial_dim`` — the blog's code takes it
+along dim 0, the *batch* axis, so "spatial coherence" couples neighbouring samples of a batch.
+
+Zero rows: the blog divides by max|phi| and gets 0/0 = NaN for a row that is all zeros (easy to
+reach after a ReLU-family activation). Here the divisor is clamped to ``tiny`` of the dtype, so a
+zero row normalises to zeros (d = -target) and the loss stays finite.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def _check_inputs(phi: Tensor, target: Tensor) -> None:
+    if phi.dim() != 2:
+        raise ValueError(f"phi must have shape (batch, classes), but got {tuple(phi.shape)}")
+    if target.dim() != 1 or target.shape[0] != phi.shape[0]:
+        raise ValueError(
+            f"target must have shape ({phi.shape[0]},) of class indices, but got {tuple(target.shape)}"
+        )
+    if target.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"target must hold integer class indices, but got dtype {target.dtype}")
+
+
+def _normalise_rows(v: Tensor) -> Tensor:
+    max_abs = v.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
+    return v / max_abs
+
+
+def loss_density(
+    phi: Tensor, target: Tensor, *, alpha: float, gamma: float, spatial_dim: int = 0
+) -> dict[str, Tensor]:
+    """The three terms of the energy density, each of shape (B, C), signs not yet applied.
+
+    Returns ``quadratic = alpha d^2``, ``quartic = gamma d^4`` and ``spatial = 0.5 phi_x^2``.
+    """
+    _check_inputs(phi, target)
+    phi_norm = _normalise_rows(phi)  # (B, C)
+    target_norm = _normalise_rows(F.one_hot(target.long(), num_classes=phi.shape[1]).to(phi.dtype))
+    diff2 = (phi_norm - target_norm).square()  # (B, C)
+    phi_x = (phi_norm.roll(-1, dims=spatial_dim) - phi_norm.roll(1, dims=spatial_dim)) / 2.0
+    return {
+        "quadratic": alpha * diff2,
+        "quartic": gamma * diff2.square(),
+        "spatial": 0.5 * phi_x.square(),
+    }
+
+
+def _combine(
+    terms: dict[str, Tensor], quadratic: bool, quartic: bool, spatial: bool
+) -> Tensor:
+    density = torch.zeros_like(terms["quadratic"])
+    if quadratic:
+        density = density + terms["quadratic"]
+    if quartic:
+        density = density - terms["quartic"]
+    if spatial:
+        density = density + terms["spatial"]
+    return density  # (B, C)
+
+
+def ginzburg_landau_loss(
+    phi: Tensor,
+    target: Tensor,
+    *,
+    alpha: float,
+    gamma: float,
+    quadratic: bool = True,
+    quartic: bool = True,
+    spatial: bool = True,
+    spatial_dim: int = 0,
+    absolute: bool = True,
+) -> Tensor:
+    """The blog's loss; the defaults reproduce it exactly (including the absolute value)."""
+    terms = loss_density(phi, target, alpha=alpha, gamma=gamma, spatial_dim=spatial_dim)
+    value = _combine(terms, quadratic, quartic, spatial).mean()
+    return value.abs() if absolute else value
+
+
+def unit_loss(
+    phi: Tensor,
+    target: Tensor,
+    *,
+    alpha: float,
+    gamma: float,
+    quadratic: bool = True,
+    quartic: bool = True,
+    spatial: bool = True,
+    spatial_dim: int = 0,
+) -> Tensor:
+    """Energy density averaged over the batch: one value per output unit, shape (C,).
+
+    The Allen–Cahn force of a field β is the central difference of this along the units.
+    """
+    terms = loss_density(phi, target, alpha=alpha, gamma=gamma, spatial_dim=spatial_dim)
+    return _combine(terms, quadratic, quartic, spatial).mean(dim=0)
+
+
+class GinzburgLandauLoss(nn.Module):
+    """Module form of :func:`ginzburg_landau_loss`, with ``terms()`` for per-epoch records."""
+
+    def __init__(
+        self,
+        alpha: float,
+        gamma: float,
+        *,
+        quadratic: bool = True,
+        quartic: bool = True,
+        spatial: bool = True,
+        spatial_dim: int = 0,
+        absolute: bool = True,
+    ) -> None:
+        super().__init__()
+        for name, value in (("alpha", alpha), ("gamma", gamma)):
+            if not value >= 0:
+                raise ValueError(f"`{name} >= 0` must hold, but got {name}={value!r}")
+        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.quadratic, self.quartic, self.spatial = quadratic, quartic, spatial
+        self.spatial_dim, self.absolute = spatial_dim, absolute
+
+    def extra_repr(self) -> str:
+        return (
+            f"alpha={self.alpha}, gamma={self.gamma}, quadratic={self.quadratic}, "
+            f"quartic={self.quartic}, spatial={self.spatial}, spatial_dim={self.spatial_dim}, "
+            f"absolute={self.absolute}"
+        )
+
+    def forward(self, phi: Tensor, target: Tensor) -> Tensor:
+        return ginzburg_landau_loss(
+            phi,
+            target,
+            alpha=self.alpha,
+            gamma=self.gamma,
+            quadratic=self.quadratic,
+            quartic=self.quartic,
+            spatial=self.spatial,
+            spatial_dim=self.spatial_dim,
+            absolute=self.absolute,
+        )
+
+    def unit_loss(self, phi: Tensor, target: Tensor) -> Tensor:
+        """Per-unit energy, shape (C,) (see :func:`unit_loss`)."""
+        return unit_loss(
+            phi,
+            target,
+            alpha=self.alpha,
+            gamma=self.gamma,
+            quadratic=self.quadratic,
+            quartic=self.quartic,
+            spatial=self.spatial,
+            spatial_dim=self.spatial_dim,
+        )
+
+    @torch.no_grad()
+    def terms(self, phi: Tensor, target: Tensor) -> dict[str, float]:
+        """Batch means of the three terms (positive magnitudes; the loss subtracts the quartic)."""
+        parts = loss_density(phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim)
+        return {name: float(value.mean()) for name, value in parts.items()}

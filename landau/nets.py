@@ -1,0 +1,70 @@
+"""The blog's ExperimentalNet: Landau -> BatchNorm1d -> activation -> Landau -> activation."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from landau.layer import LandauLayer
+
+ACTIVATIONS = {"rrelu": F.rrelu, "mish": F.mish, "relu": F.relu}
+DEPTHS = (1, 2)
+
+
+def activation_fn(name: str):
+    """The activation called ``name``: rrelu (the blog's code), mish (the blog's table), relu."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None
+
+
+class ExperimentalNet(nn.Module):
+    """One or two Landau layers. Submodule names follow the blog (``llayer1``, ``bn1``,
+    ``llayer2``) so that its checkpoints load; ``depth=1`` is ``llayer1`` and its activation.
+
+    The blog calls the functional ``F.rrelu(x)``, whose ``training`` argument defaults to False:
+    its "randomised" ReLU is in fact a fixed leaky ReLU of slope (1/8 + 1/3) / 2 = 11/48 in
+    training and evaluation alike. That is reproduced as written.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: int,
+        out_features: int,
+        beta_init: float = 1e-3,
+        activation: str = "rrelu",
+        depth: int = 2,
+        *,
+        beta_shape: str = "scalar",
+    ) -> None:
+        super().__init__()
+        if depth not in DEPTHS:
+            raise ValueError(f"unknown depth {depth!r}; known: 1, 2")
+        self.activation_name = activation
+        self._act = activation_fn(activation)
+        self.depth = depth
+        if depth == 1:
+            self.llayer1 = LandauLayer(in_features, out_features, beta_init, beta_shape=beta_shape)
+        else:
+            self.llayer1 = LandauLayer(in_features, hidden, beta_init, beta_shape=beta_shape)
+            self.bn1 = nn.BatchNorm1d(hidden)
+            self.llayer2 = LandauLayer(hidden, out_features, beta_init, beta_shape=beta_shape)
+
+    @property
+    def landau_layers(self) -> dict[str, LandauLayer]:
+        """Landau layers by name, input side first."""
+        return {n: m for n, m in self.named_children() if isinstance(m, LandauLayer)}
+
+    @property
+    def output_layer(self) -> LandauLayer:
+        """The last Landau layer: the blog's optimizer takes its loss (``llayer2.d_loss``)."""
+        return self.llayer2 if self.depth == 2 else self.llayer1
+
+    def forward(self, x: Tensor) -> Tensor:
+        act = self._act
+        if self.depth == 1:
+            return act(self.llayer1(x))  # (B, out)
+        h = act(self.bn1(self.llayer1(x)))  # (B, hidden)
+        return act(self.llayer2(h))  # (B, out)
