@@ -1,0 +1,357 @@
+"""Datasets: a registry of classification problems, held in memory as fixed, standardised splits.
+
+x float32 (N, F), y int64 (N,) torch tensors; split (and generated sample) derived from data_seed.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import random
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, make_circles, make_classification, make_moons
+from sklearn.model_selection import train_test_split
+
+__all__ = [
+    "DATASETS",
+    "DatasetInfo",
+    "DatasetNotFoundError",
+    "DatasetSplits",
+    "MNIST_FILES",
+    "batch_indices",
+    "clear_dataset_cache",
+    "load_dataset",
+    "read_idx",
+]
+
+_STD_FLOOR = 1e-8  # a feature with a smaller training std is left unscaled (std treated as 1)
+_N_GENERATED = 1500
+_N_MNIST1D = 4000
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+class DatasetNotFoundError(ValueError):
+    """A dataset's files are missing and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is, known without loading it."""
+
+    name: str
+    description: str
+    n_features: int
+    n_classes: int
+    embedded: bool  # False when the data must be read from files (mnist)
+    two_d: bool  # True when decision boundaries can be drawn over the feature plane
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError(f"a dataset name must be non-empty, but got name={self.name!r}")
+        if self.n_features < 1:
+            raise ValueError(f"`n_features >= 1` must hold, but got n_features={self.n_features}")
+        if self.n_classes < 2:
+            raise ValueError(f"`n_classes >= 2` must hold, but got n_classes={self.n_classes}")
+        if self.two_d != (self.n_features == 2):
+            raise ValueError(
+                f"`two_d == (n_features == 2)` must hold, but got two_d={self.two_d}, "
+                f"n_features={self.n_features}"
+            )
+
+
+def _registry(*infos: DatasetInfo) -> dict[str, DatasetInfo]:
+    out: dict[str, DatasetInfo] = {}
+    for info in infos:
+        if info.name in out:
+            raise ValueError(f"duplicate dataset name {info.name!r}")
+        out[info.name] = info
+    return out
+
+
+DATASETS: dict[str, DatasetInfo] = _registry(
+    DatasetInfo("moons", "two interleaving half-moons, noise 0.2", 2, 2, True, True),
+    DatasetInfo("circles", "two concentric circles, noise 0.1, factor 0.5", 2, 2, True, True),
+    DatasetInfo("classification", "two Gaussian clusters (make_classification)", 2, 2, True, True),
+    DatasetInfo("digits", "scikit-learn 8x8 handwritten digits", 64, 10, True, False),
+    DatasetInfo("mnist1d", "MNIST-1D (Greydanus 2020), 4000 generated", 40, 10, True, False),
+    DatasetInfo("mnist", "MNIST 28x28 digits, read from IDX files", 784, 10, False, False),
+)
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """Train/validation/test tensors of one dataset, standardised with training statistics.
+
+    Loaded splits are cached and shared between callers: never modify the tensors in place.
+    """
+
+    name: str
+    x_train: torch.Tensor  # (N_train, F) float32
+    y_train: torch.Tensor  # (N_train,) int64
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_features: int
+    n_classes: int
+
+    def __post_init__(self) -> None:
+        for split in ("train", "val", "test"):
+            x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+            shapes_ok = x.ndim == 2 and x.shape[1] == self.n_features and y.shape == x.shape[:1]
+            if x.dtype != torch.float32 or y.dtype != torch.int64 or not shapes_ok:
+                raise ValueError(
+                    f"x_{split} must be float32 (N, {self.n_features}) and y_{split} int64 (N,), "
+                    f"but got {x.dtype} {tuple(x.shape)} and {y.dtype} {tuple(y.shape)}"
+                )
+
+    def mesh(self, resolution: int = 60) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+        """Fixed grid over the standardised plane for decision-boundary plots.
+
+        Spans the training range +-0.5, rounded outward to multiples of 0.5. Returns xx, yy
+        (resolution, resolution) float32 arrays (np.meshgrid) and grid_points (resolution**2, 2).
+        """
+        self._require_two_d("mesh")
+        if resolution < 2:
+            raise ValueError(f"`resolution >= 2` must hold, but got resolution={resolution}")
+        x = self.x_train.numpy().astype(np.float64)
+        lo, hi = np.floor((x.min(0) - 0.5) * 2) / 2, np.ceil((x.max(0) + 0.5) * 2) / 2
+        axes = [np.linspace(lo[i], hi[i], resolution, dtype=np.float32) for i in (0, 1)]
+        xx, yy = np.meshgrid(*axes)  # (resolution, resolution) each
+        grid = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], axis=1))
+        return xx, yy, grid
+
+    def points(self, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+        """A fixed subsample of the training split to overlay on plots: x (n, 2), labels (n,)."""
+        self._require_two_d("points")
+        if n < 1:
+            raise ValueError(f"`n >= 1` must hold, but got n={n}")
+        n_train = self.x_train.shape[0]
+        idx = np.sort(np.random.default_rng(0).choice(n_train, size=min(n, n_train), replace=False))
+        return self.x_train.numpy()[idx].copy(), self.y_train.numpy()[idx].copy()
+
+    def _require_two_d(self, what: str) -> None:
+        if self.n_features != 2:
+            two_d = ", ".join(sorted(k for k, v in DATASETS.items() if v.two_d))
+            raise ValueError(
+                f"{what}() needs a 2-D dataset, but {self.name!r} has "
+                f"n_features={self.n_features}; 2-D datasets: {two_d}"
+            )
+
+
+def batch_indices(
+    n: int, batch_size: int, *, generator: torch.Generator, shuffle: bool = True
+) -> list[torch.Tensor]:
+    """Chop a permutation of range(n) drawn from `generator` into index batches (last one kept)."""
+    if batch_size < 1:
+        raise ValueError(f"`batch_size >= 1` must hold, but got batch_size={batch_size}")
+    if n < 0:
+        raise ValueError(f"`n >= 0` must hold, but got n={n}")
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    return list(order.split(batch_size))
+
+
+def load_dataset(
+    name: str, *, data_seed: int = 0, data_dir: str | os.PathLike[str] | None = None
+) -> DatasetSplits:
+    """Load dataset `name` with its split fixed by `data_seed` (cached in-process; do not mutate).
+
+    Generated datasets are sampled with `data_seed` too. MNIST is read from `data_dir`, else from
+    the LANDAU_DATA environment variable (files directly there or under MNIST/raw/, .gz or not).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
+    if isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0:
+        raise ValueError(f"`data_seed >= 0` (an int) must hold, but got data_seed={data_seed!r}")
+    key_dir = _resolve_data_dir(data_dir) if not DATASETS[name].embedded else None
+    return _load_cached(name, data_seed, key_dir)
+
+
+def clear_dataset_cache() -> None:
+    """Forget every cached dataset (frees MNIST's memory)."""
+    _load_cached.cache_clear()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(name: str, data_seed: int, data_dir: Path | None) -> DatasetSplits:
+    info = DATASETS[name]
+    if name == "mnist":
+        parts = _mnist_splits(data_dir or _resolve_data_dir(None), data_seed)
+    else:
+        x, y = _GENERATORS[name](data_seed)
+        parts = _stratified_splits(x.astype(np.float32), y.astype(np.int64), data_seed)
+    xs = _standardise(*parts[0::2], per_feature=name not in _IMAGES)
+    tensors = [torch.from_numpy(a) for pair in zip(xs, parts[1::2], strict=True) for a in pair]
+    return DatasetSplits(name, *tensors, n_features=info.n_features, n_classes=info.n_classes)
+
+
+def _stratified_splits(x: np.ndarray, y: np.ndarray, seed: int) -> list[np.ndarray]:
+    """60/20/20 stratified train/val/test split; rows keep their source order within a split."""
+    idx = np.arange(len(y))
+    rest, test = train_test_split(idx, test_size=0.2, stratify=y, random_state=seed)
+    train, val = train_test_split(rest, test_size=0.25, stratify=y[rest], random_state=seed)
+    return [a for part in (train, val, test) for a in (x[np.sort(part)], y[np.sort(part)])]
+
+
+# Images are standardised with one mean/std over all training pixels: per-pixel statistics give
+# border pixels that are almost always 0 a tiny std, and values in the hundreds where they are not.
+_IMAGES = frozenset({"digits", "mnist"})
+
+
+def _standardise(*xs: np.ndarray, per_feature: bool = True) -> list[np.ndarray]:
+    """(x - mean) / std in place, with float64 statistics of xs[0] (the training split):
+    per feature, or (``per_feature=False``) one scalar mean/std over all training values."""
+    train = xs[0]
+    chunks = range(0, len(train), 8192)  # chunked so MNIST needs no float64 copy
+    mean = sum(train[i : i + 8192].sum(axis=0, dtype=np.float64) for i in chunks) / len(train)
+    if not per_feature:
+        mean = np.full_like(mean, mean.mean())
+    sq = sum(((train[i : i + 8192] - mean) ** 2).sum(axis=0) for i in chunks)
+    if not per_feature:
+        sq = np.full_like(sq, sq.sum() / sq.size)
+    std = np.sqrt(sq / len(train))
+    std[std < _STD_FLOOR] = 1.0
+    for x in xs:
+        x -= mean.astype(np.float32)
+        x /= std.astype(np.float32)
+    return list(xs)
+
+
+def _mnist1d(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Generate MNIST-1D locally (never downloads); the global RNG states are restored after."""
+    from mnist1d.data import get_dataset_args, make_dataset  # slow import (matplotlib)
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = _N_MNIST1D, seed
+    # make_dataset seeds and draws from the global RNGs: leave them as we found them
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        data = make_dataset(args)
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+        random.setstate(py_state)
+    return np.concatenate([data["x"], data["x_test"]]), np.concatenate([data["y"], data["y_test"]])
+
+
+_GENERATORS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray]]] = {
+    "moons": lambda seed: make_moons(_N_GENERATED, noise=0.2, random_state=seed),
+    "circles": lambda seed: make_circles(_N_GENERATED, noise=0.1, factor=0.5, random_state=seed),
+    "classification": lambda seed: make_classification(
+        _N_GENERATED,
+        n_features=2,
+        n_informative=2,
+        n_redundant=0,
+        n_clusters_per_class=1,
+        random_state=seed,
+    ),
+    "digits": lambda seed: load_digits(return_X_y=True),  # fixed data: only the split varies
+    "mnist1d": _mnist1d,
+}
+
+
+def _resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
+    if data_dir is None:
+        data_dir = os.environ.get("LANDAU_DATA") or Path.home() / ".cache" / "landau-bench"
+    return Path(data_dir).expanduser().resolve()
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file of unsigned bytes (gzip-compressed when the name ends in .gz)."""
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"corrupt IDX file {path}: {exc}") from exc
+    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+        raise ValueError(f"corrupt IDX file {path}: magic number must be 0x0000 08 NN (ubyte)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise ValueError(f"corrupt IDX file {path}: truncated header ({ndim} dimensions)")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    if len(raw) - header != int(np.prod(shape)):
+        raise ValueError(
+            f"corrupt IDX file {path}: shape {shape} needs {int(np.prod(shape))} bytes of data, "
+            f"but the file holds {len(raw) - header}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _find_mnist(root: Path) -> dict[str, Path]:
+    """Map each MNIST file name to its first copy: root or root/MNIST/raw, extracted or .gz."""
+    found = {}
+    for name in MNIST_FILES:
+        candidates = [d / f for d in (root, root / "MNIST" / "raw") for f in (name, f"{name}.gz")]
+        hits = [c for c in candidates if c.is_file()]
+        if hits:
+            found[name] = hits[0]
+    return found
+
+
+def _locate_mnist(root: Path) -> dict[str, Path]:
+    found = _find_mnist(root)
+    if len(found) < len(MNIST_FILES):
+        error = _download_mnist(root)
+        found = _find_mnist(root)
+        if len(found) < len(MNIST_FILES):
+            missing = ", ".join(f"{n}.gz" for n in MNIST_FILES if n not in found)
+            raise DatasetNotFoundError(
+                f"MNIST files not found: expected {missing} (gzipped or extracted) in {root} "
+                f"or {root / 'MNIST' / 'raw'}; {error}; put them there, or pass --data-dir DIR "
+                "or set LANDAU_DATA=DIR to a folder that holds them"
+            )
+    return found
+
+
+def _download_mnist(root: Path) -> str:
+    """Try torchvision's MNIST download into root/MNIST/raw; return why it failed, if it did."""
+    try:
+        import torchvision  # optional; its compiled ops may fail to load with a CPU-only torch
+    except Exception as exc:
+        return f"torchvision is unavailable to download them ({type(exc).__name__})"
+    try:
+        torchvision.datasets.MNIST(str(root), train=True, download=True)
+        torchvision.datasets.MNIST(str(root), train=False, download=True)
+    except Exception as exc:
+        return f"the torchvision download failed ({type(exc).__name__}: {exc})"
+    return "torchvision downloaded them, yet some are still missing"
+
+
+def _read_pair(files: dict[str, Path], prefix: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    labels = read_idx(files[f"{prefix}-labels-idx1-ubyte"])
+    images = read_idx(files[f"{prefix}-images-idx3-ubyte"])
+    if labels.shape != (n,) or images.shape != (n, 28, 28) or labels.max(initial=0) > 9:
+        raise ValueError(
+            f"corrupt MNIST {prefix} files: expected images ({n}, 28, 28) and labels ({n},) "
+            f"in 0..9, but got {images.shape} and {labels.shape}"
+        )
+    return images.reshape(n, 784), labels.astype(np.int64)
+
+
+def _mnist_splits(root: Path, seed: int) -> list[np.ndarray]:
+    """Official 10k test set; a stratified 10k of the 60k training images for validation."""
+    files = _locate_mnist(root)
+    x_all, y_all = _read_pair(files, "train", 60_000)
+    x_test, y_test = _read_pair(files, "t10k", 10_000)
+    split = train_test_split(np.arange(60_000), test_size=10_000, stratify=y_all, random_state=seed)
+    train, val = np.sort(split[0]), np.sort(split[1])
+    parts = []
+    for x, y, idx in ((x_all, y_all, train), (x_all, y_all, val), (x_test, y_test, slice(None))):
+        pixels = x[idx].astype(np.float32)  # (N, 784), a fresh copy
+        pixels /= 255.0  # scale to [0, 1] before standardising
+        parts += [pixels, y[idx]]
+    return parts
