@@ -158,6 +158,18 @@ class GinzburgLandauLoss(nn.Module):
             spatial_dim=self.spatial_dim,
         )
 
+    def evaluate(self, phi: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """One pass for training: (loss, detached batch means of the three terms as a (3,)
+        tensor [quadratic, quartic, spatial], detached per-unit energy (C,))."""
+        parts = loss_density(phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim)
+        density = _combine(parts, self.quadratic, self.quartic, self.spatial)  # (B, C)
+        value = density.mean()
+        loss = value.abs() if self.absolute else value
+        with torch.no_grad():
+            means = torch.stack([parts[k].mean() for k in ("quadratic", "quartic", "spatial")])
+            per_unit = density.detach().mean(dim=0)
+        return loss, means, per_unit
+
     @torch.no_grad()
     def terms(self, phi: Tensor, target: Tensor) -> dict[str, float]:
         """Batch means of the three terms (positive magnitudes; the loss subtracts the quartic)."""

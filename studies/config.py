@@ -1,0 +1,121 @@
+"""One run, frozen: everything that determines its result, its content hash and its name."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+
+from studies.datasets import DATASETS
+from studies.registry import get_variant
+
+CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
+
+
+def derive_seed(base_seed: int, dataset: str, repetition: int) -> int:
+    """Training seed of repetition ``repetition`` on ``dataset``; the same for every variant."""
+    text = f"{base_seed}/{dataset}/{repetition}".encode()
+    return int(hashlib.sha256(text).hexdigest()[:8], 16)
+
+
+def _params_json(params: Mapping) -> str:
+    return json.dumps(dict(params), sort_keys=True, default=float)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A run of ``variant`` on ``dataset`` (repetition ``seed``, ``depth`` layers).
+
+    ``params`` are the resolved hyperparameters; ``params_source`` and the study fields say where
+    they came from and are not part of the hash (equal parameters give the same result).
+    """
+
+    variant: str
+    dataset: str
+    seed: int
+    depth: int
+    epochs: int
+    params: Mapping = field(default_factory=dict)
+    data_seed: int = 0
+    base_seed: int = 0
+    device: str = "cpu"
+    grid: str = ""
+    params_source: str = "defaults"
+    study_name: str | None = None
+    trial_number: int | None = None
+
+    def __post_init__(self) -> None:
+        entry = get_variant(self.variant)
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
+        if self.depth not in entry.depths:
+            known = ", ".join(map(str, entry.depths))
+            raise ValueError(f"unknown depth {self.depth!r} for {self.variant}; known: {known}")
+        for name in ("seed", "data_seed", "base_seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{name} >= 0` must hold, but got {name}={value!r}")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"`epochs >= 1` must hold, but got epochs={self.epochs!r}")
+        unknown = set(self.params) - set(entry.defaults)
+        if unknown:
+            known = ", ".join(sorted(entry.defaults))
+            raise ValueError(f"unknown parameters {sorted(unknown)} for {self.variant}; known: {known}")
+        merged = {**entry.defaults, **self.params}
+        object.__setattr__(self, "params", MappingProxyType(merged))
+
+    @property
+    def settings(self) -> Mapping:
+        return get_variant(self.variant).settings
+
+    @property
+    def family(self) -> str:
+        return get_variant(self.variant).family
+
+    @property
+    def train_seed(self) -> int:
+        return derive_seed(self.base_seed, self.dataset, self.seed)
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant}[dataset={self.dataset},seed={self.seed},depth={self.depth}]"
+
+    def hashed(self) -> dict:
+        """Everything that determines the result (the run key is a hash of this)."""
+        return {
+            "code_version": CODE_VERSION,
+            "variant": self.variant,
+            "family": self.family,
+            "settings": dict(self.settings),
+            "dataset": self.dataset,
+            "data_seed": self.data_seed,
+            "train_seed": self.train_seed,
+            "seed": self.seed,
+            "depth": self.depth,
+            "epochs": self.epochs,
+            "params": json.loads(_params_json(self.params)),
+            "device": self.device.split(":")[0],
+        }
+
+    @property
+    def run_id(self) -> str:
+        text = json.dumps(self.hashed(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_kwargs(self) -> dict:
+        """Plain constructor arguments (picklable: configs cross process boundaries as these)."""
+        kwargs = {f.name: getattr(self, f.name) for f in fields(self)}
+        kwargs["params"] = dict(self.params)
+        return kwargs
+
+    def as_dict(self) -> dict:
+        """JSON-safe description, stored with the run."""
+        return {
+            **self.hashed(),
+            "grid": self.grid,
+            "params_source": self.params_source,
+            "study_name": self.study_name,
+            "trial_number": self.trial_number,
+        }

@@ -1,0 +1,169 @@
+"""Grid specs (TOML) and their expansion into RunConfigs with itertools.product."""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ablations import BLOG, get_preset
+from studies.config import RunConfig
+from studies.datasets import DATASETS
+from studies.registry import REGISTRY, get_variant, parse_names
+
+DEPTHS = (1, 2)
+_KEYS = {"name", "description", "variants", "datasets", "seeds", "depths", "epochs", "base_seed",
+         "data_seed", "preset", "params", "tuning"}  # fmt: skip
+_TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
+
+
+def grid_names() -> list[str]:
+    """Names of the grids shipped in ablations/grids/."""
+    folder = resources.files("ablations") / "grids"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+@dataclass(frozen=True)
+class TuningBudget:
+    """The same for every variant of a grid: trials and epochs per trial."""
+
+    trials: int = 8
+    epochs: int = 10
+    seed: int = 0
+    pruner: str = "median"
+
+    def __post_init__(self) -> None:
+        for name in ("trials", "epochs"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name} >= 1` must hold, but got {name}={value!r}")
+        if self.pruner not in ("median", "none"):
+            raise ValueError(f"unknown pruner {self.pruner!r}; known: median, none")
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """variants x datasets x seeds x depths, each run for ``epochs`` epochs."""
+
+    name: str
+    variants: tuple[str, ...]
+    datasets: tuple[str, ...]
+    seeds: int = 3
+    depths: tuple[int, ...] = DEPTHS
+    epochs: int = 20
+    base_seed: int = 0
+    data_seed: int = 0
+    preset: str | None = None
+    params: Mapping = field(default_factory=dict)
+    tuning: TuningBudget = field(default_factory=TuningBudget)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "variants", parse_names(list(self.variants), REGISTRY, "variant"))
+        object.__setattr__(self, "datasets", parse_names(list(self.datasets), DATASETS, "dataset"))
+        if not isinstance(self.seeds, int) or self.seeds < 1:
+            raise ValueError(f"`seeds >= 1` must hold, but got seeds={self.seeds!r}")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"`epochs >= 1` must hold, but got epochs={self.epochs!r}")
+        if not self.depths:
+            raise ValueError("no depths given; known: 1, 2")
+        for depth in self.depths:
+            if depth not in DEPTHS:
+                raise ValueError(f"unknown depth {depth!r}; known: 1, 2")
+        if self.preset is not None:
+            get_preset(self.preset)
+
+    def with_overrides(self, **overrides) -> GridSpec:
+        """A copy with the non-None overrides applied (CLI flags win over the TOML)."""
+        kwargs = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        return GridSpec(**kwargs)
+
+    def expand(self, *, device: str = "cpu", tuned: Mapping | None = None) -> list[RunConfig]:
+        """Every run of the grid; ``tuned`` maps (variant, dataset, depth) -> (params, study, trial)."""
+        runs = []
+        for variant, dataset, depth, seed in itertools.product(
+            self.variants, self.datasets, self.depths, range(self.seeds)
+        ):
+            entry = get_variant(variant)
+            if depth not in entry.depths:
+                continue  # e.g. logreg has one layer only: not applicable, not a failure
+            params, source, study, trial = self._params(variant, dataset, depth, tuned)
+            runs.append(
+                RunConfig(variant, dataset, seed, depth, self.epochs, params, self.data_seed,
+                          self.base_seed, device, self.name, source, study, trial)
+            )  # fmt: skip
+        return runs
+
+    def _params(self, variant, dataset, depth, tuned):
+        entry = get_variant(variant)
+        known = set(entry.defaults)
+        params = dict(entry.defaults)
+        if self.preset is not None:
+            params.update({k: v for k, v in get_preset(self.preset).items() if k in known})
+        params.update({k: v for k, v in self.params.items() if k in known})
+        if tuned is not None:
+            best, study, trial = tuned[(variant, dataset, depth)]
+            params.update(best)
+            return params, f"study:{study}#{trial}", study, trial
+        return params, params_source(entry, params, self.epochs), None, None
+
+
+def params_source(entry, params: Mapping, epochs: int) -> str:
+    """``preset:blog`` when a Landau run uses exactly the blog's table (100 epochs included)."""
+    blog = {k: v for k, v in BLOG.items() if k in params}
+    if entry.family == "landau" and epochs == BLOG["epochs"] and all(params[k] == v for k, v in blog.items()):
+        return "preset:blog"
+    return "defaults"
+
+
+def load_grid(spec: str | Path) -> GridSpec:
+    """A grid by name (ablations/grids/NAME.toml) or by path to a TOML file."""
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ValueError(f"grid file {str(path)!r} does not exist")
+        text, origin = path.read_text(), str(path)
+    else:
+        if str(spec) not in grid_names():
+            raise ValueError(f"unknown grid {str(spec)!r}; known: {', '.join(grid_names())} (or a path to a .toml file)")
+        text = (resources.files("ablations") / "grids" / f"{spec}.toml").read_text()
+        origin = f"ablations/grids/{spec}.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"malformed TOML in {origin}: {exc}") from None
+    return grid_from_dict(data, origin, default_name=path.stem)
+
+
+def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)} in {origin}; known: {', '.join(sorted(_KEYS))}")
+    for key in ("variants", "datasets"):
+        if key not in data:
+            raise ValueError(f"{origin} must list `{key}`")
+    tuning = dict(data.get("tuning", {}))
+    bad = set(tuning) - _TUNING_KEYS
+    if bad:
+        raise ValueError(f"unknown keys {sorted(bad)} in [tuning] of {origin}; known: {', '.join(sorted(_TUNING_KEYS))}")
+    try:
+        return GridSpec(
+            name=data.get("name", default_name),
+            description=data.get("description", ""),
+            variants=tuple(data["variants"]),
+            datasets=tuple(data["datasets"]),
+            seeds=data.get("seeds", 3),
+            depths=tuple(data.get("depths", DEPTHS)),
+            epochs=data.get("epochs", 20),
+            base_seed=data.get("base_seed", 0),
+            data_seed=data.get("data_seed", 0),
+            preset=data.get("preset"),
+            params=dict(data.get("params", {})),
+            tuning=TuningBudget(**tuning),
+        )
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {exc}") from None

@@ -1,0 +1,96 @@
+"""From a RunConfig to a model, a loss and an optimizer (the only place that reads settings)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from baselines import PlainMLP
+from landau import AllenCahn, ExperimentalNet, GinzburgLandauLoss, Langevin
+from studies.config import RunConfig
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; anything else must be usable."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    kind = name.split(":")[0]
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unknown device {name!r}; known: auto, cpu, cuda, cuda:N, mps")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch.cuda.is_available() is False")
+    return name
+
+
+def build_model(config: RunConfig, n_features: int, n_classes: int) -> nn.Module:
+    p, s = config.params, config.settings
+    if config.family == "landau":
+        return ExperimentalNet(
+            n_features,
+            int(p["hidden"]),
+            n_classes,
+            beta_init=float(p["beta_init"]),
+            activation=s["activation"],
+            depth=config.depth,
+            beta_shape=s["beta_shape"],
+        )
+    if config.family == "mlp":
+        return PlainMLP(n_features, int(p["hidden"]), n_classes, s["activation"], config.depth)
+    raise ValueError(f"family {config.family!r} has no torch model")
+
+
+def build_loss(config: RunConfig) -> GinzburgLandauLoss | None:
+    """The GL loss of the output layer, or None for cross-entropy."""
+    s, p = config.settings, config.params
+    if s["loss"] == "ce":
+        return None
+    return GinzburgLandauLoss(
+        float(p["alpha"]),
+        float(p["gamma"]),
+        quadratic=s["quadratic"],
+        quartic=s["quartic"],
+        spatial=s["spatial"],
+        spatial_dim=s["spatial_dim"],
+        absolute=s["absolute"],
+    )
+
+
+def ce_loss(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(out, target)
+
+
+def build_optimizer(
+    config: RunConfig, model: nn.Module, generator: torch.Generator
+) -> torch.optim.Optimizer:
+    s, p = config.settings, config.params
+    params = [q for q in model.parameters() if q.requires_grad]
+    if s["optimizer"] == "langevin":
+        return Langevin(
+            params,
+            lr=float(p["lr"]),
+            damping=float(p["damping"]),
+            temperature=float(p["temperature"]),
+            generator=generator,
+        )
+    if s["optimizer"] == "sgd":
+        return torch.optim.SGD(params, lr=float(p["lr"]), momentum=float(p["momentum"]))
+    if s["optimizer"] == "adam":
+        return torch.optim.Adam(params, lr=float(p["lr"]), weight_decay=float(p["weight_decay"]))
+    raise ValueError(f"unknown optimizer {s['optimizer']!r}; known: langevin, sgd, adam")
+
+
+def build_beta_update(config: RunConfig, model: nn.Module) -> AllenCahn | None:
+    """The Allen–Cahn update, or None when β is static (which also freezes β's gradient)."""
+    if config.family != "landau":
+        return None
+    s, p = config.settings, config.params
+    if s["beta_update"] == "static":
+        for layer in model.landau_layers.values():
+            layer.beta.requires_grad_(False)
+        return None
+    return AllenCahn(dt=float(p["dt"]), kappa=float(p["kappa"]), diffusion=s["diffusion"])
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(q.numel() for q in model.parameters())

@@ -1,0 +1,148 @@
+"""Executing a list of runs: in process, on N local processes, or on a Dask cluster.
+
+Only this (parent) process writes the store; workers return records as plain dicts. Every
+finished run is committed on its own as soon as it arrives, so a grid killed at any moment
+(kill -9 included) loses at most the runs in flight, and the next invocation skips what is stored.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from studies.config import RunConfig
+from studies.datasets import DATASETS, load_dataset
+from studies.loss_ranking import loss_ranking
+from studies.records import RunRecord
+from studies.store import Store
+
+_COST = {"mnist": 100, "mnist1d": 4, "digits": 2}  # rough relative cost: start long runs first
+
+
+@dataclass
+class GridSummary:
+    total: int
+    skipped: int = 0
+    counts: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def executed(self) -> int:
+        return sum(self.counts.values())
+
+    def lines(self) -> list[str]:
+        c = self.counts
+        out = [
+            f"{self.total} runs: {self.skipped} already stored, {self.executed} executed "
+            f"({c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed) in {self.seconds:.1f} s"
+        ]
+        out += [f"  failed: {f}" for f in self.failures[:10]]
+        if len(self.failures) > 10:
+            out.append(f"  … and {len(self.failures) - 10} more failures (see `landau export`)")
+        return out
+
+
+def execute(kwargs: dict, data_dir: str | None = None, threads: int | None = None) -> dict:
+    """Worker entry point: one run from plain config kwargs to a plain record dict."""
+    from studies.training import train  # imported in the worker
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return train(RunConfig(**kwargs), data_dir=data_dir).to_dict()
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)
+
+
+def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
+    """Check every dataset loads (bad input fails before any run) and store the grid-level data:
+    the overlay points of 2-D datasets and the loss ranking."""
+    for dataset in dict.fromkeys(r.dataset for r in runs):
+        data = load_dataset(dataset, data_seed=runs[0].data_seed, data_dir=data_dir)
+        if DATASETS[dataset].two_d:
+            xy, labels = data.points()
+            store.write_points(dataset, xy[:, 0], xy[:, 1], labels)
+    store.write_loss_ranking(loss_ranking())
+
+
+def pending_runs(store: Store, runs: list[RunConfig]) -> list[RunConfig]:
+    done = store.completed_ids()
+    unique = {r.run_id: r for r in runs if r.run_id not in done}
+    return sorted(unique.values(), key=lambda r: -_COST.get(r.dataset, 1))
+
+
+def _local(pending, data_dir, workers) -> Iterator[dict]:
+    if workers == 1:
+        for cfg in pending:
+            yield execute(cfg.to_kwargs(), data_dir)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
+        futures = [pool.submit(execute, cfg.to_kwargs(), data_dir) for cfg in pending]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _dask(pending, data_dir, scheduler) -> Iterator[dict]:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - dask is a dependency
+        raise ValueError(f"--scheduler needs dask.distributed: {exc}") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    with client:
+        futures = [
+            client.submit(execute, cfg.to_kwargs(), data_dir, 1, pure=False, key=f"landau-{cfg.run_id}")
+            for cfg in pending
+        ]
+        for future in dask_completed(futures):
+            yield future.result()
+
+
+def run_grid(
+    runs: list[RunConfig],
+    store: Store,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    data_dir: str | None = None,
+    progress: bool = True,
+    desc: str = "grid",
+    on_record: Callable[[RunRecord], None] | None = None,
+) -> GridSummary:
+    """Run what is not stored yet, write each record as it arrives, and summarise."""
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    start = time.perf_counter()
+    if runs:
+        prepare(store, runs, data_dir)
+    pending = pending_runs(store, runs)
+    summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
+    source: Iterable[dict] = (
+        _dask(pending, data_dir, scheduler) if scheduler else _local(pending, data_dir, workers)
+    )
+    with tqdm(total=len(runs), initial=summary.skipped, desc=desc, unit="run",
+              disable=not progress, dynamic_ncols=True) as bar:  # fmt: skip
+        for payload in source:
+            record = RunRecord.from_dict(payload)
+            store.write_run(record)
+            summary.counts[record.status] += 1
+            if record.status == "failed":
+                summary.failures.append(f"{record.name}: {record.error}")
+            if on_record is not None:
+                on_record(record)
+            bar.update(1)
+            bar.set_postfix(diverged=summary.counts["diverged"], failed=summary.counts["failed"])
+    summary.seconds = time.perf_counter() - start
+    return summary

@@ -1,0 +1,205 @@
+"""The training loop: (config, data) -> RunRecord. One function for every variant.
+
+Status: ``ok``; ``diverged`` when the training loss (or a parameter) becomes NaN/inf — training
+stops, the epochs so far are kept, no exception escapes; ``failed`` with the exception's text.
+The test split is read once, after the last epoch (never by tuning: ``evaluate_test=False``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from baselines import fit_logreg
+from studies.config import RunConfig
+from studies.datasets import DatasetSplits, batch_indices, load_dataset
+from studies.models import (
+    build_beta_update,
+    build_loss,
+    build_model,
+    build_optimizer,
+    ce_loss,
+    count_parameters,
+    resolve_device,
+)
+from studies.records import EpochRecord, RunRecord
+
+EpochCallback = Callable[[int, float], None]
+MESH_RESOLUTION = 60
+_EVAL_CHUNK = 8192
+
+
+class Diverged(Exception):
+    """Raised inside the loop when the loss or the parameters stop being finite."""
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    model.eval()
+    correct = sum(
+        int((model(x[i : i + _EVAL_CHUNK]).argmax(dim=1) == y[i : i + _EVAL_CHUNK]).sum())
+        for i in range(0, len(y), _EVAL_CHUNK)
+    )
+    return correct / len(y)
+
+
+def _betas(model: nn.Module) -> dict[str, list[float]]:
+    layers = getattr(model, "landau_layers", {})
+    return {name: layer.beta.detach().reshape(-1).tolist() for name, layer in layers.items()}
+
+
+def _record(config: RunConfig, device: str, **fields) -> RunRecord:
+    base = dict(
+        run_id=config.run_id, name=config.name, grid=config.grid, variant=config.variant,
+        dataset=config.dataset, seed=config.seed, depth=config.depth, epochs=config.epochs,
+        device=device, params=dict(config.params), params_source=config.params_source,
+        study_name=config.study_name, trial_number=config.trial_number, config=config.as_dict(),
+        error=None, val_accuracy=None, test_accuracy=None, final_train_loss=None,
+        seconds_per_epoch=None, samples_per_second=None, n_params=0, epochs_run=0,
+        initial_betas={}, epoch_records=[], mesh=None,
+    )  # fmt: skip
+    base.update(fields)
+    return RunRecord(**base)
+
+
+def train(
+    config: RunConfig,
+    *,
+    data_dir: str | None = None,
+    data: DatasetSplits | None = None,
+    evaluate_test: bool = True,
+    on_epoch: EpochCallback | None = None,
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> RunRecord:
+    """Train ``config`` and return its record; exceptions become ``failed`` records except those
+    in ``passthrough`` (tuning passes optuna.TrialPruned through)."""
+    start = time.perf_counter()
+    device = "cpu"
+    try:
+        device = resolve_device(config.device)
+        data = data or load_dataset(config.dataset, data_seed=config.data_seed, data_dir=data_dir)
+        if config.family == "sklearn":
+            return _train_sklearn(config, data, start, evaluate_test, on_epoch)
+        return _train_torch(config, data, device, start, evaluate_test, on_epoch)
+    except passthrough:
+        raise
+    except Exception as exc:  # a failed run is a result, not a crash of the grid
+        return _record(config, device, status="failed", error=f"{type(exc).__name__}: {exc}",
+                       seconds=time.perf_counter() - start)  # fmt: skip
+
+
+def _train_torch(config, data, device, start, evaluate_test, on_epoch) -> RunRecord:
+    torch.manual_seed(config.train_seed)  # initial weights
+    batch_gen = torch.Generator().manual_seed(config.train_seed)
+    noise_gen = torch.Generator(device=device).manual_seed(config.train_seed + 1)
+    model = build_model(config, data.n_features, data.n_classes).to(device)
+    gl_loss = build_loss(config)
+    beta_update = build_beta_update(config, model)
+    optimizer = build_optimizer(config, model, noise_gen)
+    field = config.family == "landau" and config.settings["beta_shape"] == "field"
+    out_layer = model.output_layer if config.family == "landau" else None
+    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
+    x_val, y_val = data.x_val.to(device), data.y_val.to(device)
+    batch_size = int(config.params["batch_size"])
+    initial_betas, epochs = _betas(model), []
+    status, error = "ok", None
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        sums = torch.zeros(4, device=device)  # loss, quadratic, quartic, spatial
+        n_batches = 0
+        for idx in batch_indices(len(y_train), batch_size, generator=batch_gen):
+            if len(idx) < 2:  # BatchNorm cannot train on a single sample
+                continue
+            idx = idx.to(device)
+            xb, yb = x_train[idx], y_train[idx]
+            out = model(xb)  # (B, classes)
+            if gl_loss is None:
+                loss, terms, per_unit = ce_loss(out, yb), None, None
+            else:
+                loss, terms, per_unit = gl_loss.evaluate(out, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if beta_update is not None:
+                for layer in model.landau_layers.values():
+                    unit = per_unit if (field and layer is out_layer) else None
+                    beta_update.step(layer.beta, unit)
+            sums[0] += loss.detach()
+            if terms is not None:
+                sums[1:] += terms
+            n_batches += 1
+        means = (sums / max(n_batches, 1)).tolist()
+        if gl_loss is None:
+            means[1:] = [math.nan] * 3
+        finite = math.isfinite(means[0]) and all(
+            bool(torch.isfinite(q).all()) for q in model.parameters()
+        )
+        if not finite:
+            status, error = "diverged", f"non-finite training loss or parameters at epoch {epoch}"
+            break
+        val_acc = accuracy(model, x_val, y_val)
+        epochs.append(
+            EpochRecord(epoch=epoch, train_loss=means[0], loss_quadratic=means[1],
+                        loss_quartic=means[2], loss_spatial=means[3], val_accuracy=val_acc,
+                        seconds=time.perf_counter() - start, betas=_betas(model))
+        )  # fmt: skip
+        if on_epoch is not None:
+            on_epoch(epoch, val_acc)
+    train_seconds = time.perf_counter() - start
+    fields = dict(
+        n_params=count_parameters(model), epochs_run=len(epochs), initial_betas=initial_betas,
+        epoch_records=epochs, final_train_loss=epochs[-1].train_loss if epochs else None,
+        seconds_per_epoch=train_seconds / len(epochs) if epochs else None,
+        samples_per_second=len(y_train) * len(epochs) / train_seconds if epochs else None,
+    )  # fmt: skip
+    if status == "ok":
+        fields["val_accuracy"] = epochs[-1].val_accuracy
+        if evaluate_test:  # the one read of the test split
+            fields["test_accuracy"] = accuracy(model, data.x_test.to(device), data.y_test.to(device))
+        fields["mesh"] = _mesh(data, lambda g: _predict(model, g.to(device)))
+    return _record(config, device, status=status, error=error,
+                   seconds=time.perf_counter() - start, **fields)  # fmt: skip
+
+
+@torch.no_grad()
+def _predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
+    model.eval()
+    return model(x).argmax(dim=1).cpu().numpy()
+
+
+def _mesh(data: DatasetSplits, predict: Callable[[torch.Tensor], np.ndarray]) -> dict | None:
+    if data.n_features != 2:
+        return None
+    _, _, grid = data.mesh(MESH_RESOLUTION)
+    return {"x": grid[:, 0].tolist(), "y": grid[:, 1].tolist(), "pred": predict(grid).tolist()}
+
+
+def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
+    p = config.params
+    x_train, y_train = data.x_train.numpy(), data.y_train.numpy()
+    model = fit_logreg(x_train, y_train, C=float(p["C"]), max_iter=int(p["max_iter"]),
+                       seed=config.train_seed % 2**31)  # fmt: skip
+    proba = model.predict_proba(x_train)
+    train_loss = float(-np.log(np.clip(proba[np.arange(len(y_train)), y_train], 1e-12, None)).mean())
+    val_acc = float((model.predict(data.x_val.numpy()) == data.y_val.numpy()).mean())
+    seconds = time.perf_counter() - start
+    epoch = EpochRecord(epoch=1, train_loss=train_loss, loss_quadratic=math.nan,
+                        loss_quartic=math.nan, loss_spatial=math.nan, val_accuracy=val_acc,
+                        seconds=seconds, betas={})  # fmt: skip
+    if on_epoch is not None:
+        on_epoch(1, val_acc)
+    test_acc = None
+    if evaluate_test:
+        test_acc = float((model.predict(data.x_test.numpy()) == data.y_test.numpy()).mean())
+    return _record(
+        config, "cpu", status="ok", val_accuracy=val_acc, test_accuracy=test_acc,
+        final_train_loss=train_loss, seconds=time.perf_counter() - start,
+        seconds_per_epoch=seconds, samples_per_second=len(y_train) / seconds,
+        n_params=int(model.coef_.size + model.intercept_.size), epochs_run=1,
+        epoch_records=[epoch], mesh=_mesh(data, lambda g: model.predict(g.numpy())),
+    )  # fmt: skip
