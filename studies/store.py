@@ -1,0 +1,465 @@
+"""The results store: finished runs, their epochs, betas and meshes in one SQLAlchemy database.
+
+Tables and DataFrame columns follow docs/data-model.md ("Results store"). A run is written in
+one transaction (run row, epoch rows, mesh), so a process killed at any moment leaves it either
+fully stored or absent; ``run_id`` is the primary key, so it is never stored twice. Other tables
+in the same database (Optuna's) are left alone; ``landau_meta`` marks the database as ours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+
+from studies.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
+
+SCHEMA_VERSION = 1
+_KIND = "landau-bench results store"
+_SQLITE_BUSY_MS = 60_000
+
+# DataFrame columns and dtypes, in the order of docs/data-model.md.
+_KEY = {"run_id": "str", "variant": "str", "dataset": "str", "seed": "int64", "depth": "int64"}
+_RUN_DTYPES = {
+    "run_id": "str",
+    "name": "str",
+    "grid": "str",
+    "variant": "str",
+    "dataset": "str",
+    "seed": "int64",
+    "depth": "int64",
+    "epochs": "int64",
+    "status": "str",
+    "error": "str",
+    "val_accuracy": "float64",
+    "test_accuracy": "float64",
+    "final_train_loss": "float64",
+    "seconds": "float64",
+    "seconds_per_epoch": "float64",
+    "samples_per_second": "float64",
+    "n_params": "int64",
+    "epochs_run": "int64",
+    "device": "str",
+    "params_source": "str",
+    "study_name": "str",
+    "trial_number": "Int64",
+}
+_EPOCH_FLOATS = ["train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy"]
+_EPOCH_FLOATS += ["seconds"]
+_EPOCH_DTYPES = _KEY | {"epoch": "int64"} | dict.fromkeys(_EPOCH_FLOATS, "float64")
+_BETA_DTYPES = _KEY | {"epoch": "int64", "layer": "str", "unit": "int64", "beta": "float64"}
+_MESH_DTYPES = _KEY | {"x": "float64", "y": "float64", "pred": "int64"}
+_POINT_DTYPES = {"dataset": "str", "x": "float64", "y": "float64", "label": "int64"}
+_RANKING_DTYPES = {"prediction": "str", "alpha": "float64", "gamma": "float64", "loss": "float64"}
+_RANKING_DTYPES |= {"rank": "int64", "is_perfect": "bool"}
+
+
+def _col(name: str, type_: Any, *args: Any, null: bool = False, **kwargs: Any) -> sa.Column:
+    return sa.Column(name, type_, *args, nullable=null, **kwargs)
+
+
+def _run_key() -> sa.Column:
+    fk = sa.ForeignKey("runs.run_id", ondelete="CASCADE")
+    return _col("run_id", sa.String(128), fk, primary_key=True)
+
+
+_Str, _Int, _Float = sa.Text, sa.Integer, sa.Float
+_md = sa.MetaData()
+landau_meta = sa.Table(
+    "landau_meta", _md, _col("key", sa.String(64), primary_key=True), _col("value", _Str)
+)
+runs = sa.Table(
+    "runs",
+    _md,
+    _col("run_id", sa.String(128), primary_key=True),
+    _col("name", _Str),
+    _col("grid", _Str),
+    _col("variant", _Str),
+    _col("dataset", _Str),
+    _col("seed", _Int),
+    _col("depth", _Int),
+    _col("epochs", _Int),
+    _col("status", _Str),
+    _col("error", _Str, null=True),
+    _col("val_accuracy", _Float, null=True),
+    _col("test_accuracy", _Float, null=True),
+    _col("final_train_loss", _Float, null=True),
+    _col("seconds", _Float),
+    _col("seconds_per_epoch", _Float, null=True),
+    _col("samples_per_second", _Float, null=True),
+    _col("n_params", sa.BigInteger),
+    _col("epochs_run", _Int),
+    _col("device", _Str),
+    _col("params_source", _Str),
+    _col("study_name", _Str, null=True),
+    _col("trial_number", _Int, null=True),
+    _col("params", _Str),  # JSON
+    _col("config", _Str),  # JSON
+    _col("initial_betas", _Str),  # JSON: layer -> list of betas at epoch 0
+    _col("created_at", sa.DateTime),  # UTC
+    sa.CheckConstraint("status IN ('ok', 'diverged', 'failed')", name="runs_status"),
+)
+epochs = sa.Table(
+    "epochs",
+    _md,
+    _run_key(),
+    _col("epoch", _Int, sa.CheckConstraint("epoch >= 1", name="epochs_epoch"), primary_key=True),
+    *(_col(name, _Float, null=True) for name in _EPOCH_FLOATS),  # NaN is NULL in SQLite
+    _col("betas", _Str),  # JSON: layer -> list of betas
+)
+meshes = sa.Table("meshes", _md, _run_key(), _col("payload", _Str))  # JSON: x, y, pred lists
+points = sa.Table(
+    "points",
+    _md,
+    _col("dataset", sa.String(128), primary_key=True),
+    _col("point", _Int, primary_key=True),
+    _col("x", _Float),
+    _col("y", _Float),
+    _col("label", _Int),
+)
+loss_ranking = sa.Table(
+    "loss_ranking",
+    _md,
+    _col("prediction", _Str),
+    _col("alpha", _Float),
+    _col("gamma", _Float),
+    _col("loss", _Float, null=True),
+    _col("rank", _Int),
+    _col("is_perfect", sa.Boolean),
+)
+
+
+class StoreError(ValueError):
+    """The database cannot be opened, or is not a landau results store."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(to_json_safe(value), allow_nan=False)
+
+
+def _loads(text: str) -> Any:
+    return from_json_safe(json.loads(text))
+
+
+def _reason(exc: BaseException) -> str:
+    """One line of an exception, without SQLAlchemy's [SQL: ...] and background link."""
+    text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _frame(rows: Sequence[Sequence[Any]], dtypes: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(dtypes)).astype(dtypes)
+
+
+def _plain(value: Any, dtype: str) -> Any:
+    """Coerce numpy/torch scalars to what every DBAPI driver accepts."""
+    if value is None or dtype == "str":
+        return value
+    if dtype == "bool":
+        return bool(value)
+    return float(value) if dtype == "float64" else int(value)
+
+
+def _make_engine(url: str | Path) -> Engine:
+    text = str(url)
+    try:
+        parsed = sa.make_url(text) if "://" in text else sa.URL.create("sqlite", database=text)
+        args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            args["timeout"] = _SQLITE_BUSY_MS / 1000
+        elif parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+            args["connect_timeout"] = 10  # an unreachable server is an error, not a hang
+        engine = sa.create_engine(parsed, connect_args=args)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot open results store {text!r}: {_reason(exc)}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # pysqlite's BEGIN handling breaks transactional DDL
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer takes the write lock up front: a deferred transaction that reads and then writes
+    # fails at once with SQLITE_BUSY when another process wrote in between (no busy wait in WAL).
+    write = conn.get_execution_options().get("landau_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Store:
+    """The results store at ``url``: any SQLAlchemy URL, or a file path (-> a SQLite file)."""
+
+    def __init__(self, url: str | Path) -> None:
+        self._engine = _make_engine(url)
+        self.url = self._engine.url.render_as_string(hide_password=True)
+        try:
+            self._open()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # ---- opening ----------------------------------------------------------------------------
+
+    def _tables(self) -> set[str]:
+        try:
+            with self._engine.connect() as conn:
+                return set(sa.inspect(conn).get_table_names())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open results store {self.url!r}: {_reason(exc)}") from exc
+
+    def _open(self) -> None:
+        tables = self._tables()
+        if "landau_meta" not in tables and tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+            raise StoreError(
+                f"{self.url!r} is not a landau results store: it holds tables ({shown}) but no "
+                f"landau_meta table; give a new file or an empty database"
+            )
+        if not set(_md.tables) <= tables:
+            self._initialise()
+        with self._engine.connect() as conn:
+            meta = dict(conn.execute(sa.select(landau_meta.c.key, landau_meta.c.value)).all())
+        if meta.get("kind") != _KIND or not str(meta.get("schema_version")).isdigit():
+            raise StoreError(f"{self.url!r} has a landau_meta table without a landau marker")
+        if int(meta["schema_version"]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.url!r} has schema_version={meta['schema_version']}, newer than this "
+                f"landau-bench understands ({SCHEMA_VERSION}); upgrade landau-bench"
+            )
+        if self._engine.dialect.name == "sqlite" and self._engine.url.database not in ("", None):
+            # Only now, once the file is known to be ours: WAL is a persistent change to the file.
+            with self._engine.connect() as conn:  # outside any transaction, as WAL requires
+                conn.connection.driver_connection.execute("PRAGMA journal_mode = WAL")
+
+    def _initialise(self) -> None:
+        try:
+            with self._writing() as conn:
+                _md.create_all(conn)  # checkfirst: a concurrent opener may have been first
+                have = set(conn.execute(sa.select(landau_meta.c.key)).scalars())
+                meta = {"kind": _KIND, "schema_version": str(SCHEMA_VERSION)}
+                rows = [{"key": k, "value": v} for k, v in meta.items() if k not in have]
+                if rows:
+                    conn.execute(sa.insert(landau_meta), rows)
+        except SQLAlchemyError as exc:  # PostgreSQL: a concurrent opener created them first?
+            if not set(_md.tables) <= self._tables():
+                raise StoreError(f"cannot initialise {self.url!r}: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            conn.execution_options(landau_write=True)
+            with conn.begin():
+                yield conn
+
+    def _rows(self, stmt: Any) -> list[Any]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(stmt).all())
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def completed_ids(self) -> set[str]:
+        """Every stored run_id, whatever its status (ok, diverged or failed)."""
+        return {r.run_id for r in self._rows(sa.select(runs.c.run_id))}
+
+    def has_run(self, run_id: str) -> bool:
+        """Whether ``run_id`` is stored."""
+        return bool(self._rows(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)))
+
+    def write_run(self, record: RunRecord) -> bool:
+        """Store a run with its epochs and mesh atomically; False if it was already stored."""
+        exists = sa.select(runs.c.run_id).where(runs.c.run_id == record.run_id)
+        try:
+            with self._writing() as conn:
+                if conn.execute(exists).first():
+                    return False
+                conn.execute(sa.insert(runs), [_run_row(record)])
+                if record.epoch_records:
+                    conn.execute(sa.insert(epochs), _epoch_rows(record))
+                if record.mesh is not None:
+                    conn.execute(sa.insert(meshes), [_mesh_row(record)])
+        except IntegrityError:
+            if self._rows(exists):  # a concurrent writer stored it first (PostgreSQL)
+                return False
+            raise
+        return True
+
+    def write_points(
+        self, dataset: str, x: Sequence[float], y: Sequence[float], labels: Sequence[int]
+    ) -> bool:
+        """Store the overlay points of ``dataset`` once; False if they were already stored."""
+        xs, ys, ls = list(x), list(y), list(labels)
+        if not len(xs) == len(ys) == len(ls):
+            raise ValueError(
+                f"`len(x) == len(y) == len(labels)` must hold, but got {len(xs)}, {len(ys)}, "
+                f"{len(ls)}"
+            )
+        rows = [
+            {"dataset": dataset, "point": i, "x": float(a), "y": float(b), "label": int(c)}
+            for i, (a, b, c) in enumerate(zip(xs, ys, ls, strict=True))
+        ]
+        exists = sa.select(points.c.dataset).where(points.c.dataset == dataset).limit(1)
+        try:
+            with self._writing() as conn:
+                if conn.execute(exists).first():
+                    return False
+                if rows:
+                    conn.execute(sa.insert(points), rows)
+        except IntegrityError:
+            if self._rows(exists):
+                return False
+            raise
+        return True
+
+    def write_loss_ranking(self, frame: pd.DataFrame) -> None:
+        """Replace the stored loss ranking with ``frame`` (columns as loss_ranking_frame())."""
+        missing = [c for c in _RANKING_DTYPES if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"a loss ranking frame must have columns {', '.join(_RANKING_DTYPES)}, "
+                f"but it lacks {', '.join(missing)}"
+            )
+        records = frame[list(_RANKING_DTYPES)].to_dict("records")
+        rows = [{c: _plain(v, _RANKING_DTYPES[c]) for c, v in r.items()} for r in records]
+        with self._writing() as conn:
+            conn.execute(sa.delete(loss_ranking))
+            if rows:
+                conn.execute(sa.insert(loss_ranking), rows)
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def read_run(self, run_id: str) -> RunRecord | None:
+        """The stored record of ``run_id`` (None if absent). SQLite reads NaN back as None."""
+        found = self._rows(sa.select(runs).where(runs.c.run_id == run_id))
+        if not found:
+            return None
+        row = found[0]._mapping
+        stored = self._rows(
+            sa.select(epochs).where(epochs.c.run_id == run_id).order_by(epochs.c.epoch)
+        )
+        mesh = self._rows(sa.select(meshes.c.payload).where(meshes.c.run_id == run_id))
+        return RunRecord(
+            **{name: row[name] for name in _RUN_DTYPES},
+            params=_loads(row["params"]),
+            config=_loads(row["config"]),
+            initial_betas=_loads(row["initial_betas"]),
+            epoch_records=[_epoch_record(e._mapping) for e in stored],
+            mesh=_loads(mesh[0].payload) if mesh else None,
+        )
+
+    def runs_frame(self) -> pd.DataFrame:
+        """One row per run: the documented columns, created_at, then one hp_<name> per param."""
+        cols = [runs.c[n] for n in _RUN_DTYPES]
+        rows = self._rows(
+            sa.select(*cols, runs.c.created_at, runs.c.params).order_by(runs.c.run_id)
+        )
+        frame = _frame([r[:-1] for r in rows], {**_RUN_DTYPES, "created_at": "datetime64[us]"})
+        hp = pd.DataFrame([_loads(r.params) for r in rows], index=frame.index)
+        return frame.join(hp[sorted(hp.columns)].add_prefix("hp_"))
+
+    def _keyed(self, *extra: Any, source: sa.Table = epochs) -> Any:
+        key = [runs.c[n] for n in _KEY]
+        return sa.select(*key, *extra).join_from(source, runs, source.c.run_id == runs.c.run_id)
+
+    def epochs_frame(self) -> pd.DataFrame:
+        stmt = self._keyed(epochs.c.epoch, *(epochs.c[n] for n in _EPOCH_FLOATS))
+        return _frame(self._rows(stmt.order_by(runs.c.run_id, epochs.c.epoch)), _EPOCH_DTYPES)
+
+    def betas_frame(self) -> pd.DataFrame:
+        """Long form, one row per (run, epoch, layer, unit); epoch 0 is the initial beta."""
+        initial = sa.select(*(runs.c[n] for n in _KEY), sa.literal(0), runs.c.initial_betas)
+        later = self._rows(self._keyed(epochs.c.epoch, epochs.c.betas))
+        rows = [
+            (*r[:-1], layer, unit, beta)
+            for r in [*self._rows(initial), *later]
+            for layer, values in _loads(r[-1]).items()
+            for unit, beta in enumerate(values)
+        ]
+        frame = _frame(rows, _BETA_DTYPES).sort_values(["run_id", "epoch", "layer", "unit"])
+        return frame.reset_index(drop=True)
+
+    def meshes_frame(self) -> pd.DataFrame:
+        """One row per (run, mesh point): the predicted class of each run on the fixed mesh."""
+        parts = []
+        for r in self._rows(self._keyed(meshes.c.payload, source=meshes).order_by(runs.c.run_id)):
+            payload = _loads(r.payload)
+            part = pd.DataFrame({k: payload[k] for k in ("x", "y", "pred")})
+            parts.append(part.assign(**{k: r._mapping[k] for k in _KEY}))
+        frame = pd.concat([_frame([], _MESH_DTYPES), *parts], ignore_index=True)
+        return frame[list(_MESH_DTYPES)].astype(_MESH_DTYPES)
+
+    def points_frame(self) -> pd.DataFrame:
+        cols = [points.c[n] for n in _POINT_DTYPES]
+        return _frame(
+            self._rows(sa.select(*cols).order_by(points.c.dataset, points.c.point)), _POINT_DTYPES
+        )
+
+    def loss_ranking_frame(self) -> pd.DataFrame:
+        t = loss_ranking.c
+        stmt = sa.select(*(t[n] for n in _RANKING_DTYPES)).order_by(
+            t.alpha, t.gamma, t.rank, t.prediction
+        )
+        return _frame(self._rows(stmt), _RANKING_DTYPES)
+
+    def export(self, path: str | Path, format: Literal["csv", "parquet"] = "csv") -> Path:
+        """Write runs_frame() to ``path`` as CSV or Parquet."""
+        if format not in ("csv", "parquet"):
+            raise ValueError(f"unknown export format {format!r}; known: csv, parquet")
+        path, frame = Path(path), self.runs_frame()
+        if format == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path, index=False)
+        return path
+
+
+def _run_row(record: RunRecord) -> dict[str, Any]:
+    row = {n: _plain(getattr(record, n), t) for n, t in _RUN_DTYPES.items()}
+    row |= {"params": _dumps(record.params), "config": _dumps(record.config)}
+    row |= {"initial_betas": _dumps(record.initial_betas)}
+    return row | {"created_at": datetime.now(UTC).replace(tzinfo=None)}
+
+
+def _epoch_rows(record: RunRecord) -> list[dict[str, Any]]:
+    return [
+        {"run_id": record.run_id, "epoch": int(e.epoch), "betas": _dumps(e.betas)}
+        | {n: _plain(getattr(e, n), "float64") for n in _EPOCH_FLOATS}
+        for e in record.epoch_records
+    ]
+
+
+def _mesh_row(record: RunRecord) -> dict[str, Any]:
+    return {"run_id": record.run_id, "payload": _dumps(record.mesh)}
+
+
+def _epoch_record(row: Any) -> EpochRecord:
+    losses = {n: float("nan") if row[n] is None else row[n] for n in _EPOCH_FLOATS}
+    return EpochRecord(epoch=row["epoch"], betas=_loads(row["betas"]), **losses)

@@ -1,0 +1,133 @@
+"""Run configs (hash, name, seeds) and grid specs (TOML, expansion, bad input)."""
+
+import dataclasses
+
+import pytest
+
+from studies.config import RunConfig, derive_seed
+from studies.grid import GridSpec, grid_names, load_grid
+
+
+def test_name_reads_like_benchopt():
+    assert RunConfig("full", "moons", 3, 2, 5).name == "full[dataset=moons,seed=3,depth=2]"
+
+
+def test_run_id_depends_on_everything_that_determines_the_result():
+    base = RunConfig("full", "moons", 0, 2, 5)
+    assert base.run_id == RunConfig("full", "moons", 0, 2, 5).run_id
+    changed = [
+        RunConfig("no_quartic", "moons", 0, 2, 5),
+        RunConfig("full", "circles", 0, 2, 5),
+        RunConfig("full", "moons", 1, 2, 5),
+        RunConfig("full", "moons", 0, 1, 5),
+        RunConfig("full", "moons", 0, 2, 6),
+        RunConfig("full", "moons", 0, 2, 5, {"lr": 0.02}),
+        RunConfig("full", "moons", 0, 2, 5, data_seed=1),
+        RunConfig("full", "moons", 0, 2, 5, base_seed=1),
+    ]
+    assert len({c.run_id for c in changed} | {base.run_id}) == len(changed) + 1
+
+
+def test_provenance_is_not_part_of_the_hash():
+    a = RunConfig("full", "moons", 0, 2, 5, grid="quick", params_source="defaults")
+    b = RunConfig("full", "moons", 0, 2, 5, grid="other", params_source="study:x#3", study_name="x", trial_number=3)
+    assert a.run_id == b.run_id
+
+
+def test_seeds_are_paired_across_variants_and_differ_across_datasets_and_repetitions():
+    assert RunConfig("full", "moons", 2, 1, 5).train_seed == RunConfig("plain_mlp", "moons", 2, 2, 5).train_seed
+    assert derive_seed(0, "moons", 0) != derive_seed(0, "moons", 1) != derive_seed(0, "circles", 1)
+
+
+def test_config_round_trips_through_kwargs():
+    cfg = RunConfig("sgd", "digits", 1, 2, 3, {"lr": 0.05}, grid="g")
+    assert RunConfig(**cfg.to_kwargs()) == cfg
+    assert cfg.params["momentum"] == 0.9 and cfg.params["lr"] == 0.05
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("ful", "moons", 0, 1, 1), "unknown variant 'ful'; known: full, no_quartic"),
+        (("full", "moon", 0, 1, 1), "unknown dataset 'moon'; known: moons"),
+        (("full", "moons", -1, 1, 1), "`seed >= 0` must hold"),
+        (("full", "moons", 0, 3, 1), "unknown depth 3"),
+        (("logreg", "moons", 0, 2, 1), "unknown depth 2 for logreg"),
+        (("full", "moons", 0, 1, 0), "`epochs >= 1` must hold, but got epochs=0"),
+    ],
+)
+def test_bad_configs_raise(args, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        RunConfig(*args)
+
+
+def test_unknown_param_raises_and_lists_known():
+    with pytest.raises(ValueError, match="unknown parameters \\['lrr'\\] for full; known: alpha"):
+        RunConfig("full", "moons", 0, 1, 1, {"lrr": 1})
+
+
+def test_shipped_grids_load_and_expand():
+    assert {"quick", "standard", "paper"} <= set(grid_names())
+    quick = load_grid("quick")
+    assert set(quick.datasets) == {"moons", "circles", "classification", "digits", "mnist1d"}
+    assert set(quick.variants) == {"full", "no_quartic", "static_beta", "sgd", "plain_mlp", "logreg"}
+    runs = quick.expand()
+    # logreg has one layer only: 5 variants x 5 datasets x 2 depths x 3 seeds + 5 x 3
+    assert len(runs) == 5 * 5 * 2 * 3 + 5 * 3
+    assert len({r.run_id for r in runs}) == len(runs)
+    assert "mnist" in load_grid("standard").datasets
+
+
+def test_paper_grid_is_the_blog_preset():
+    runs = load_grid("paper").expand()
+    full = [r for r in runs if r.variant == "full"]
+    assert full and all(r.params_source == "preset:blog" and r.epochs == 100 for r in full)
+    assert all(r.params["gamma"] == 6.5 and r.params["hidden"] == 156 for r in full)
+
+
+def test_tuned_parameters_record_their_study():
+    spec = GridSpec("g", ("full",), ("moons",), seeds=1, depths=(1,), epochs=2)
+    runs = spec.expand(tuned={("full", "moons", 1): ({"lr": 0.05}, "study-a", 7)})
+    assert runs[0].params["lr"] == 0.05
+    assert (runs[0].params_source, runs[0].study_name, runs[0].trial_number) == ("study:study-a#7", "study-a", 7)
+
+
+def test_overrides_apply_and_validate():
+    spec = load_grid("quick").with_overrides(seeds=1, depths=(1,), epochs=2, variants=("full",))
+    assert (spec.seeds, spec.depths, spec.epochs, spec.variants) == (1, (1,), 2, ("full",))
+    with pytest.raises(ValueError, match="`seeds >= 1` must hold, but got seeds=0"):
+        load_grid("quick").with_overrides(seeds=0)
+    with pytest.raises(ValueError, match="unknown depth 3"):
+        load_grid("quick").with_overrides(depths=(3,))
+
+
+def test_unknown_grid_lists_known(tmp_path):
+    with pytest.raises(ValueError, match="unknown grid 'quik'; known: paper, quick, standard"):
+        load_grid("quik")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_grid(str(tmp_path / "nope.toml"))
+
+
+def test_malformed_toml_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('variants = ["full"]\ndatasets = ["moons"\nseeds = 2\n')
+    with pytest.raises(ValueError, match=r"malformed TOML in .*bad.toml: .*line 3"):
+        load_grid(str(path))
+
+
+def test_toml_with_unknown_key_or_name(tmp_path):
+    path = tmp_path / "g.toml"
+    path.write_text('variants = ["full"]\ndatasets = ["moons"]\nseed = 2\n')
+    with pytest.raises(ValueError, match="unknown keys \\['seed'\\]"):
+        load_grid(str(path))
+    path.write_text('variants = ["fulll"]\ndatasets = ["moons"]\n')
+    with pytest.raises(ValueError, match="unknown variant 'fulll'"):
+        load_grid(str(path))
+
+
+def test_custom_toml_grid(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('variants = ["full", "logreg"]\ndatasets = ["moons"]\nseeds = 2\ndepths = [1]\nepochs = 3\n[tuning]\ntrials = 4\n')
+    spec = load_grid(str(path))
+    assert spec.name == "mine" and spec.tuning.trials == 4 and len(spec.expand()) == 4
+    assert dataclasses.is_dataclass(spec)
