@@ -25,13 +25,17 @@ class Param:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown kind {self.kind!r} for {self.name}; known: {', '.join(KINDS)}")
+            raise ValueError(
+                f"unknown kind {self.kind!r} for {self.name}; known: {', '.join(KINDS)}"
+            )
         if self.kind == "categorical":
             if not self.choices:
                 raise ValueError(f"categorical parameter {self.name} needs choices")
             return
         if self.low is None or self.high is None or not self.low < self.high:
-            raise ValueError(f"`low < high` must hold for {self.name}, but got {self.low}..{self.high}")
+            raise ValueError(
+                f"`low < high` must hold for {self.name}, but got {self.low}..{self.high}"
+            )
         if self.log and not self.low > 0:
             raise ValueError(f"`low > 0` must hold for log-scale {self.name}, but got {self.low}")
 
@@ -43,8 +47,14 @@ class Param:
         return int(round(clipped)) if self.kind == "int" else float(clipped)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "low": self.low, "high": self.high, "log": self.log,
-                "kind": self.kind, "choices": list(self.choices)}
+        return {
+            "name": self.name,
+            "low": self.low,
+            "high": self.high,
+            "log": self.log,
+            "kind": self.kind,
+            "choices": list(self.choices),
+        }
 
 
 def _frozen(mapping: Mapping) -> Mapping:
@@ -81,7 +91,9 @@ class Variant:
             raise ValueError(f"duplicate parameter in the search space of {self.name}: {names}")
         unknown = set(names) - set(self.defaults)
         if unknown:
-            raise ValueError(f"search space of {self.name} names parameters without a default: {sorted(unknown)}")
+            raise ValueError(
+                f"search space of {self.name} names parameters without a default: {sorted(unknown)}"
+            )
 
     @property
     def space_version(self) -> str:

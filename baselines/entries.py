@@ -7,12 +7,17 @@ from ablations.spec import Param, Variant
 BASELINES: tuple[Variant, ...] = (
     Variant(
         name="plain_mlp",
-        description="nn.Linear layers of the same widths, BatchNorm, same activation, cross-entropy, Adam.",
+        description=(
+            "nn.Linear layers of the same widths, BatchNorm, same activation, cross-entropy, Adam."
+        ),
         changes="layers: nn.Linear; loss: cross-entropy; optimizer: Adam; no β",
         family="mlp",
         settings={"loss": "ce", "optimizer": "adam", "activation": "rrelu"},
         defaults={"lr": 1e-3, "hidden": 156, "batch_size": 64, "weight_decay": 0.0},
-        search_space=(Param("lr", 1e-4, 1e-1, log=True), Param("weight_decay", 1e-6, 1e-2, log=True)),
+        search_space=(
+            Param("lr", 1e-4, 1e-1, log=True),
+            Param("weight_decay", 1e-6, 1e-2, log=True),
+        ),
     ),
     Variant(
         name="logreg",

@@ -16,7 +16,12 @@ class PlainMLP(nn.Module):
     """
 
     def __init__(
-        self, in_features: int, hidden: int, out_features: int, activation: str = "rrelu", depth: int = 2
+        self,
+        in_features: int,
+        hidden: int,
+        out_features: int,
+        activation: str = "rrelu",
+        depth: int = 2,
     ) -> None:
         super().__init__()
         if depth not in (1, 2):

@@ -20,16 +20,23 @@ def _int_list(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
 
 
 def _store_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", default=os.environ.get("LANDAU_STORE", DEFAULT_STORE),
-                        help=f"SQLAlchemy URL or SQLite file (default: {DEFAULT_STORE}, or $LANDAU_STORE)")  # fmt: skip
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("LANDAU_STORE", DEFAULT_STORE),
+        help=f"SQLAlchemy URL or SQLite file (default: {DEFAULT_STORE}, or $LANDAU_STORE)",
+    )
 
 
 def _grid_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", nargs="?", default="quick", help="grid name or TOML path (default: quick)")
+    parser.add_argument(
+        "spec", nargs="?", default="quick", help="grid name or TOML path (default: quick)"
+    )
     parser.add_argument("--variants", help="comma list overriding the grid's variants")
     parser.add_argument("--datasets", help="comma list overriding the grid's datasets")
     parser.add_argument("--seeds", type=int, help="repetitions per (variant, dataset, depth)")
@@ -38,7 +45,9 @@ def _grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
-    parser.add_argument("--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _store_arg(parser)
 
@@ -55,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     grid = sub.add_parser("grid", help="run an ablation grid (resumable: stored runs are skipped)")
     _grid_args(grid)
-    grid.add_argument("--tuned", action="store_true", help="take each variant's best tuned parameters")
+    grid.add_argument(
+        "--tuned", action="store_true", help="take each variant's best tuned parameters"
+    )
     grid.add_argument("--storage", help="Optuna storage for --tuned (default: the store)")
 
     export = sub.add_parser("export", help="write the runs table (one row per run)")
@@ -77,7 +88,9 @@ def cmd_demo(args) -> int:
     for variant in ("full", "plain_mlp"):
         record = train(RunConfig(variant, "moons", args.seed, 2, args.epochs))
         acc = "n/a" if record.test_accuracy is None else f"{record.test_accuracy:.3f}"
-        print(f"  {variant:10s} test accuracy {acc}  status {record.status}  {record.seconds:.1f} s")
+        print(
+            f"  {variant:10s} test accuracy {acc}  status {record.status}  {record.seconds:.1f} s"
+        )
     return 0
 
 
@@ -100,9 +113,9 @@ def cmd_list(args) -> int:
 
 
 def grid_from_args(args):
+    from studies.datasets import DATASETS
     from studies.grid import load_grid
     from studies.registry import REGISTRY, parse_names
-    from studies.datasets import DATASETS
 
     spec = load_grid(args.spec)
     return spec.with_overrides(
@@ -139,8 +152,15 @@ def cmd_grid(args) -> int:
     runs = spec.expand(device=device, tuned=tuned)
     check_datasets(spec.datasets, args.data_dir)
     with Store(args.store) as store:
-        summary = run_grid(runs, store, workers=args.workers, scheduler=args.scheduler,
-                           data_dir=args.data_dir, progress=not args.no_progress, desc=spec.name)  # fmt: skip
+        summary = run_grid(
+            runs,
+            store,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            data_dir=args.data_dir,
+            progress=not args.no_progress,
+            desc=spec.name,
+        )
     for line in summary.lines():
         print(line)
     print(f"results: {args.store}")
@@ -164,19 +184,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from studies.cli_tuning import COMMANDS as TUNING_COMMANDS
 
-    commands = {"demo": cmd_demo, "list": cmd_list, "grid": cmd_grid, "export": cmd_export,
-                **TUNING_COMMANDS}  # fmt: skip
+    commands = {
+        "demo": cmd_demo,
+        "list": cmd_list,
+        "grid": cmd_grid,
+        "export": cmd_export,
+        **TUNING_COMMANDS,
+    }
     try:
         return commands[args.command](args)
     except ValueError as exc:
         print(f"landau {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: finished runs are stored; run the same command again to resume", file=sys.stderr)
+        print(
+            "interrupted: finished runs are stored; run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     except Exception:
         traceback.print_exc()
-        print(f"landau {args.command}: internal error (a bug: please report it with the traceback above)", file=sys.stderr)
+        print(
+            f"landau {args.command}: internal error (a bug: please report it with the "
+            "traceback above)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -62,7 +62,9 @@ class RunConfig:
         unknown = set(self.params) - set(entry.defaults)
         if unknown:
             known = ", ".join(sorted(entry.defaults))
-            raise ValueError(f"unknown parameters {sorted(unknown)} for {self.variant}; known: {known}")
+            raise ValueError(
+                f"unknown parameters {sorted(unknown)} for {self.variant}; known: {known}"
+            )
         merged = {**entry.defaults, **self.params}
         object.__setattr__(self, "params", MappingProxyType(merged))
 

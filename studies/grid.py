@@ -15,15 +15,29 @@ from studies.datasets import DATASETS
 from studies.registry import REGISTRY, get_variant, parse_names
 
 DEPTHS = (1, 2)
-_KEYS = {"name", "description", "variants", "datasets", "seeds", "depths", "epochs", "base_seed",
-         "data_seed", "preset", "params", "tuning"}  # fmt: skip
+_KEYS = {
+    "name",
+    "description",
+    "variants",
+    "datasets",
+    "seeds",
+    "depths",
+    "epochs",
+    "base_seed",
+    "data_seed",
+    "preset",
+    "params",
+    "tuning",
+}
 _TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
 
 
 def grid_names() -> list[str]:
     """Names of the grids shipped in ablations/grids/."""
     folder = resources.files("ablations") / "grids"
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,10 @@ class GridSpec:
         return GridSpec(**kwargs)
 
     def expand(self, *, device: str = "cpu", tuned: Mapping | None = None) -> list[RunConfig]:
-        """Every run of the grid; ``tuned`` maps (variant, dataset, depth) -> (params, study, trial)."""
+        """Every run of the grid.
+
+        ``tuned`` maps (variant, dataset, depth) -> (params, study name, trial number).
+        """
         runs = []
         for variant, dataset, depth, seed in itertools.product(
             self.variants, self.datasets, self.depths, range(self.seeds)
@@ -93,9 +110,22 @@ class GridSpec:
                 continue  # e.g. logreg has one layer only: not applicable, not a failure
             params, source, study, trial = self._params(variant, dataset, depth, tuned)
             runs.append(
-                RunConfig(variant, dataset, seed, depth, self.epochs, params, self.data_seed,
-                          self.base_seed, device, self.name, source, study, trial)
-            )  # fmt: skip
+                RunConfig(
+                    variant,
+                    dataset,
+                    seed,
+                    depth,
+                    self.epochs,
+                    params,
+                    self.data_seed,
+                    self.base_seed,
+                    device,
+                    self.name,
+                    source,
+                    study,
+                    trial,
+                )
+            )
         return runs
 
     def _params(self, variant, dataset, depth, tuned):
@@ -115,7 +145,11 @@ class GridSpec:
 def params_source(entry, params: Mapping, epochs: int) -> str:
     """``preset:blog`` when a Landau run uses exactly the blog's table (100 epochs included)."""
     blog = {k: v for k, v in BLOG.items() if k in params}
-    if entry.family == "landau" and epochs == BLOG["epochs"] and all(params[k] == v for k, v in blog.items()):
+    if (
+        entry.family == "landau"
+        and epochs == BLOG["epochs"]
+        and all(params[k] == v for k, v in blog.items())
+    ):
         return "preset:blog"
     return "defaults"
 
@@ -129,7 +163,10 @@ def load_grid(spec: str | Path) -> GridSpec:
         text, origin = path.read_text(), str(path)
     else:
         if str(spec) not in grid_names():
-            raise ValueError(f"unknown grid {str(spec)!r}; known: {', '.join(grid_names())} (or a path to a .toml file)")
+            raise ValueError(
+                f"unknown grid {str(spec)!r}; known: {', '.join(grid_names())} "
+                "(or a path to a .toml file)"
+            )
         text = (resources.files("ablations") / "grids" / f"{spec}.toml").read_text()
         origin = f"ablations/grids/{spec}.toml"
     try:
@@ -142,14 +179,19 @@ def load_grid(spec: str | Path) -> GridSpec:
 def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
     unknown = set(data) - _KEYS
     if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)} in {origin}; known: {', '.join(sorted(_KEYS))}")
+        raise ValueError(
+            f"unknown keys {sorted(unknown)} in {origin}; known: {', '.join(sorted(_KEYS))}"
+        )
     for key in ("variants", "datasets"):
         if key not in data:
             raise ValueError(f"{origin} must list `{key}`")
     tuning = dict(data.get("tuning", {}))
     bad = set(tuning) - _TUNING_KEYS
     if bad:
-        raise ValueError(f"unknown keys {sorted(bad)} in [tuning] of {origin}; known: {', '.join(sorted(_TUNING_KEYS))}")
+        raise ValueError(
+            f"unknown keys {sorted(bad)} in [tuning] of {origin}; "
+            f"known: {', '.join(sorted(_TUNING_KEYS))}"
+        )
     try:
         return GridSpec(
             name=data.get("name", default_name),

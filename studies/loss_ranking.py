@@ -38,19 +38,30 @@ def loss_ranking(n_classes: int = 10, batch: int = 64, seed: int = 0) -> pd.Data
     target = torch.randint(0, n_classes, (batch,), generator=gen)
     rows = []
     for setting, (alpha, gamma) in SETTINGS.items():
+
         def loss(phi: torch.Tensor, a: float = alpha, g: float = gamma) -> float:
             return float(ginzburg_landau_loss(phi, target, alpha=a, gamma=g))
 
         predictions = _predictions(target, n_classes)
         losses = {name: loss(phi) for name, phi in predictions.items()}
         # the family "perfect + s on a wrong class": its loss crosses 0 inside |.|, below perfect
-        scan = [(loss(predictions["perfect"] + s * predictions["wrong class"]), s)
-                for s in torch.linspace(0, 1, 201).tolist()]  # fmt: skip
+        scan = [
+            (loss(predictions["perfect"] + s * predictions["wrong class"]), s)
+            for s in torch.linspace(0, 1, 201).tolist()
+        ]
         best, s_best = min(scan)
         losses[f"perfect + {s_best:.3f} on a wrong class"] = best
         order = sorted(losses, key=losses.get)
         for name, value in losses.items():
-            rows.append({"setting": setting, "prediction": name, "alpha": alpha, "gamma": gamma,
-                         "loss": value, "rank": order.index(name) + 1,
-                         "is_perfect": name == "perfect"})  # fmt: skip
+            rows.append(
+                {
+                    "setting": setting,
+                    "prediction": name,
+                    "alpha": alpha,
+                    "gamma": gamma,
+                    "loss": value,
+                    "rank": order.index(name) + 1,
+                    "is_perfect": name == "perfect",
+                }
+            )
     return pd.DataFrame(rows)

@@ -18,7 +18,9 @@ def get_variant(name: str) -> Variant:
 
 def parse_names(text: str | list[str] | tuple[str, ...], known, what: str) -> tuple[str, ...]:
     """Split a comma list (or take a list) and check every name is known."""
-    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else [str(n) for n in text]
+    names = (
+        [n.strip() for n in text.split(",")] if isinstance(text, str) else [str(n) for n in text]
+    )
     names = [n for n in names if n]
     if not names:
         raise ValueError(f"no {what} given; known: {', '.join(known)}")

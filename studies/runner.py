@@ -42,7 +42,8 @@ class GridSummary:
         c = self.counts
         out = [
             f"{self.total} runs: {self.skipped} already stored, {self.executed} executed "
-            f"({c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed) in {self.seconds:.1f} s"
+            f"({c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed) "
+            f"in {self.seconds:.1f} s"
         ]
         out += [f"  failed: {f}" for f in self.failures[:10]]
         if len(self.failures) > 10:
@@ -94,7 +95,8 @@ def _local(pending, data_dir, workers) -> Iterator[dict]:
 
 def _dask(pending, data_dir, scheduler) -> Iterator[dict]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - dask is a dependency
         raise ValueError(f"--scheduler needs dask.distributed: {exc}") from None
     try:
@@ -103,7 +105,9 @@ def _dask(pending, data_dir, scheduler) -> Iterator[dict]:
         raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
     with client:
         futures = [
-            client.submit(execute, cfg.to_kwargs(), data_dir, 1, pure=False, key=f"landau-{cfg.run_id}")
+            client.submit(
+                execute, cfg.to_kwargs(), data_dir, 1, pure=False, key=f"landau-{cfg.run_id}"
+            )
             for cfg in pending
         ]
         for future in dask_completed(futures):
@@ -132,8 +136,14 @@ def run_grid(
     source: Iterable[dict] = (
         _dask(pending, data_dir, scheduler) if scheduler else _local(pending, data_dir, workers)
     )
-    with tqdm(total=len(runs), initial=summary.skipped, desc=desc, unit="run",
-              disable=not progress, dynamic_ncols=True) as bar:  # fmt: skip
+    with tqdm(
+        total=len(runs),
+        initial=summary.skipped,
+        desc=desc,
+        unit="run",
+        disable=not progress,
+        dynamic_ncols=True,
+    ) as bar:
         for payload in source:
             record = RunRecord.from_dict(payload)
             store.write_run(record)

@@ -55,14 +55,32 @@ def _betas(model: nn.Module) -> dict[str, list[float]]:
 
 def _record(config: RunConfig, device: str, **fields) -> RunRecord:
     base = dict(
-        run_id=config.run_id, name=config.name, grid=config.grid, variant=config.variant,
-        dataset=config.dataset, seed=config.seed, depth=config.depth, epochs=config.epochs,
-        device=device, params=dict(config.params), params_source=config.params_source,
-        study_name=config.study_name, trial_number=config.trial_number, config=config.as_dict(),
-        error=None, val_accuracy=None, test_accuracy=None, final_train_loss=None,
-        seconds_per_epoch=None, samples_per_second=None, n_params=0, epochs_run=0,
-        initial_betas={}, epoch_records=[], mesh=None,
-    )  # fmt: skip
+        run_id=config.run_id,
+        name=config.name,
+        grid=config.grid,
+        variant=config.variant,
+        dataset=config.dataset,
+        seed=config.seed,
+        depth=config.depth,
+        epochs=config.epochs,
+        device=device,
+        params=dict(config.params),
+        params_source=config.params_source,
+        study_name=config.study_name,
+        trial_number=config.trial_number,
+        config=config.as_dict(),
+        error=None,
+        val_accuracy=None,
+        test_accuracy=None,
+        final_train_loss=None,
+        seconds_per_epoch=None,
+        samples_per_second=None,
+        n_params=0,
+        epochs_run=0,
+        initial_betas={},
+        epoch_records=[],
+        mesh=None,
+    )
     base.update(fields)
     return RunRecord(**base)
 
@@ -89,8 +107,13 @@ def train(
     except passthrough:
         raise
     except Exception as exc:  # a failed run is a result, not a crash of the grid
-        return _record(config, device, status="failed", error=f"{type(exc).__name__}: {exc}",
-                       seconds=time.perf_counter() - start)  # fmt: skip
+        return _record(
+            config,
+            device,
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - start,
+        )
 
 
 def _train_torch(config, data, device, start, evaluate_test, on_epoch) -> RunRecord:
@@ -144,26 +167,39 @@ def _train_torch(config, data, device, start, evaluate_test, on_epoch) -> RunRec
             break
         val_acc = accuracy(model, x_val, y_val)
         epochs.append(
-            EpochRecord(epoch=epoch, train_loss=means[0], loss_quadratic=means[1],
-                        loss_quartic=means[2], loss_spatial=means[3], val_accuracy=val_acc,
-                        seconds=time.perf_counter() - start, betas=_betas(model))
-        )  # fmt: skip
+            EpochRecord(
+                epoch=epoch,
+                train_loss=means[0],
+                loss_quadratic=means[1],
+                loss_quartic=means[2],
+                loss_spatial=means[3],
+                val_accuracy=val_acc,
+                seconds=time.perf_counter() - start,
+                betas=_betas(model),
+            )
+        )
         if on_epoch is not None:
             on_epoch(epoch, val_acc)
     train_seconds = time.perf_counter() - start
     fields = dict(
-        n_params=count_parameters(model), epochs_run=len(epochs), initial_betas=initial_betas,
-        epoch_records=epochs, final_train_loss=epochs[-1].train_loss if epochs else None,
+        n_params=count_parameters(model),
+        epochs_run=len(epochs),
+        initial_betas=initial_betas,
+        epoch_records=epochs,
+        final_train_loss=epochs[-1].train_loss if epochs else None,
         seconds_per_epoch=train_seconds / len(epochs) if epochs else None,
         samples_per_second=len(y_train) * len(epochs) / train_seconds if epochs else None,
-    )  # fmt: skip
+    )
     if status == "ok":
         fields["val_accuracy"] = epochs[-1].val_accuracy
         if evaluate_test:  # the one read of the test split
-            fields["test_accuracy"] = accuracy(model, data.x_test.to(device), data.y_test.to(device))
+            fields["test_accuracy"] = accuracy(
+                model, data.x_test.to(device), data.y_test.to(device)
+            )
         fields["mesh"] = _mesh(data, lambda g: _predict(model, g.to(device)))
-    return _record(config, device, status=status, error=error,
-                   seconds=time.perf_counter() - start, **fields)  # fmt: skip
+    return _record(
+        config, device, status=status, error=error, seconds=time.perf_counter() - start, **fields
+    )
 
 
 @torch.no_grad()
@@ -182,24 +218,46 @@ def _mesh(data: DatasetSplits, predict: Callable[[torch.Tensor], np.ndarray]) ->
 def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
     p = config.params
     x_train, y_train = data.x_train.numpy(), data.y_train.numpy()
-    model = fit_logreg(x_train, y_train, C=float(p["C"]), max_iter=int(p["max_iter"]),
-                       seed=config.train_seed % 2**31)  # fmt: skip
+    model = fit_logreg(
+        x_train,
+        y_train,
+        C=float(p["C"]),
+        max_iter=int(p["max_iter"]),
+        seed=config.train_seed % 2**31,
+    )
     proba = model.predict_proba(x_train)
-    train_loss = float(-np.log(np.clip(proba[np.arange(len(y_train)), y_train], 1e-12, None)).mean())
+    train_loss = float(
+        -np.log(np.clip(proba[np.arange(len(y_train)), y_train], 1e-12, None)).mean()
+    )
     val_acc = float((model.predict(data.x_val.numpy()) == data.y_val.numpy()).mean())
     seconds = time.perf_counter() - start
-    epoch = EpochRecord(epoch=1, train_loss=train_loss, loss_quadratic=math.nan,
-                        loss_quartic=math.nan, loss_spatial=math.nan, val_accuracy=val_acc,
-                        seconds=seconds, betas={})  # fmt: skip
+    epoch = EpochRecord(
+        epoch=1,
+        train_loss=train_loss,
+        loss_quadratic=math.nan,
+        loss_quartic=math.nan,
+        loss_spatial=math.nan,
+        val_accuracy=val_acc,
+        seconds=seconds,
+        betas={},
+    )
     if on_epoch is not None:
         on_epoch(1, val_acc)
     test_acc = None
     if evaluate_test:
         test_acc = float((model.predict(data.x_test.numpy()) == data.y_test.numpy()).mean())
     return _record(
-        config, "cpu", status="ok", val_accuracy=val_acc, test_accuracy=test_acc,
-        final_train_loss=train_loss, seconds=time.perf_counter() - start,
-        seconds_per_epoch=seconds, samples_per_second=len(y_train) / seconds,
-        n_params=int(model.coef_.size + model.intercept_.size), epochs_run=1,
-        epoch_records=[epoch], mesh=_mesh(data, lambda g: model.predict(g.numpy())),
-    )  # fmt: skip
+        config,
+        "cpu",
+        status="ok",
+        val_accuracy=val_acc,
+        test_accuracy=test_acc,
+        final_train_loss=train_loss,
+        seconds=time.perf_counter() - start,
+        seconds_per_epoch=seconds,
+        samples_per_second=len(y_train) / seconds,
+        n_params=int(model.coef_.size + model.intercept_.size),
+        epochs_run=1,
+        epoch_records=[epoch],
+        mesh=_mesh(data, lambda g: model.predict(g.numpy())),
+    )

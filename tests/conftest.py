@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pgserver import PostgresCluster, PostgresUnavailable  # tests/ is on sys.path (rootdir)
@@ -25,3 +27,25 @@ def postgres_url() -> Iterator[str]:
         yield cluster.url
     finally:
         cluster.stop()
+
+
+# MNIST's IDX files: ../shared/data/mnist beside the checkout (or $LANDAU_TEST_MNIST).
+MNIST_DIR = Path(
+    os.environ.get(
+        "LANDAU_TEST_MNIST", Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    )
+)
+MNIST_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder with MNIST's four IDX files; skip with the reason where they are absent."""
+    if not all((MNIST_DIR / f"{name}.gz").is_file() for name in MNIST_NAMES):
+        pytest.skip(f"MNIST IDX files not found in {MNIST_DIR} (set LANDAU_TEST_MNIST)")
+    return MNIST_DIR

@@ -5,8 +5,18 @@ import pytest
 from ablations import BLOG, LANDAU_DEFAULTS, VARIANTS, Param, Variant, build_registry
 from baselines import BASELINES
 
-REQUIRED = {"full", "no_quartic", "static_beta", "sgd", "plain_mlp", "no_spatial", "no_noise",
-            "ce_loss", "field_beta", "logreg"}  # fmt: skip
+REQUIRED = {
+    "full",
+    "no_quartic",
+    "static_beta",
+    "sgd",
+    "plain_mlp",
+    "no_spatial",
+    "no_noise",
+    "ce_loss",
+    "field_beta",
+    "logreg",
+}
 
 
 def test_every_required_variant_is_registered():
@@ -29,7 +39,17 @@ def test_entries_are_complete(entry: Variant):
 
 
 def test_full_model_defaults_are_the_blog_table():
-    for key in ("alpha", "gamma", "beta_init", "lr", "kappa", "hidden", "damping", "temperature", "dt"):
+    for key in (
+        "alpha",
+        "gamma",
+        "beta_init",
+        "lr",
+        "kappa",
+        "hidden",
+        "damping",
+        "temperature",
+        "dt",
+    ):
         assert LANDAU_DEFAULTS[key] == BLOG[key]
     assert BLOG["epochs"] == 100
 
@@ -38,9 +58,10 @@ def test_each_ablation_changes_what_it_says():
     by_name = {v.name: v for v in VARIANTS}
     full = by_name["full"].settings
     diffs = {
-        name: {k for k in full if v.settings[k] != full[k]} | {k for k in v.defaults if v.defaults[k] != by_name["full"].defaults.get(k)}
+        name: {k for k in full if v.settings[k] != full[k]}
+        | {k for k in v.defaults if v.defaults[k] != by_name["full"].defaults.get(k)}
         for name, v in by_name.items()
-    }  # fmt: skip
+    }
     assert diffs["full"] == set()
     assert diffs["no_quartic"] == {"quartic"}
     assert diffs["no_spatial"] == {"spatial"}
@@ -53,8 +74,12 @@ def test_each_ablation_changes_what_it_says():
 
 
 def test_space_version_changes_with_the_space():
-    a = Variant("a", "d", "c", "mlp", defaults={"lr": 1.0}, search_space=(Param("lr", 1e-3, 1.0, log=True),))
-    b = Variant("a", "d", "c", "mlp", defaults={"lr": 1.0}, search_space=(Param("lr", 1e-4, 1.0, log=True),))
+    a = Variant(
+        "a", "d", "c", "mlp", defaults={"lr": 1.0}, search_space=(Param("lr", 1e-3, 1.0, log=True),)
+    )
+    b = Variant(
+        "a", "d", "c", "mlp", defaults={"lr": 1.0}, search_space=(Param("lr", 1e-4, 1.0, log=True),)
+    )
     assert a.space_version != b.space_version
 
 

@@ -30,12 +30,25 @@ def test_run_id_depends_on_everything_that_determines_the_result():
 
 def test_provenance_is_not_part_of_the_hash():
     a = RunConfig("full", "moons", 0, 2, 5, grid="quick", params_source="defaults")
-    b = RunConfig("full", "moons", 0, 2, 5, grid="other", params_source="study:x#3", study_name="x", trial_number=3)
+    b = RunConfig(
+        "full",
+        "moons",
+        0,
+        2,
+        5,
+        grid="other",
+        params_source="study:x#3",
+        study_name="x",
+        trial_number=3,
+    )
     assert a.run_id == b.run_id
 
 
 def test_seeds_are_paired_across_variants_and_differ_across_datasets_and_repetitions():
-    assert RunConfig("full", "moons", 2, 1, 5).train_seed == RunConfig("plain_mlp", "moons", 2, 2, 5).train_seed
+    assert (
+        RunConfig("full", "moons", 2, 1, 5).train_seed
+        == RunConfig("plain_mlp", "moons", 2, 2, 5).train_seed
+    )
     assert derive_seed(0, "moons", 0) != derive_seed(0, "moons", 1) != derive_seed(0, "circles", 1)
 
 
@@ -70,7 +83,14 @@ def test_shipped_grids_load_and_expand():
     assert {"quick", "standard", "paper"} <= set(grid_names())
     quick = load_grid("quick")
     assert set(quick.datasets) == {"moons", "circles", "classification", "digits", "mnist1d"}
-    assert set(quick.variants) == {"full", "no_quartic", "static_beta", "sgd", "plain_mlp", "logreg"}
+    assert set(quick.variants) == {
+        "full",
+        "no_quartic",
+        "static_beta",
+        "sgd",
+        "plain_mlp",
+        "logreg",
+    }
     runs = quick.expand()
     # logreg has one layer only: 5 variants x 5 datasets x 2 depths x 3 seeds + 5 x 3
     assert len(runs) == 5 * 5 * 2 * 3 + 5 * 3
@@ -89,7 +109,11 @@ def test_tuned_parameters_record_their_study():
     spec = GridSpec("g", ("full",), ("moons",), seeds=1, depths=(1,), epochs=2)
     runs = spec.expand(tuned={("full", "moons", 1): ({"lr": 0.05}, "study-a", 7)})
     assert runs[0].params["lr"] == 0.05
-    assert (runs[0].params_source, runs[0].study_name, runs[0].trial_number) == ("study:study-a#7", "study-a", 7)
+    assert (runs[0].params_source, runs[0].study_name, runs[0].trial_number) == (
+        "study:study-a#7",
+        "study-a",
+        7,
+    )
 
 
 def test_overrides_apply_and_validate():
@@ -127,7 +151,10 @@ def test_toml_with_unknown_key_or_name(tmp_path):
 
 def test_custom_toml_grid(tmp_path):
     path = tmp_path / "mine.toml"
-    path.write_text('variants = ["full", "logreg"]\ndatasets = ["moons"]\nseeds = 2\ndepths = [1]\nepochs = 3\n[tuning]\ntrials = 4\n')
+    path.write_text(
+        'variants = ["full", "logreg"]\ndatasets = ["moons"]\nseeds = 2\ndepths = [1]\n'
+        "epochs = 3\n[tuning]\ntrials = 4\n"
+    )
     spec = load_grid(str(path))
     assert spec.name == "mine" and spec.tuning.trials == 4 and len(spec.expand()) == 4
     assert dataclasses.is_dataclass(spec)

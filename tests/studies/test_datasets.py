@@ -25,7 +25,6 @@ from studies.datasets import (
     read_idx,
 )
 
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 EMBEDDED_SIZES = {  # name: (train, val, test, n_features, n_classes)
     "moons": (900, 300, 300, 2, 2),
@@ -35,13 +34,6 @@ EMBEDDED_SIZES = {  # name: (train, val, test, n_features, n_classes)
     "mnist1d": (2400, 800, 800, 40, 10),
 }
 GENERATED = ["moons", "circles", "classification", "mnist1d"]
-
-
-@pytest.fixture(scope="module")
-def mnist_dir() -> Path:
-    if not all((MNIST_DIR / f"{name}.gz").is_file() for name in MNIST_FILES):
-        pytest.skip(f"MNIST IDX files not found in {MNIST_DIR}")
-    return MNIST_DIR
 
 
 @pytest.fixture
