@@ -44,7 +44,7 @@ def _grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="epochs per run")
     parser.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
-    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
+    parser.add_argument("--device", default="auto", help="auto (default: cuda if available), cpu, cuda")
     parser.add_argument(
         "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
     )

@@ -1,0 +1,87 @@
+"""Build a self-contained report directory from a ReportData:
+
+out_dir/index.html       the page (figures linked by relative path)
+out_dir/report.md        the same content in Markdown
+out_dir/tables/*.csv     every table, raw numbers
+out_dir/tables/*.tex     every table, LaTeX (booktabs)
+out_dir/figures/*.png    every figure
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reports.data import ReportData
+from reports.document import Section, Table, format_frame
+from reports.html import render_html
+from reports.markdown import render_markdown
+from reports.sections import make_sections
+
+__all__ = ["build_report", "latex_table"]
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}  # fmt: skip
+
+
+# so the .tex files compile with pdflatex as well as with unicode engines
+_UNICODE_LATEX = {
+    "±": r"$\pm$", "−": "$-$", "—": "---", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$",
+    "…": r"\ldots{}", "·": r"$\cdot$", "β": r"$\beta$", "α": r"$\alpha$", "γ": r"$\gamma$",
+    "κ": r"$\kappa$", "√": r"$\surd$", "★": r"$\star$", "×": r"$\times$", "∞": r"$\infty$",
+    "′": "'",
+}  # fmt: skip
+
+
+def _latex_escape(s: str) -> str:
+    return re.sub(r"[\\&%$#_{}~^]", lambda m: _LATEX_SPECIAL[m.group()], s)
+
+
+def latex_table(table: Table) -> str:
+    """The table as a LaTeX `table` environment: booktabs rules (\\usepackage{booktabs}), cells
+    as shown in the page, the few non-ASCII symbols the report uses written as LaTeX commands."""
+    cells = format_frame(table.frame)
+    tex = cells.to_latex(
+        index=False,
+        escape=True,
+        caption=_latex_escape(table.caption.replace("`", "")),
+        label=f"tab:{table.name}",
+        position="htbp",
+    )
+    return re.sub("|".join(_UNICODE_LATEX), lambda m: _UNICODE_LATEX[m.group()], tex)
+
+
+def _write_tables(sections: list[Section], tables_dir: Path) -> None:
+    seen: set[str] = set()
+    for table in (t for s in sections for t in s.tables):
+        if table.name in seen:
+            raise ValueError(f"duplicate table name {table.name!r}; table names must be unique")
+        seen.add(table.name)
+        table.frame.to_csv(tables_dir / f"{table.name}.csv", index=False)
+        (tables_dir / f"{table.name}.tex").write_text(latex_table(table), encoding="utf-8")
+
+
+def build_report(
+    data: ReportData, out_dir: str | os.PathLike[str], *, strict: bool = False
+) -> Path:
+    """Write the report into `out_dir` (created if needed; files of an earlier report with the
+    same names are replaced) and return the path of index.html. Never fails for missing data:
+    each section then says what is missing. A section that raises unexpectedly is replaced by
+    the error message and a RuntimeWarning, unless `strict=True` (tests), which re-raises."""
+    if not isinstance(data, ReportData):
+        raise ValueError(f"`data` must be a ReportData, but got {type(data).__name__}")
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **data.meta}
+    data = ReportData(**{**{k: getattr(data, k) for k in data.__dataclass_fields__}, "meta": meta})
+    sections = make_sections(data, out, strict=strict)
+    _write_tables(sections, out / "tables")
+    (out / "report.md").write_text(render_markdown(sections, meta), encoding="utf-8")
+    index = out / "index.html"
+    index.write_text(render_html(sections, meta), encoding="utf-8")
+    return index

@@ -1,0 +1,67 @@
+"""What the section makers share: the inputs, the normalised runs, tables several sections use
+(computed once, on first use), and a guarded way to draw a figure."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from reports.claims import claims_table
+from reports.contributions import component_contributions
+from reports.data import ReportData, hint, normalise_runs
+from reports.document import Figure, Paragraph
+from reports.figures import FigureResult
+
+__all__ = ["ReportContext"]
+
+
+class ReportContext:
+    """Holds the inputs and the shared intermediate tables while the sections are made."""
+
+    def __init__(self, data: ReportData, out_dir: Path, strict: bool) -> None:
+        self.data = data
+        self.strict = strict
+        self.meta = data.meta
+        self.out_dir = out_dir
+        self.runs = normalise_runs(data.runs)
+        self.has_runs = not self.runs.empty
+
+    @cached_property
+    def pooled(self) -> pd.DataFrame:
+        d = self.data
+        return component_contributions(
+            self.runs, reference=d.reference, anchors=d.anchors, pooled=True
+        )
+
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        d = self.data
+        return claims_table(
+            self.runs, d.loss_ranking, reference=d.reference, meta=self.meta, pooled=self.pooled
+        )
+
+    def hint(self, key: str) -> str:
+        return hint(self.meta, key)
+
+    def figure(self, caption: str, draw: Callable[..., FigureResult], *args) -> Figure | Paragraph:
+        """Draw with `draw(*args)`; a failure to draw costs only this figure (unless strict)."""
+        try:
+            result = draw(*args)
+        except Exception as exc:  # shown in the page and warned about, never silent
+            if self.strict:
+                raise
+            warnings.warn(f"{caption}: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)
+            result = FigureResult(None, f"drawing failed ({type(exc).__name__}: {exc})")
+        if not result.ok:
+            return Paragraph(f"{caption}: not available because {result.reason}.", missing=True)
+        return Figure(result.path.relative_to(self.out_dir), caption)
+
+    def fig_path(self, name: str) -> Path:
+        return self.out_dir / "figures" / f"{name}.png"
+
+    def no_runs(self) -> Paragraph:
+        return Paragraph(f"Not available because there are no runs — {self.hint('runs')}.", True)

@@ -1,0 +1,182 @@
+"""The input of a report: the DataFrames of docs/data-model.md, normalised so that every analysis
+can rely on its columns existing (an empty or partial store gives empty or NaN columns, never a
+KeyError).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ANCHORS",
+    "EXPECTED_DATASETS",
+    "HINTS",
+    "REFERENCE",
+    "ReportData",
+    "STATUSES",
+    "TWO_D_DATASETS",
+    "hint",
+    "normalise_runs",
+    "sort_by_variant",
+    "variant_order",
+    "with_columns",
+]
+
+STATUSES = ("ok", "diverged", "failed")
+REFERENCE = "full"  # the Landau variant every ablation is compared with
+ANCHORS = ("plain_mlp", "logreg")  # reference models: shown beside, never counted as ablations
+# Used only to say what is missing; analyses use whatever the frames contain.
+EXPECTED_DATASETS = ("moons", "circles", "classification", "digits", "mnist1d", "mnist")
+TWO_D_DATASETS = ("moons", "circles", "classification")
+
+# How to produce each missing piece; overridable through ReportData.meta["hints"].
+HINTS = {
+    "runs": "run `landau grid standard`",
+    "blog": "run the blog preset on MNIST (`landau grid paper`)",
+    "epochs": "run `landau grid standard` (epochs are recorded with every run)",
+    "betas": "run Landau variants with `landau grid standard` (β is recorded per epoch)",
+    "meshes": "run a grid with a 2-D dataset: moons, circles, classification (`landau grid quick`)",
+    "trials": "run `landau tune`",
+    "importances": "run `landau tune` (importances are computed at the end of a study)",
+    "loss_ranking": "run any grid (`landau grid quick`): the loss ranking is stored with it",
+}
+
+# Columns each frame is guaranteed to have after normalisation (docs/data-model.md).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": (
+        "run_id", "name", "grid", "variant", "dataset", "seed", "depth", "epochs", "status",
+        "error", "val_accuracy", "test_accuracy", "final_train_loss", "seconds",
+        "seconds_per_epoch", "samples_per_second", "n_params", "epochs_run", "device",
+        "params_source", "study_name", "trial_number",
+    ),
+    "epochs": (
+        "run_id", "variant", "dataset", "seed", "depth", "epoch", "train_loss",
+        "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy", "seconds",
+    ),
+    "betas": ("run_id", "variant", "dataset", "seed", "depth", "epoch", "layer", "unit", "beta"),
+    "meshes": ("run_id", "variant", "dataset", "seed", "depth", "x", "y", "pred"),
+    "points": ("dataset", "x", "y", "label"),
+    "loss_ranking": ("prediction", "alpha", "gamma", "loss", "rank", "is_perfect"),
+    "trials": (
+        "study_name", "variant", "dataset", "depth", "number", "state", "value", "seconds",
+        "source",
+    ),
+    "importances": (
+        "study_name", "variant", "dataset", "depth", "param", "importance", "evaluator",
+    ),
+}  # fmt: skip
+
+_NUMERIC = {
+    "seed", "depth", "epochs", "val_accuracy", "test_accuracy", "final_train_loss", "seconds",
+    "seconds_per_epoch", "samples_per_second", "n_params", "epochs_run", "trial_number", "epoch",
+    "train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "unit", "beta", "x", "y",
+    "pred", "label", "alpha", "gamma", "loss", "rank", "number", "value", "importance",
+}  # fmt: skip
+
+
+_KEYS = {"variant", "dataset", "status", "layer"}
+
+
+def with_columns(frame: pd.DataFrame | None, kind: str) -> pd.DataFrame:
+    """A copy of `frame` with every column of `kind` present (missing ones all-NaN) and the
+    numeric columns of the contract coerced to numbers (bad values become NaN)."""
+    if kind not in COLUMNS:
+        raise ValueError(f"unknown frame kind {kind!r}; known: {', '.join(COLUMNS)}")
+    out = pd.DataFrame() if frame is None else frame.copy()
+    for col in COLUMNS[kind]:
+        if col not in out.columns:
+            out[col] = np.nan if col in _NUMERIC else pd.Series(pd.NA, index=out.index, dtype=str)
+        elif col in _NUMERIC:
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+    # a row without a name still counts, as "unknown"
+    for col in sorted(_KEYS & set(COLUMNS[kind])):
+        out[col] = out[col].astype(str).where(out[col].notna(), "unknown")
+    return out
+
+
+def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
+    """Runs with every contract column plus `source`: `params_source` with the study part collapsed
+    (`study:s#3` -> `study`), so runs of one setting group together across variants.
+
+    A run's *setting* is (source, epochs): analyses never mix settings (the blog preset at 100
+    epochs is not pooled with the defaults at 20). Unknown epochs read -1, unknown names
+    "unknown".
+    """
+    out = with_columns(runs, "runs")
+    src = out["params_source"].astype(str).where(out["params_source"].notna(), "unknown")
+    out["source"] = src.str.replace(r"^study:.*$", "study", regex=True)
+    out["epochs"] = out["epochs"].fillna(-1).astype(int)
+    for col in ("seed", "depth", "n_params", "epochs_run"):
+        out[col] = out[col].round().astype("Int64")
+    return out
+
+
+def variant_order(names, reference: str = REFERENCE, anchors=ANCHORS) -> list[str]:
+    """Reference first, then the other variants alphabetically, then the anchors."""
+    present = {str(n) for n in names if isinstance(n, str)}
+    middle = sorted(present - {reference} - set(anchors))
+    return [v for v in (reference, *middle, *anchors) if v in present]
+
+
+def sort_by_variant(frame: pd.DataFrame, keys: list[str], **order) -> pd.DataFrame:
+    """`frame` sorted by variant (in variant_order) and then by the other `keys`."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    rank = {v: i for i, v in enumerate(variant_order(frame["variant"], **order))}
+    tmp = frame.assign(_rank=frame["variant"].map(rank))
+    tmp = tmp.sort_values(["_rank", *[k for k in keys if k != "variant"]], na_position="last")
+    return tmp.drop(columns="_rank").reset_index(drop=True)
+
+
+def hint(meta: dict[str, Any], key: str) -> str:
+    """How to produce the missing piece `key` (from meta['hints'] when given)."""
+    return {**HINTS, **meta.get("hints", {})}.get(key, "")
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report is built from. Any frame may be empty; `meta` holds free-form context:
+    `store` (URL), `generated_at`, `command`, `notes` (list of lines shown in the summary),
+    `faithfulness` (text), `datasets` (expected names), `hints` (dict overriding HINTS),
+    `reference` and `anchors` (variant names), `title`. Other keys are ignored."""
+
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    epochs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    betas: pd.DataFrame = field(default_factory=pd.DataFrame)
+    meshes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    loss_ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trials: pd.DataFrame = field(default_factory=pd.DataFrame)
+    importances: pd.DataFrame = field(default_factory=pd.DataFrame)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "meta":
+                if value is None:
+                    object.__setattr__(self, "meta", {})
+                elif not isinstance(value, dict):
+                    raise ValueError(f"`meta` must be a dict, but got {type(value).__name__}")
+            elif value is None:
+                object.__setattr__(self, f.name, pd.DataFrame())
+            elif not isinstance(value, pd.DataFrame):
+                raise ValueError(
+                    f"`{f.name}` must be a pandas DataFrame, but got {type(value).__name__}"
+                )
+
+    @property
+    def reference(self) -> str:
+        return str(self.meta.get("reference", REFERENCE))
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        return tuple(self.meta.get("anchors", ANCHORS))
+
+    @property
+    def expected_datasets(self) -> tuple[str, ...]:
+        return tuple(self.meta.get("datasets", EXPECTED_DATASETS))

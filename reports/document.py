@@ -1,0 +1,84 @@
+"""The report as data: sections made of paragraphs, tables and figures, rendered to HTML and
+Markdown by html.py and markdown.py from the same structure, so both say the same things."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["Figure", "Paragraph", "Section", "Table", "format_frame", "format_value"]
+
+NA = "—"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Text; `missing=True` marks an explanation of why something is not available. Text in
+    backticks is shown as code."""
+
+    text: str
+    missing: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table written to tables/<name>.csv and .tex and shown in the page."""
+
+    name: str
+    frame: pd.DataFrame
+    caption: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG in figures/ (`path` relative to the report directory)."""
+
+    path: Path
+    caption: str
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    blocks: list[Paragraph | Table | Figure] = field(default_factory=list)
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+
+def format_value(v: object) -> str:
+    """How a cell reads in the page: 4 significant digits, whole numbers at 1000 and above,
+    NA as an em dash."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return NA
+    if isinstance(v, float):
+        if math.isnan(v):
+            return NA
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    if isinstance(v, bool):
+        return str(v)
+    try:
+        if pd.isna(v):
+            return NA
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):  # numpy scalars
+        return format_value(v.item())
+    return str(v)
+
+
+def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as its display string (object dtype), column names as strings."""
+    out = pd.DataFrame(
+        {str(c): [format_value(v) for v in frame[c].tolist()] for c in frame.columns},
+        index=range(len(frame)),
+        dtype=object,
+    )
+    return out

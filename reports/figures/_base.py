@@ -1,0 +1,89 @@
+"""What every figure shares: the result type, panel grids on a pyplot-free Agg figure, colours.
+
+Figures are built on `matplotlib.figure.Figure` with the Agg canvas, never through pyplot, so
+building a report changes no global backend or state and leaks no open figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from reports.data import ANCHORS, EXPECTED_DATASETS, REFERENCE
+
+__all__ = ["FigureResult", "colours", "dataset_order", "missing", "panels", "save"]
+
+DPI = 100
+KNOWN_VARIANTS = (REFERENCE, "no_quartic", "static_beta", "sgd", "no_noise", "no_spatial", *ANCHORS)
+
+
+@dataclass(frozen=True)
+class FigureResult:
+    """A saved figure (`path`) or the reason there is none (`reason`)."""
+
+    path: Path | None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+
+def missing(reason: str) -> FigureResult:
+    return FigureResult(None, reason)
+
+
+def panels(
+    n: int, ncols: int = 3, size: tuple[float, float] = (4.0, 3.0), sharey: bool = False
+) -> tuple[Figure, list[Axes]]:
+    """A figure with `n` axes in rows of `ncols` (unused cells removed), whitegrid style."""
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    # at least 7.5 inches wide, so the title and the legend beside the panels fit
+    fig = Figure(figsize=(max(7.5, size[0] * ncols), size[1] * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    with sns.axes_style("whitegrid"):
+        grid = fig.subplots(nrows, ncols, squeeze=False, sharey=sharey)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, axes[:n]
+
+
+def save(fig: Figure, path: str | Path) -> FigureResult:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, format="png")
+    return FigureResult(path)
+
+
+def colours(names: Iterable[str]) -> dict[str, tuple[float, float, float]]:
+    """A stable colour per variant: the known variants keep theirs in every figure."""
+    names = list(dict.fromkeys(str(n) for n in names))
+    extra = sorted(set(names) - set(KNOWN_VARIANTS))
+    palette = sns.color_palette("tab10", 10) + sns.color_palette("Set2", 8)
+    ordered = [*KNOWN_VARIANTS, *extra]
+    return {n: palette[i % len(palette)] for i, n in enumerate(ordered) if n in names}
+
+
+def dataset_order(names: Iterable[str]) -> list[str]:
+    """Expected datasets in their usual order, then any others alphabetically."""
+    present = {str(n) for n in names}
+    return [d for d in EXPECTED_DATASETS if d in present] + sorted(present - set(EXPECTED_DATASETS))
+
+
+def legend_once(fig: Figure, axes: list[Axes]) -> None:
+    """One legend for the figure, from the handles of all axes (duplicates removed)."""
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(lab, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small")

@@ -1,0 +1,142 @@
+"""Tuning figures: the value of every trial, the best value so far, parameter importances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from reports.data import variant_order, with_columns
+from reports.figures._base import (
+    FigureResult,
+    colours,
+    dataset_order,
+    legend_once,
+    missing,
+    panels,
+    save,
+)
+
+__all__ = ["best_so_far_figure", "importances_figure", "tuning_history_figure"]
+
+
+def _trials(trials: pd.DataFrame) -> pd.DataFrame:
+    t = with_columns(trials, "trials")
+    return t[t["number"].notna() & t["variant"].notna()].sort_values("number")
+
+
+def _cells(t: pd.DataFrame) -> list[tuple[str, float]]:
+    return [
+        (d, k)
+        for d in dataset_order(t["dataset"].dropna())
+        for k in sorted(t.loc[t["dataset"] == d, "depth"].dropna().unique())
+    ]
+
+
+def _title(dataset: str, depth: float) -> str:
+    return f"{dataset} · depth {int(depth)}"
+
+
+def tuning_history_figure(trials: pd.DataFrame, path: str | Path) -> FigureResult:
+    """Objective value (validation accuracy) of every trial by trial number, one panel per
+    (dataset, depth), one colour per variant; stars mark the blog-preset trial, crosses pruned."""
+    t = _trials(trials)
+    t = t[t["value"].notna()]
+    cells = _cells(t)
+    if not cells:
+        return missing("no trials with a value")
+    palette = colours(t["variant"])
+    fig, axes = panels(len(cells), ncols=3, size=(4.2, 3.0))
+    for ax, (dataset, depth) in zip(axes, cells, strict=True):
+        sub = t[(t["dataset"] == dataset) & (t["depth"] == depth)]
+        for variant in variant_order(sub["variant"]):
+            g = sub[sub["variant"] == variant]
+            pruned = g["state"].astype(str).str.upper() == "PRUNED"
+            blog = g["source"].astype(str) == "preset:blog"
+            c = palette[variant]
+            ax.scatter(
+                g.loc[~pruned & ~blog, "number"],
+                g.loc[~pruned & ~blog, "value"],
+                s=12,
+                color=c,
+                label=variant,
+                alpha=0.8,
+            )
+            ax.scatter(g.loc[pruned, "number"], g.loc[pruned, "value"], s=14, color=c, marker="x")
+            ax.scatter(
+                g.loc[blog, "number"],
+                g.loc[blog, "value"],
+                s=70,
+                color=c,
+                marker="*",
+                edgecolor="k",
+                linewidth=0.5,
+            )
+        ax.set_title(_title(dataset, depth))
+        ax.set_xlabel("trial number (★ blog preset, × pruned)")
+        ax.set_ylabel("objective (val accuracy)")
+    legend_once(fig, axes)
+    fig.suptitle("Tuning history: objective of every trial")
+    return save(fig, path)
+
+
+def best_so_far_figure(trials: pd.DataFrame, path: str | Path) -> FigureResult:
+    """Best validation accuracy found against the number of trials run (running maximum over
+    finished trials), one panel per (dataset, depth), one line per variant."""
+    t = _trials(trials)
+    cells = _cells(t[t["value"].notna()])
+    if not cells:
+        return missing("no trials with a value")
+    palette = colours(t["variant"])
+    fig, axes = panels(len(cells), ncols=3, size=(4.2, 3.0))
+    for ax, (dataset, depth) in zip(axes, cells, strict=True):
+        sub = t[(t["dataset"] == dataset) & (t["depth"] == depth)]
+        for variant in variant_order(sub["variant"]):
+            for _, g in sub[sub["variant"] == variant].groupby("study_name", dropna=False):
+                values = g["value"].to_numpy(float)
+                best = np.fmax.accumulate(np.where(np.isnan(values), -np.inf, values))
+                best[np.isneginf(best)] = np.nan
+                ax.step(
+                    np.arange(1, len(best) + 1),
+                    best,
+                    where="post",
+                    color=palette[variant],
+                    label=variant,
+                )
+        ax.set_title(_title(dataset, depth))
+        ax.set_xlabel("trials run")
+        ax.set_ylabel("best val accuracy so far")
+    legend_once(fig, axes)
+    fig.suptitle("Best validation accuracy found vs number of trials")
+    return save(fig, path)
+
+
+def importances_figure(importances: pd.DataFrame, path: str | Path) -> FigureResult:
+    """Heatmap of parameter importance: rows are studies (variant · dataset · depth), columns
+    parameters (blank where a study does not search that parameter)."""
+    imp = with_columns(importances, "importances")
+    imp = imp[imp["importance"].notna() & imp["param"].notna()]
+    if imp.empty:
+        return missing("no parameter importances")
+    depth = imp["depth"].map(lambda d: "?" if pd.isna(d) else str(int(d)))
+    imp = imp.assign(
+        study=imp["variant"].astype(str) + " · " + imp["dataset"].astype(str) + " · depth " + depth
+    )
+    grid = imp.pivot_table(index="study", columns="param", values="importance", aggfunc="mean")
+    grid = grid.sort_index()
+    evaluators = ", ".join(sorted(imp["evaluator"].dropna().astype(str).unique())) or "unknown"
+    width = max(6.5, 4.0 + 0.9 * grid.shape[1])
+    fig, axes = panels(1, ncols=1, size=(width, 2.0 + 0.4 * len(grid)))
+    ax = axes[0]
+    annotate = grid.shape[1] <= 12
+    sns.heatmap(
+        grid, ax=ax, annot=annotate, fmt=".2f", cmap="viridis", vmin=0,
+        cbar_kws={"label": "importance"},
+    )  # fmt: skip
+    ax.set_xlabel("parameter")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=45)
+    ax.set_title(f"Parameter importances\nevaluator: {evaluators}", fontsize="medium")
+    return save(fig, path)

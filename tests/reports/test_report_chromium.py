@@ -1,0 +1,48 @@
+"""Open the report in headless Chromium: every image loads and no section is empty.
+
+index.html carries a small script that, after load, writes on <body> the number of images
+(data-images), of broken ones (data-broken) and the ids of empty sections (data-empty-sections).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM = next(
+    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+)
+
+
+def _dump_dom(index, profile) -> str:
+    cmd = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+        "--dump-dom", index.resolve().as_uri(),
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def _body(dom: str) -> dict[str, str]:
+    tag = re.search(r"<body([^>]*)>", dom)
+    assert tag, dom[:500]
+    return dict(re.findall(r'(data-[\w-]+)="([^"]*)"', tag.group(1)))
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("which", ["built_report", "empty_report"])
+def test_report_renders_in_chromium(which, request, tmp_path):
+    index = request.getfixturevalue(which)
+    body = _body(_dump_dom(index, tmp_path / "profile"))
+    assert body.get("data-checked") == "1", body
+    assert body["data-broken"] == "0"
+    assert body["data-empty-sections"] == ""
+    assert body["data-sections"] == "13"
+    assert int(body["data-images"]) == (13 if which == "built_report" else 0)
