@@ -21,122 +21,28 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from studies.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
+from studies.store_schema import (
+    _BETA_DTYPES,
+    _EPOCH_DTYPES,
+    _EPOCH_FLOATS,
+    _KEY,
+    _KIND,
+    _MESH_DTYPES,
+    _POINT_DTYPES,
+    _RANKING_DTYPES,
+    _RUN_DTYPES,
+    _SQLITE_BUSY_MS,
+    SCHEMA_VERSION,
+    _md,
+    epochs,
+    landau_meta,
+    loss_ranking,
+    meshes,
+    points,
+    runs,
+)
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
-
-SCHEMA_VERSION = 1
-_KIND = "landau-bench results store"
-_SQLITE_BUSY_MS = 60_000
-
-# DataFrame columns and dtypes, in the order of docs/data-model.md.
-_KEY = {"run_id": "str", "variant": "str", "dataset": "str", "seed": "int64", "depth": "int64"}
-_RUN_DTYPES = {
-    "run_id": "str",
-    "name": "str",
-    "grid": "str",
-    "variant": "str",
-    "dataset": "str",
-    "seed": "int64",
-    "depth": "int64",
-    "epochs": "int64",
-    "status": "str",
-    "error": "str",
-    "val_accuracy": "float64",
-    "test_accuracy": "float64",
-    "final_train_loss": "float64",
-    "seconds": "float64",
-    "seconds_per_epoch": "float64",
-    "samples_per_second": "float64",
-    "n_params": "int64",
-    "epochs_run": "int64",
-    "device": "str",
-    "params_source": "str",
-    "study_name": "str",
-    "trial_number": "Int64",
-}
-_EPOCH_FLOATS = ["train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy"]
-_EPOCH_FLOATS += ["seconds"]
-_EPOCH_DTYPES = _KEY | {"epoch": "int64"} | dict.fromkeys(_EPOCH_FLOATS, "float64")
-_BETA_DTYPES = _KEY | {"epoch": "int64", "layer": "str", "unit": "int64", "beta": "float64"}
-_MESH_DTYPES = _KEY | {"x": "float64", "y": "float64", "pred": "int64"}
-_POINT_DTYPES = {"dataset": "str", "x": "float64", "y": "float64", "label": "int64"}
-_RANKING_DTYPES = {"prediction": "str", "alpha": "float64", "gamma": "float64", "loss": "float64"}
-_RANKING_DTYPES |= {"rank": "int64", "is_perfect": "bool"}
-
-
-def _col(name: str, type_: Any, *args: Any, null: bool = False, **kwargs: Any) -> sa.Column:
-    return sa.Column(name, type_, *args, nullable=null, **kwargs)
-
-
-def _run_key() -> sa.Column:
-    fk = sa.ForeignKey("runs.run_id", ondelete="CASCADE")
-    return _col("run_id", sa.String(128), fk, primary_key=True)
-
-
-_Str, _Int, _Float = sa.Text, sa.Integer, sa.Float
-_md = sa.MetaData()
-landau_meta = sa.Table(
-    "landau_meta", _md, _col("key", sa.String(64), primary_key=True), _col("value", _Str)
-)
-runs = sa.Table(
-    "runs",
-    _md,
-    _col("run_id", sa.String(128), primary_key=True),
-    _col("name", _Str),
-    _col("grid", _Str),
-    _col("variant", _Str),
-    _col("dataset", _Str),
-    _col("seed", _Int),
-    _col("depth", _Int),
-    _col("epochs", _Int),
-    _col("status", _Str),
-    _col("error", _Str, null=True),
-    _col("val_accuracy", _Float, null=True),
-    _col("test_accuracy", _Float, null=True),
-    _col("final_train_loss", _Float, null=True),
-    _col("seconds", _Float),
-    _col("seconds_per_epoch", _Float, null=True),
-    _col("samples_per_second", _Float, null=True),
-    _col("n_params", sa.BigInteger),
-    _col("epochs_run", _Int),
-    _col("device", _Str),
-    _col("params_source", _Str),
-    _col("study_name", _Str, null=True),
-    _col("trial_number", _Int, null=True),
-    _col("params", _Str),  # JSON
-    _col("config", _Str),  # JSON
-    _col("initial_betas", _Str),  # JSON: layer -> list of betas at epoch 0
-    _col("created_at", sa.DateTime),  # UTC
-    sa.CheckConstraint("status IN ('ok', 'diverged', 'failed')", name="runs_status"),
-)
-epochs = sa.Table(
-    "epochs",
-    _md,
-    _run_key(),
-    _col("epoch", _Int, sa.CheckConstraint("epoch >= 1", name="epochs_epoch"), primary_key=True),
-    *(_col(name, _Float, null=True) for name in _EPOCH_FLOATS),  # NaN is NULL in SQLite
-    _col("betas", _Str),  # JSON: layer -> list of betas
-)
-meshes = sa.Table("meshes", _md, _run_key(), _col("payload", _Str))  # JSON: x, y, pred lists
-points = sa.Table(
-    "points",
-    _md,
-    _col("dataset", sa.String(128), primary_key=True),
-    _col("point", _Int, primary_key=True),
-    _col("x", _Float),
-    _col("y", _Float),
-    _col("label", _Int),
-)
-loss_ranking = sa.Table(
-    "loss_ranking",
-    _md,
-    _col("prediction", _Str),
-    _col("alpha", _Float),
-    _col("gamma", _Float),
-    _col("loss", _Float, null=True),
-    _col("rank", _Int),
-    _col("is_perfect", sa.Boolean),
-)
 
 
 class StoreError(ValueError):
