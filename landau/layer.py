@@ -10,8 +10,11 @@ Function computes the backward pass by hand (fewer kernel launches than the auto
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 BETA_SHAPES = ("scalar", "field")
 BETA_SCALE = 5.0  # the blog's cosh(5 β), sinh(5 β)
@@ -22,45 +25,61 @@ def _check_features(name: str, value: int) -> None:
         raise ValueError(f"`{name} >= 1` must hold, but got {name}={value!r}")
 
 
+def _cosh_sinh(z: float) -> tuple[float, float]:
+    """cosh z and sinh z, overflowing to ±inf as torch does (math raises OverflowError)."""
+    try:
+        return math.cosh(z), math.sinh(z)
+    except OverflowError:
+        return math.inf, math.copysign(math.inf, z)
+
+
 class _LandauScalarFn(torch.autograd.Function):
-    """phi = (x * scale) @ w.T with scale[b, i] = i c + t s sigmoid(mean x[b]); hand-written backward.
+    """phi = (x * scale) @ w.T, scale[b, i] = i c + t s sigmoid(mean x[b]); hand-written backward.
 
     c = cosh(5 β), s = sinh(5 β). Written for few kernel launches: at batch 64 the elementwise
     work is tiny and per-op dispatch, not arithmetic, is what the autograd graph would cost.
+    β and t are read as Python floats (``.item()``: a host sync on an accelerator), which spares
+    a dozen 0-d tensor ops per call, ~7% of the layer's forward+backward on CPU.
+    First order only: the backward uses intermediates saved without a graph, so a second
+    derivative through it raises (``once_differentiable``) instead of being silently wrong.
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
-        cs = torch.stack([torch.cosh(BETA_SCALE * beta), torch.sinh(BETA_SCALE * beta)])  # (2,)
-        ts = t * cs[1]  # (1,)
-        g = torch.sigmoid(x.mean(dim=1, keepdim=True))  # (B, 1)
-        scale = torch.addcmul(idx * cs[0], g, ts)  # (B, in): i c + t s g_b
-        xs = x * scale  # (B, in)
-        ctx.save_for_backward(x, w, t, idx, g, scale, xs, cs)
-        return xs @ w.t()  # (B, out)
+        (c, s), t_ = _cosh_sinh(BETA_SCALE * beta.item()), t.item()
+        g = x.mean(dim=1, keepdim=True).sigmoid_()  # (B, 1)
+        scale = torch.add(g * (t_ * s), idx, alpha=c)  # (B, in): i c + t s g_b
+        need_x = ctx.needs_input_grad[0]
+        # dL/dx needs scale; otherwise xs = x * scale may overwrite it
+        xs = x * scale if need_x else scale.mul_(x)  # (B, in)
+        ctx.save_for_backward(x, w, idx, g, xs, scale if need_x else None)
+        ctx.c, ctx.s, ctx.t = c, s, t_
+        return xs.mm(w.t())  # (B, out)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_phi: Tensor):
-        x, w, t, idx, g, scale, xs, cs = ctx.saved_tensors
+        x, w, idx, g, xs, scale = ctx.saved_tensors
+        c, s, t = ctx.c, ctx.s, ctx.t
         need_x, need_w, need_beta, need_t, _ = ctx.needs_input_grad
         grad_x = grad_w = grad_beta = grad_t = None
         if need_w:
-            grad_w = grad_phi.t() @ xs  # (out, in)
+            grad_w = grad_phi.t().mm(xs)  # (out, in)
         if need_x or need_beta or need_t:
-            grad_xs = grad_phi @ w  # (B, in)
-            p = grad_xs * x  # (B, in): dL/dscale
+            grad_xs = grad_phi.mm(w)  # (B, in)
+            p = grad_xs * x if need_x else grad_xs.mul_(x)  # (B, in): dL/dscale
             r = p.sum(dim=1, keepdim=True)  # (B, 1)
-            rg = (r * g).sum()  # sum_b r_b g_b
+            rg = r.view(-1).dot(g.view(-1))  # sum_b r_b g_b
             if need_beta:
                 # d scale / d β = 5 s i + 5 c t g_b
-                a = (p.sum(dim=0, keepdim=True) * idx).sum()  # sum_{b,i} p i
-                grad_beta = BETA_SCALE * (cs[1] * a + cs[0] * t[0] * rg)
+                a = p.mv(idx.view(-1)).sum()  # sum_{b,i} p[b, i] i
+                grad_beta = a.mul(BETA_SCALE * s).add_(rg, alpha=BETA_SCALE * c * t)
             if need_t:
-                grad_t = (cs[1] * rg).reshape(1)
+                grad_t = rg.mul(s).view(1)
             if need_x:
                 # d scale[b, i] / d x[b, j] = t s g_b (1 - g_b) / in, for every i
-                coupling = (t * cs[1] / x.shape[1]) * (g - g.square()) * r  # (B, 1)
-                grad_x = torch.addcmul(coupling, grad_xs, scale)
+                coupling = (1.0 - g).mul_(g).mul_(r).mul_(t * s / x.shape[1])  # (B, 1)
+                grad_x = grad_xs.mul_(scale).add_(coupling)
         return grad_x, grad_w, grad_beta, grad_t, None
 
 
@@ -122,4 +141,7 @@ class LandauLayer(nn.Module):
         return c * both[:batch] + (self.t * g) * s * both[batch:]
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, beta_shape={self.beta_shape}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"beta_shape={self.beta_shape}"
+        )

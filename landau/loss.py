@@ -7,8 +7,10 @@ way, and d/dx a central difference with wrap-around along ``spatial_dim`` — th
 along dim 0, the *batch* axis, so "spatial coherence" couples neighbouring samples of a batch.
 
 Zero rows: the blog divides by max|phi| and gets 0/0 = NaN for a row that is all zeros (easy to
-reach after a ReLU-family activation). Here the divisor is clamped to ``tiny`` of the dtype, so a
-zero row normalises to zeros (d = -target) and the loss stays finite.
+reach after a ReLU-family activation). Here such a row is divided by 1 instead, so it normalises to
+zeros (d = -target) and the loss and its gradient stay finite. (Clamping the divisor to the dtype's
+``tiny`` gives the same value but a gradient of order 1/tiny ~ 1e38 on that row, inf or NaN one
+multiplication later.)
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ def _check_inputs(phi: Tensor, target: Tensor) -> None:
         raise ValueError(f"phi must have shape (batch, classes), but got {tuple(phi.shape)}")
     if target.dim() != 1 or target.shape[0] != phi.shape[0]:
         raise ValueError(
-            f"target must have shape ({phi.shape[0]},) of class indices, but got {tuple(target.shape)}"
+            f"target must have shape ({phi.shape[0]},) of class indices, "
+            f"but got {tuple(target.shape)}"
         )
     if target.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"target must hold integer class indices, but got dtype {target.dtype}")
 
 
 def _normalise_rows(v: Tensor) -> Tensor:
-    max_abs = v.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
-    return v / max_abs
+    max_abs = v.abs().amax(dim=1, keepdim=True)  # (B, 1)
+    # an all-zero row is divided by 1: it stays zero, with a finite gradient
+    return v / torch.where(max_abs > 0, max_abs, 1.0)
 
 
 def loss_density(
@@ -43,7 +47,8 @@ def loss_density(
     """
     _check_inputs(phi, target)
     phi_norm = _normalise_rows(phi)  # (B, C)
-    target_norm = _normalise_rows(F.one_hot(target.long(), num_classes=phi.shape[1]).to(phi.dtype))
+    # the blog normalises the one-hot target by its row max too; that max is always 1
+    target_norm = F.one_hot(target.long(), num_classes=phi.shape[1]).to(phi.dtype)
     diff2 = (phi_norm - target_norm).square()  # (B, C)
     phi_x = (phi_norm.roll(-1, dims=spatial_dim) - phi_norm.roll(1, dims=spatial_dim)) / 2.0
     return {
@@ -53,12 +58,8 @@ def loss_density(
     }
 
 
-def _combine(
-    terms: dict[str, Tensor], quadratic: bool, quartic: bool, spatial: bool
-) -> Tensor:
-    density = torch.zeros_like(terms["quadratic"])
-    if quadratic:
-        density = density + terms["quadratic"]
+def _combine(terms: dict[str, Tensor], quadratic: bool, quartic: bool, spatial: bool) -> Tensor:
+    density = terms["quadratic"] if quadratic else torch.zeros_like(terms["quadratic"])
     if quartic:
         density = density - terms["quartic"]
     if spatial:
@@ -161,7 +162,9 @@ class GinzburgLandauLoss(nn.Module):
     def evaluate(self, phi: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """One pass for training: (loss, detached batch means of the three terms as a (3,)
         tensor [quadratic, quartic, spatial], detached per-unit energy (C,))."""
-        parts = loss_density(phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim)
+        parts = loss_density(
+            phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim
+        )
         density = _combine(parts, self.quadratic, self.quartic, self.spatial)  # (B, C)
         value = density.mean()
         loss = value.abs() if self.absolute else value
@@ -173,5 +176,7 @@ class GinzburgLandauLoss(nn.Module):
     @torch.no_grad()
     def terms(self, phi: Tensor, target: Tensor) -> dict[str, float]:
         """Batch means of the three terms (positive magnitudes; the loss subtracts the quartic)."""
-        parts = loss_density(phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim)
+        parts = loss_density(
+            phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim
+        )
         return {name: float(value.mean()) for name, value in parts.items()}

@@ -38,14 +38,21 @@ def langevin(
     torch._foreach_add_(velocities, grads, alpha=-lr)
     noise_scale = math.sqrt(2.0 * damping * lr * temperature)
     if noise_scale > 0.0:
-        # one draw for the whole group, split into views: one RNG call instead of one per tensor
-        flat = torch.empty(
-            sum(v.numel() for v in velocities), dtype=velocities[0].dtype, device=velocities[0].device
-        )
-        flat.normal_(generator=generator)
-        noises = [n.view_as(v) for n, v in zip(flat.split([v.numel() for v in velocities]), velocities)]
-        torch._foreach_add_(velocities, noises, alpha=noise_scale)
+        torch._foreach_add_(velocities, _gaussian_like(velocities, generator), alpha=noise_scale)
     torch._foreach_add_(params, velocities)
+
+
+def _gaussian_like(tensors: list[Tensor], generator: torch.Generator | None) -> list[Tensor]:
+    """Standard normal noise shaped like ``tensors``: one RNG call for the whole list when the
+    tensors share dtype and device (the usual case), one per tensor otherwise."""
+    first = tensors[0]
+    if any(t.dtype != first.dtype or t.device != first.device for t in tensors):
+        return [torch.empty_like(t).normal_(generator=generator) for t in tensors]
+    sizes = [t.numel() for t in tensors]
+    flat = torch.empty(sum(sizes), dtype=first.dtype, device=first.device).normal_(
+        generator=generator
+    )
+    return [n.view_as(t) for n, t in zip(flat.split(sizes), tensors, strict=True)]
 
 
 class Langevin(Optimizer):

@@ -50,14 +50,15 @@ def allen_cahn_rhs(
     if diffusion not in DIFFUSIONS:
         raise ValueError(f"unknown diffusion {diffusion!r}; known: {', '.join(DIFFUSIONS)}")
     rhs = beta - beta.pow(3)
-    if diffusion != "none":
+    if diffusion != "none" and beta.dim() > 0:  # a 0-d β has a zero Laplacian
         sign = -1.0 if diffusion == "blog" else 1.0
         rhs = rhs + sign * epsilon**2 * laplacian(beta)
     # a 0-d β has no neighbours: the blog's force is identically zero there
     if unit_loss is not None and kappa != 0.0 and beta.dim() > 0:
         if unit_loss.shape != beta.shape:
             raise ValueError(
-                f"unit_loss must have β's shape {tuple(beta.shape)}, but got {tuple(unit_loss.shape)}"
+                f"unit_loss must have β's shape {tuple(beta.shape)}, "
+                f"but got {tuple(unit_loss.shape)}"
             )
         rhs = rhs - kappa * central_difference(unit_loss.detach())
     return rhs
@@ -80,7 +81,9 @@ class AllenCahn:
         if not self.epsilon > 0:
             raise ValueError(f"`epsilon > 0` must hold, but got epsilon={self.epsilon!r}")
         if self.diffusion not in DIFFUSIONS:
-            raise ValueError(f"unknown diffusion {self.diffusion!r}; known: {', '.join(DIFFUSIONS)}")
+            raise ValueError(
+                f"unknown diffusion {self.diffusion!r}; known: {', '.join(DIFFUSIONS)}"
+            )
 
     @torch.no_grad()
     def step(self, beta: Tensor, unit_loss: Tensor | None = None) -> Tensor:
@@ -97,6 +100,6 @@ class AllenCahn:
 
 
 def ginzburg_landau_energy(beta: Tensor, epsilon: float = 1.0) -> Tensor:
-    """E = sum_i ε²/2 (β[i+1] - β[i])² + (1 - β[i]²)² / 4: the energy the physical flow decreases."""
+    """E = sum_i ε²/2 (β[i+1] - β[i])² + (1 - β[i]²)² / 4, which the physical flow decreases."""
     grad = beta.roll(-1, -1) - beta if beta.dim() else torch.zeros_like(beta)
     return (0.5 * epsilon**2 * grad.square() + 0.25 * (1 - beta.square()).square()).sum()
