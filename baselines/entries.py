@@ -22,10 +22,12 @@ BASELINES: tuple[Variant, ...] = (
     Variant(
         name="logreg",
         description="scikit-learn LogisticRegression (lbfgs): the anchor for a one-layer net.",
-        changes="model: multinomial logistic regression, fitted to convergence",
+        changes="model: multinomial logistic regression (lbfgs, at most max_iter iterations)",
         family="sklearn",
         settings={"estimator": "logistic_regression"},
-        defaults={"C": 1.0, "max_iter": 1000},
+        # 200 lbfgs iterations: 55 s on MNIST (test 92.2 %), where 1000 take 300 s for the
+        # same accuracy; the ConvergenceWarning this gives on MNIST is expected and silenced
+        defaults={"C": 1.0, "max_iter": 200},
         search_space=(Param("C", 1e-3, 1e3, log=True),),
         depths=(1,),
     ),

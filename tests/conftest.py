@@ -49,3 +49,18 @@ def mnist_dir() -> Path:
     if not all((MNIST_DIR / f"{name}.gz").is_file() for name in MNIST_NAMES):
         pytest.skip(f"MNIST IDX files not found in {MNIST_DIR} (set LANDAU_TEST_MNIST)")
     return MNIST_DIR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread() -> Iterator[None]:
+    """One intra-op thread: on 2 shared cores a second thread mostly stalls, and results are
+    bit-identical only at a fixed thread count."""
+    try:
+        import torch
+    except ImportError:  # the reports tests run without torch too
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
