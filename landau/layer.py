@@ -48,7 +48,10 @@ class _LandauScalarFn(torch.autograd.Function):
     def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
         (c, s), t_ = _cosh_sinh(BETA_SCALE * beta.item()), t.item()
         g = x.mean(dim=1, keepdim=True).sigmoid_()  # (B, 1)
-        scale = torch.add(g * (t_ * s), idx, alpha=c)  # (B, in): i c + t s g_b
+        if math.isfinite(c):
+            scale = torch.add(g * (t_ * s), idx, alpha=c)  # (B, in): i c + t s g_b
+        else:  # cosh(5β) overflowed: let inf/nan flow on (the run is then marked diverged)
+            scale = g * (t_ * s) + idx * c
         need_x = ctx.needs_input_grad[0]
         # dL/dx needs scale; otherwise xs = x * scale may overwrite it
         xs = x * scale if need_x else scale.mul_(x)  # (B, in)

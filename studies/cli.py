@@ -42,9 +42,13 @@ def _grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, help="repetitions per (variant, dataset, depth)")
     parser.add_argument("--depths", type=_int_list, help="comma list of depths (1, 2)")
     parser.add_argument("--epochs", type=int, help="epochs per run")
-    parser.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="local worker processes (default 1; `run`: 2)"
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
-    parser.add_argument("--device", default="auto", help="auto (default: cuda if available), cpu, cuda")
+    parser.add_argument(
+        "--device", default="auto", help="auto (default: cuda if available), cpu, cuda"
+    )
     parser.add_argument(
         "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
     )
@@ -127,6 +131,12 @@ def grid_from_args(args):
     )
 
 
+def ensure_default_store_dir(store: str) -> None:
+    """Create the folder of the default store; a path the user typed must exist already."""
+    if store == DEFAULT_STORE:
+        Path(DEFAULT_STORE).parent.mkdir(parents=True, exist_ok=True)
+
+
 def check_datasets(datasets, data_dir) -> None:
     """Load every dataset up front so a missing one is bad input before the store is touched."""
     from studies.datasets import load_dataset
@@ -151,6 +161,7 @@ def cmd_grid(args) -> int:
         tuned = best_params_for_grid(spec, args.storage or args.store)
     runs = spec.expand(device=device, tuned=tuned)
     check_datasets(spec.datasets, args.data_dir)
+    ensure_default_store_dir(args.store)
     with Store(args.store) as store:
         summary = run_grid(
             runs,

@@ -199,3 +199,11 @@ def test_overflowing_beta_gives_non_finite_outputs_not_an_error(beta):
     assert not torch.isfinite(blog_forward(x, layer.w, layer.beta, layer.t)).all()
     phi.sum().backward()
     assert not torch.isfinite(layer.beta.grad)
+
+
+def test_overflowing_beta_gives_non_finite_output_not_an_exception():
+    layer = LandauLayer(4, 3)
+    with torch.no_grad():
+        layer.beta.fill_(200.0)  # cosh(1000) overflows float64 too
+    out = layer(torch.randn(2, 4))
+    assert not torch.isfinite(out).all()

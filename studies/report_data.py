@@ -1,0 +1,166 @@
+"""Gather a ``reports.ReportData`` from the results store and the Optuna storage, and build the
+report. Frames follow docs/data-model.md; no Optuna tables (nothing tuned yet) gives empty
+trials and importances frames, never an error, and leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import optuna
+import pandas as pd
+from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+from optuna.trial import TrialState
+
+from reports import ReportData, build_report
+from studies.store import Store
+from studies.tuning import open_storage
+
+__all__ = [
+    "TRIAL_COLUMNS",
+    "IMPORTANCE_COLUMNS",
+    "build",
+    "gather",
+    "importances_frame",
+    "trials_frame",
+]
+
+TRIAL_COLUMNS = [
+    "study_name",
+    "variant",
+    "dataset",
+    "depth",
+    "number",
+    "state",
+    "value",
+    "seconds",
+    "source",
+]
+IMPORTANCE_COLUMNS = [
+    "study_name",
+    "variant",
+    "dataset",
+    "depth",
+    "param",
+    "importance",
+    "evaluator",
+]
+_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def _our_studies(storage) -> list:
+    """The studies made by ``landau tune`` (they carry variant/dataset/depth user attrs)."""
+    if storage is None:
+        return []
+    studies = [
+        s for s in storage.get_all_studies() if {"variant", "dataset", "depth"} <= set(s.user_attrs)
+    ]
+    return sorted(studies, key=lambda s: s.study_name)
+
+
+def _ids(study) -> dict:
+    a = study.user_attrs
+    return {
+        "study_name": study.study_name,
+        "variant": a["variant"],
+        "dataset": a["dataset"],
+        "depth": int(a["depth"]),
+    }
+
+
+def trials_frame(storage) -> pd.DataFrame:
+    """One row per finished trial of every landau study (params as ``param_<name>`` columns)."""
+    rows = []
+    for study in _our_studies(storage):
+        study_id = storage.get_study_id_from_name(study.study_name)
+        for t in storage.get_all_trials(study_id, deepcopy=False, states=_STATES):
+            seconds = None
+            if t.datetime_start is not None and t.datetime_complete is not None:
+                seconds = (t.datetime_complete - t.datetime_start).total_seconds()
+            rows.append(
+                {
+                    **_ids(study),
+                    "number": t.number,
+                    "state": t.state.name,
+                    "value": t.value,
+                    "seconds": seconds,
+                    "source": t.user_attrs.get("source", "sampler"),
+                    **{f"param_{k}": v for k, v in t.params.items()},
+                }
+            )
+    frame = pd.DataFrame(rows, columns=None if rows else TRIAL_COLUMNS)
+    params = sorted(c for c in frame.columns if c.startswith("param_"))
+    return frame[TRIAL_COLUMNS + params]
+
+
+def importances_frame(storage, evaluator=None) -> tuple[pd.DataFrame, list[str]]:
+    """Parameter importances per study (fANOVA with a fixed seed unless ``evaluator`` is given)
+    and notes on the studies skipped (fewer than 2 complete trials)."""
+    evaluator = evaluator or FanovaImportanceEvaluator(seed=0)
+    name = type(evaluator).__name__
+    rows, skipped = [], []
+    for study in _our_studies(storage):
+        loaded = optuna.load_study(
+            study_name=study.study_name,
+            storage=storage,
+            sampler=optuna.samplers.RandomSampler(seed=0),
+        )
+        n_complete = len(loaded.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        if n_complete < 2:
+            skipped.append(f"{study.study_name} ({n_complete} complete)")
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few-trial warnings: the count is in the trials table
+            try:
+                importances = get_param_importances(loaded, evaluator=evaluator, normalize=True)
+            except RuntimeError as exc:  # fANOVA: every complete trial has the same value
+                skipped.append(f"{study.study_name} ({exc})")
+                continue
+        rows += [
+            {**_ids(study), "param": p, "importance": float(v), "evaluator": name}
+            for p, v in importances.items()
+        ]
+    return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS), skipped
+
+
+def gather(
+    store_url: str | Path, storage_url: str | Path | None = None, *, meta: dict | None = None
+) -> tuple[ReportData, list[str]]:
+    """The report's input from the store at ``store_url`` and the studies at ``storage_url``
+    (default: the store), and notes worth printing."""
+    with Store(store_url) as store:
+        frames = {
+            "runs": store.runs_frame(),
+            "epochs": store.epochs_frame(),
+            "betas": store.betas_frame(),
+            "meshes": store.meshes_frame(),
+            "points": store.points_frame(),
+            "loss_ranking": store.loss_ranking_frame(),
+        }
+        url = store.url
+    storage = open_storage(storage_url or store_url, create=False)
+    trials = trials_frame(storage)
+    importances, skipped = importances_frame(storage)
+    notes = []
+    if storage is None:
+        notes.append("no Optuna studies found: the tuning sections say how to produce them")
+    if skipped:
+        notes.append(
+            f"importances skipped for {len(skipped)} studies (fewer than 2 complete "
+            f"trials, or no variance): {'; '.join(skipped)}"
+        )
+    meta = {"store": url, "importances_skipped": skipped, **(meta or {})}
+    return ReportData(**frames, trials=trials, importances=importances, meta=meta), notes
+
+
+def build(
+    store_url: str | Path,
+    storage_url: str | Path | None,
+    out_dir: str | Path,
+    *,
+    meta: dict | None = None,
+) -> tuple[Path, list[str]]:
+    """Gather and write the report into ``out_dir``; the path of index.html and the notes."""
+    data, notes = gather(store_url, storage_url, meta=meta)
+    return build_report(data, out_dir), notes

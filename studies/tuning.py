@@ -1,0 +1,350 @@
+"""Optuna tuning: one study per (variant, dataset, depth), maximising validation accuracy.
+
+Every study gets the same budget (trials, epochs per trial), the same sampler and pruner
+settings (``make_sampler``/``make_pruner``: every flag that matters is passed, since Optuna 5
+changed TPE's defaults) and a deterministic name carrying the search space's version, e.g.
+``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d]``. The test split is never read
+(``train(..., evaluate_test=False)``). Landau variants start from the blog's preset, clipped to
+the space (user attr ``source = "preset:blog"``; other trials ``"sampler"``). A diverging trial
+reports NaN and is pruned; a failing one is FAIL and the study goes on.
+
+Storage is any SQLAlchemy URL (RDBStorage). Several local processes share a SQLite file through
+SQLite's own locking with a busy timeout (``SQLITE_TIMEOUT_S``) rather than Optuna's
+JournalFileBackend: the studies then live in the results store's one file, beside the runs the
+report joins them with, and ``landau tune SPEC --workers N`` hands whole studies to processes,
+so writers rarely meet (short transactions, a few per epoch). A journal would be a second file
+whose log every process replays. Many processes on *one* study: use PostgreSQL (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import optuna
+import sqlalchemy as sa
+from optuna.storages import RDBStorage
+from optuna.trial import TrialState
+
+from ablations import BLOG
+from studies.config import RunConfig
+from studies.datasets import load_dataset
+from studies.grid import GridSpec, TuningBudget
+from studies.registry import get_variant
+from studies.training import train
+
+SQLITE_TIMEOUT_S = 60
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+@dataclass(frozen=True)
+class StudyKey:
+    """What one study tunes: ``variant`` on ``dataset`` at ``depth``."""
+
+    variant: str
+    dataset: str
+    depth: int
+
+    def __post_init__(self) -> None:
+        RunConfig(self.variant, self.dataset, 0, self.depth, 1)  # unknown names raise ValueError
+
+
+def study_name(key: StudyKey, budget: TuningBudget) -> str:
+    """Deterministic: a changed search space or epochs per trial is a new study."""
+    where = f"dataset={key.dataset},depth={key.depth},epochs={budget.epochs}"
+    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}]"
+
+
+def grid_keys(spec: GridSpec) -> list[StudyKey]:
+    """One key per (variant, dataset, depth) of the grid that the variant is defined for."""
+    product = itertools.product(spec.variants, spec.datasets, spec.depths)
+    return [StudyKey(v, d, n) for v, d, n in product if n in get_variant(v).depths]
+
+
+def _space_json(variant: str) -> str:
+    return json.dumps([p.as_dict() for p in get_variant(variant).search_space], sort_keys=True)
+
+
+def make_sampler(budget: TuningBudget, seed: int) -> optuna.samplers.TPESampler:
+    """TPE, every relevant flag explicit (Optuna 5 made multivariate and constant_liar the
+    defaults; the deprecated flags are left out because passing them warns)."""
+    return optuna.samplers.TPESampler(
+        seed=seed,
+        n_startup_trials=max(2, min(10, budget.trials // 2)),  # random start, then TPE
+        n_ei_candidates=24,
+        multivariate=True,  # joint density over the (correlated) Landau coefficients
+        group=False,
+        constant_liar=True,  # processes sharing a study avoid each other's running trials
+    )
+
+
+def make_pruner(budget: TuningBudget) -> optuna.pruners.BasePruner:
+    """Median of the per-epoch validation accuracy of completed trials, after a warm-up."""
+    if budget.pruner == "none":
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(
+        n_startup_trials=max(1, budget.trials // 3),
+        n_warmup_steps=max(1, budget.epochs // 4),
+        interval_steps=1,
+        n_min_trials=1,
+    )
+
+
+def _sampler_seed(base: int, name: str, offset: int) -> int:
+    """Differs per study, per resumption (``offset`` = trials so far) and per worker."""
+    return int(hashlib.sha256(f"{base}/{name}/{offset}".encode()).hexdigest()[:8], 16)
+
+
+def storage_url(url: str | Path) -> str:
+    """A SQLAlchemy URL as given, or a file path as a SQLite URL."""
+    text = str(url)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+
+
+def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
+    """RDBStorage at ``url``; with ``create=False`` None when Optuna's tables are absent (the
+    database is left as it is). ValueError when it cannot be opened."""
+    text = storage_url(url)
+    try:
+        backend = sa.make_url(text).get_backend_name()
+        if not create:
+            if backend == "sqlite" and not Path(sa.make_url(text).database or "").is_file():
+                return None
+            engine = sa.create_engine(text)
+            try:
+                if "studies" not in sa.inspect(engine).get_table_names():
+                    return None
+            finally:
+                engine.dispose()
+        timeouts = {"sqlite": {"timeout": SQLITE_TIMEOUT_S}, "postgresql": {"connect_timeout": 10}}
+        args = timeouts.get(backend, {})  # SQLite: busy wait; PostgreSQL: unreachable is an error
+        return RDBStorage(text, engine_kwargs={"connect_args": args})
+    except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        raise ValueError(f"cannot open Optuna storage {_shown(text)!r}: {reason[0]}") from None
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _preset(variant: str) -> dict | None:
+    entry = get_variant(variant)
+    if entry.family != "landau":
+        return None
+    return {p.name: p.clip(BLOG[p.name]) for p in entry.search_space if p.name in BLOG}
+
+
+def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDBStorage) -> dict:
+    """Check every existing study's space, then create the missing ones (the preset enqueued).
+    Returns name -> number of finished trials. Nothing is created when a check fails."""
+    keys = list(keys)
+    existing = {s.study_name: s for s in storage.get_all_studies()}
+    for key in keys:
+        name = study_name(key, budget)
+        if name in existing and existing[name].user_attrs.get("space") != _space_json(key.variant):
+            raise ValueError(
+                f"study {name!r} in {_shown(storage.url)!r} was made for another search space "
+                f"than the registry's {key.variant} (user attr `space` differs); delete it or "
+                "tune elsewhere"
+            )
+    finished = {}
+    for key in keys:
+        name = study_name(key, budget)
+        if name not in existing:
+            _create(storage, key, budget, name)
+        study_id = storage.get_study_id_from_name(name)
+        finished[name] = len(storage.get_all_trials(study_id, deepcopy=False, states=_FINISHED))
+    return finished
+
+
+def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str) -> None:
+    try:
+        sampler = optuna.samplers.RandomSampler(seed=0)  # unused: trials are run by tune_study
+        study = optuna.create_study(
+            storage=storage, study_name=name, direction="maximize", sampler=sampler
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        return  # another process was first
+    attrs = {
+        "variant": key.variant,
+        "dataset": key.dataset,
+        "depth": key.depth,
+        "space": _space_json(key.variant),
+        "space_version": get_variant(key.variant).space_version,
+        "epochs": budget.epochs,
+        "pruner": budget.pruner,
+    }
+    for k, v in attrs.items():
+        study.set_user_attr(k, v)
+    preset = _preset(key.variant)
+    if preset is not None:
+        study.enqueue_trial(preset, user_attrs={"source": "preset:blog"})
+
+
+def _suggest(trial: optuna.Trial, p):
+    if p.kind == "categorical":
+        return trial.suggest_categorical(p.name, list(p.choices))
+    if p.kind == "int":
+        return trial.suggest_int(p.name, int(p.low), int(p.high), log=p.log)
+    return trial.suggest_float(p.name, p.low, p.high, log=p.log)
+
+
+class _Objective:
+    """Validation accuracy of one trial; ``train_seconds`` sums time spent training only."""
+
+    def __init__(self, key: StudyKey, budget: TuningBudget, device: str, data_dir: str | None):
+        self.key, self.budget, self.device = key, budget, device
+        self.data = load_dataset(key.dataset, data_dir=data_dir)
+        self.train_seconds = 0.0
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        params = {p.name: _suggest(trial, p) for p in get_variant(self.key.variant).search_space}
+        if "source" not in trial.user_attrs:
+            trial.set_user_attr("source", "sampler")
+        k, b = self.key, self.budget  # repetition 0 of the grid's seeds, the budget's base seed
+        config = RunConfig(
+            k.variant, k.dataset, 0, k.depth, b.epochs, params, base_seed=b.seed, device=self.device
+        )
+        in_optuna = 0.0  # report + should_prune: storage and pruner time, not training
+
+        def on_epoch(epoch: int, val_acc: float) -> None:
+            nonlocal in_optuna
+            start = time.perf_counter()
+            trial.report(val_acc, epoch)
+            prune = trial.should_prune()
+            in_optuna += time.perf_counter() - start
+            if prune:
+                raise optuna.TrialPruned(f"below the median at epoch {epoch}")
+
+        start = time.perf_counter()
+        try:
+            record = train(
+                config,
+                data=self.data,
+                evaluate_test=False,
+                on_epoch=on_epoch,
+                passthrough=(optuna.TrialPruned,),
+            )
+        finally:
+            self.train_seconds += time.perf_counter() - start - in_optuna
+        if record.status == "diverged":
+            trial.report(math.nan, record.epochs_run + 1)
+            raise optuna.TrialPruned(record.error)
+        if record.status == "failed":
+            raise RuntimeError(record.error)
+        return float(record.val_accuracy)
+
+
+@dataclass
+class StudyResult:
+    """One study after tuning: its best trial, trial states and where the time went."""
+
+    name: str
+    key: StudyKey
+    ran: int = 0
+    best_value: float | None = None
+    best_params: dict = field(default_factory=dict)
+    best_trial: int | None = None
+    states: Counter = field(default_factory=Counter)
+    wall_seconds: float = 0.0
+    train_seconds: float = 0.0
+
+    @property
+    def overhead_seconds(self) -> float:
+        return max(self.wall_seconds - self.train_seconds, 0.0)
+
+    def line(self) -> str:
+        s = self.states
+        counts = f"{s['COMPLETE']} complete, {s['PRUNED']} pruned, {s['FAIL']} failed"
+        if self.best_value is None:
+            return f"{self.name}: no complete trial ({counts})"
+        params = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in self.best_params.items()
+        )
+        return f"{self.name}: best {self.best_value:.4f} (#{self.best_trial}: {params}); {counts}"
+
+
+def tune_study(
+    key: StudyKey,
+    budget: TuningBudget,
+    url: str,
+    n_trials: int,
+    *,
+    device: str = "cpu",
+    data_dir: str | None = None,
+    worker: int = 0,
+    on_trial: Callable[[str], None] | None = None,
+) -> StudyResult:
+    """Add ``n_trials`` trials to the (prepared) study of ``key``; ``worker`` varies the seed
+    when several processes work on one study."""
+    objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
+    start = time.perf_counter()
+    name = study_name(key, budget)
+    storage = open_storage(url)
+    study_id = storage.get_study_id_from_name(name)
+    offset = len(storage.get_all_trials(study_id, deepcopy=False))
+    sampler = make_sampler(budget, _sampler_seed(budget.seed, name, offset * 1000 + worker))
+    study = optuna.load_study(
+        study_name=name, storage=storage, sampler=sampler, pruner=make_pruner(budget)
+    )
+    callbacks = [lambda _study, trial: on_trial(trial.state.name)] if on_trial else []
+    if n_trials > 0:  # an exception fails its trial only (catch), the study goes on
+        study.optimize(objective, n_trials, catch=(Exception,), callbacks=callbacks)
+    trials = study.get_trials(deepcopy=False, states=_FINISHED)
+    result = StudyResult(name, key, n_trials, states=Counter(t.state.name for t in trials))
+    if result.states["COMPLETE"]:
+        best = study.best_trial
+        result.best_value, result.best_params, result.best_trial = (
+            best.value,
+            best.params,
+            best.number,
+        )
+    result.wall_seconds = time.perf_counter() - start
+    result.train_seconds = objective.train_seconds if objective else 0.0
+    return result
+
+
+def best_params_for_grid(spec: GridSpec, storage_url: str) -> dict:
+    """(variant, dataset, depth) -> (best params, study name, trial number) for every study of
+    the grid; ValueError naming every missing study and the command that creates it."""
+    storage = open_storage(storage_url, create=False)
+    tuned, missing = {}, []
+    for key in grid_keys(spec):
+        name = study_name(key, spec.tuning)
+        try:
+            if storage is None:  # no Optuna tables
+                raise KeyError(name)
+            best = storage.get_best_trial(storage.get_study_id_from_name(name))
+        except (KeyError, ValueError):  # no study, or no complete trial
+            missing.append(key)
+            continue
+        tuned[(key.variant, key.dataset, key.depth)] = (dict(best.params), name, best.number)
+    if missing:
+        names = ", ".join(study_name(k, spec.tuning) for k in missing)
+        where = _shown(str(storage_url))
+        t, variants = spec.tuning, ",".join(dict.fromkeys(k.variant for k in missing))
+        cmd = (
+            f"landau tune {spec.name} --variants {variants} "
+            f"--datasets {','.join(dict.fromkeys(k.dataset for k in missing))} "
+            f"--depths {','.join(map(str, sorted({k.depth for k in missing})))} "
+            f"--trials {t.trials} --epochs {t.epochs} --seed {t.seed} --storage {where}"
+        )
+        raise ValueError(
+            f"no tuned parameters (no study, or no complete trial) in {where!r} "
+            f"for {len(missing)} of {len(tuned) + len(missing)} studies: {names}; "
+            f"create them with `{cmd}`"
+        )
+    return tuned
