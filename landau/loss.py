@@ -133,31 +133,22 @@ class GinzburgLandauLoss(nn.Module):
             f"absolute={self.absolute}"
         )
 
+    def _terms_kwargs(self) -> dict:
+        return {
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "quadratic": self.quadratic,
+            "quartic": self.quartic,
+            "spatial": self.spatial,
+            "spatial_dim": self.spatial_dim,
+        }
+
     def forward(self, phi: Tensor, target: Tensor) -> Tensor:
-        return ginzburg_landau_loss(
-            phi,
-            target,
-            alpha=self.alpha,
-            gamma=self.gamma,
-            quadratic=self.quadratic,
-            quartic=self.quartic,
-            spatial=self.spatial,
-            spatial_dim=self.spatial_dim,
-            absolute=self.absolute,
-        )
+        return ginzburg_landau_loss(phi, target, absolute=self.absolute, **self._terms_kwargs())
 
     def unit_loss(self, phi: Tensor, target: Tensor) -> Tensor:
         """Per-unit energy, shape (C,) (see :func:`unit_loss`)."""
-        return unit_loss(
-            phi,
-            target,
-            alpha=self.alpha,
-            gamma=self.gamma,
-            quadratic=self.quadratic,
-            quartic=self.quartic,
-            spatial=self.spatial,
-            spatial_dim=self.spatial_dim,
-        )
+        return unit_loss(phi, target, **self._terms_kwargs())
 
     def evaluate(self, phi: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """One pass for training: (loss, detached batch means of the three terms as a (3,)
