@@ -48,9 +48,9 @@ class _LandauScalarFn(torch.autograd.Function):
     def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
         (c, s), t_ = _cosh_sinh(BETA_SCALE * beta.item()), t.item()
         g = x.mean(dim=1, keepdim=True).sigmoid_()  # (B, 1)
-        if math.isfinite(c):
+        if abs(c) <= torch.finfo(x.dtype).max:
             scale = torch.add(g * (t_ * s), idx, alpha=c)  # (B, in): i c + t s g_b
-        else:  # cosh(5β) overflowed: let inf/nan flow on (the run is then marked diverged)
+        else:  # cosh(5β) overflows x's dtype (alpha= would raise): let inf/nan flow on
             scale = g * (t_ * s) + idx * c
         need_x = ctx.needs_input_grad[0]
         # dL/dx needs scale; otherwise xs = x * scale may overwrite it
@@ -76,7 +76,8 @@ class _LandauScalarFn(torch.autograd.Function):
             if need_beta:
                 # d scale / d β = 5 s i + 5 c t g_b
                 a = p.mv(idx.view(-1)).sum()  # sum_{b,i} p[b, i] i
-                grad_beta = a.mul(BETA_SCALE * s).add_(rg, alpha=BETA_SCALE * c * t)
+                # scalar products, not alpha=: they overflow to inf instead of raising
+                grad_beta = a.mul(BETA_SCALE * s) + rg * (BETA_SCALE * c * t)
             if need_t:
                 grad_t = rg.mul(s).view(1)
             if need_x:

@@ -207,3 +207,14 @@ def test_overflowing_beta_gives_non_finite_output_not_an_exception():
         layer.beta.fill_(200.0)  # cosh(1000) overflows float64 too
     out = layer(torch.randn(2, 4))
     assert not torch.isfinite(out).all()
+
+
+def test_beta_overflowing_float32_but_not_float64_diverges_without_exception():
+    layer = LandauLayer(4, 3)
+    with torch.no_grad():
+        layer.beta.fill_(18.0)  # cosh(90) ~ 6e38: fine in float64, beyond float32's max
+    x = torch.randn(2, 4, requires_grad=True)
+    out = layer(x)
+    out.sum().backward()
+    assert not torch.isfinite(out).all()
+    assert layer.beta.grad is not None
