@@ -108,7 +108,9 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     """
     out = with_columns(runs, "runs")
     src = out["params_source"].astype(str).where(out["params_source"].notna(), "unknown")
-    out["source"] = src.str.replace(r"^study:.*$", "study", regex=True)
+    # `untuned:<study>` (the study found no complete trial, so the defaults ran) belongs to the
+    # tuned setting too: it is what the tuning procedure produced for that variant
+    out["source"] = src.str.replace(r"^(study|untuned):.*$", "study", regex=True)
     out["epochs"] = out["epochs"].fillna(-1).astype(int)
     for col in ("seed", "depth", "n_params", "epochs_run"):
         out[col] = out[col].round().astype("Int64")

@@ -99,7 +99,9 @@ class GridSpec:
     def expand(self, *, device: str = "cpu", tuned: Mapping | None = None) -> list[RunConfig]:
         """Every run of the grid.
 
-        ``tuned`` maps (variant, dataset, depth) -> (params, study name, trial number).
+        ``tuned`` maps (variant, dataset, depth) -> (params, study name, trial number); a trial
+        number of None means the study has no complete trial, and the defaults are used
+        (``params_source`` then reads ``untuned:<study>``).
         """
         runs = []
         for variant, dataset, depth, seed in itertools.product(
@@ -137,6 +139,8 @@ class GridSpec:
         params.update({k: v for k, v in self.params.items() if k in known})
         if tuned is not None:
             best, study, trial = tuned[(variant, dataset, depth)]
+            if trial is None:  # the study exists but no trial completed: the defaults, labelled
+                return params, f"untuned:{study}", study, None
             params.update(best)
             return params, f"study:{study}#{trial}", study, trial
         return params, params_source(entry, params, self.epochs), None, None

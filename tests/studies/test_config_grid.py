@@ -158,3 +158,10 @@ def test_custom_toml_grid(tmp_path):
     spec = load_grid(str(path))
     assert spec.name == "mine" and spec.tuning.trials == 4 and len(spec.expand()) == 4
     assert dataclasses.is_dataclass(spec)
+
+
+def test_a_study_without_complete_trial_falls_back_to_labelled_defaults():
+    spec = GridSpec("g", ("full",), ("moons",), seeds=1, depths=(1,), epochs=2)
+    runs = spec.expand(tuned={("full", "moons", 1): ({}, "study-b", None)})
+    assert runs[0].params["lr"] == 0.01
+    assert (runs[0].params_source, runs[0].study_name) == ("untuned:study-b", "study-b")
