@@ -8,12 +8,12 @@ changed TPE's defaults) and a deterministic name carrying the search space's ver
 the space (user attr ``source = "preset:blog"``; other trials ``"sampler"``). A diverging trial
 reports NaN and is pruned; a failing one is FAIL and the study goes on.
 
-Storage is any SQLAlchemy URL (RDBStorage). Several local processes share a SQLite file through
-SQLite's own locking with a busy timeout (``SQLITE_TIMEOUT_S``) rather than Optuna's
-JournalFileBackend: the studies then live in the results store's one file, beside the runs the
-report joins them with, and ``landau tune SPEC --workers N`` hands whole studies to processes,
-so writers rarely meet (short transactions, a few per epoch). A journal would be a second file
-whose log every process replays. Many processes on *one* study: use PostgreSQL (tested).
+Storage (``studies.tuning_storage``) is any SQLAlchemy URL. On SQLite a study runs write-behind:
+on an in-memory copy seeded with its stored trials, each finished trial written with one
+transaction; a killed process loses the trial in flight only, and several processes can add
+trials to one study (each sees the others' trials from its next start). On a server database
+(PostgreSQL) Optuna works on the storage directly, so processes sharing a study see each
+other's trials at once: use one to run many processes on *one* study.
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import optuna
-import sqlalchemy as sa
 from optuna.storages import RDBStorage
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from ablations import BLOG
 from studies.config import RunConfig
@@ -39,9 +37,30 @@ from studies.datasets import load_dataset
 from studies.grid import GridSpec, TuningBudget
 from studies.registry import get_variant
 from studies.training import train
+from studies.tuning_storage import (
+    FINISHED,
+    create_study,
+    open_storage,
+    run_study,
+    shown,
+    storage_url,
+    study_trials,
+    supports_write_behind,
+)
 
-SQLITE_TIMEOUT_S = 60
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+__all__ = [
+    "StudyKey",
+    "StudyResult",
+    "best_params_for_grid",
+    "grid_keys",
+    "make_pruner",
+    "make_sampler",
+    "open_storage",
+    "prepare_studies",
+    "storage_url",
+    "study_name",
+    "tune_study",
+]
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,7 @@ def make_sampler(budget: TuningBudget, seed: int) -> optuna.samplers.TPESampler:
         n_ei_candidates=24,
         multivariate=True,  # joint density over the (correlated) Landau coefficients
         group=False,
-        constant_liar=True,  # processes sharing a study avoid each other's running trials
+        constant_liar=True,  # direct mode: processes on one study avoid each other's running trials
     )
 
 
@@ -102,43 +121,6 @@ def _sampler_seed(base: int, name: str, offset: int) -> int:
     return int(hashlib.sha256(f"{base}/{name}/{offset}".encode()).hexdigest()[:8], 16)
 
 
-def storage_url(url: str | Path) -> str:
-    """A SQLAlchemy URL as given, or a file path as a SQLite URL."""
-    text = str(url)
-    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
-
-
-def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
-    """RDBStorage at ``url``; with ``create=False`` None when Optuna's tables are absent (the
-    database is left as it is). ValueError when it cannot be opened."""
-    text = storage_url(url)
-    try:
-        backend = sa.make_url(text).get_backend_name()
-        if not create:
-            if backend == "sqlite" and not Path(sa.make_url(text).database or "").is_file():
-                return None
-            engine = sa.create_engine(text)
-            try:
-                if "studies" not in sa.inspect(engine).get_table_names():
-                    return None
-            finally:
-                engine.dispose()
-        timeouts = {"sqlite": {"timeout": SQLITE_TIMEOUT_S}, "postgresql": {"connect_timeout": 10}}
-        args = timeouts.get(backend, {})  # SQLite: busy wait; PostgreSQL: unreachable is an error
-        return RDBStorage(text, engine_kwargs={"connect_args": args})
-    except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
-        raise ValueError(f"cannot open Optuna storage {_shown(text)!r}: {reason[0]}") from None
-
-
-def _shown(url: str) -> str:
-    """``url`` without its password."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
-
-
 def _preset(variant: str) -> dict | None:
     entry = get_variant(variant)
     if entry.family != "landau":
@@ -155,28 +137,21 @@ def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDB
         name = study_name(key, budget)
         if name in existing and existing[name].user_attrs.get("space") != _space_json(key.variant):
             raise ValueError(
-                f"study {name!r} in {_shown(storage.url)!r} was made for another search space "
+                f"study {name!r} in {shown(storage.url)!r} was made for another search space "
                 f"than the registry's {key.variant} (user attr `space` differs); delete it or "
                 "tune elsewhere"
             )
     finished = {}
     for key in keys:
         name = study_name(key, budget)
-        if name not in existing:
-            _create(storage, key, budget, name)
-        study_id = storage.get_study_id_from_name(name)
-        finished[name] = len(storage.get_all_trials(study_id, deepcopy=False, states=_FINISHED))
+        if name not in existing and _create(storage, key, budget, name):
+            finished[name] = 0  # new (False: another process created it meanwhile)
+            continue
+        finished[name] = sum(t.state in FINISHED for t in study_trials(storage, name)[1])
     return finished
 
 
-def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str) -> None:
-    try:
-        sampler = optuna.samplers.RandomSampler(seed=0)  # unused: trials are run by tune_study
-        study = optuna.create_study(
-            storage=storage, study_name=name, direction="maximize", sampler=sampler
-        )
-    except optuna.exceptions.DuplicatedStudyError:
-        return  # another process was first
+def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str) -> bool:
     attrs = {
         "variant": key.variant,
         "dataset": key.dataset,
@@ -186,11 +161,14 @@ def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str)
         "epochs": budget.epochs,
         "pruner": budget.pruner,
     }
-    for k, v in attrs.items():
-        study.set_user_attr(k, v)
     preset = _preset(key.variant)
+    enqueued = None  # as Study.enqueue_trial makes it
     if preset is not None:
-        study.enqueue_trial(preset, user_attrs={"source": "preset:blog"})
+        system_attrs, user_attrs = {"fixed_params": preset}, {"source": "preset:blog"}
+        enqueued = create_trial(
+            state=TrialState.WAITING, system_attrs=system_attrs, user_attrs=user_attrs
+        )
+    return create_study(storage, name, attrs, enqueued)
 
 
 def _suggest(trial: optuna.Trial, p):
@@ -277,6 +255,13 @@ class StudyResult:
         return f"{self.name}: best {self.best_value:.4f} (#{self.best_trial}: {params}); {counts}"
 
 
+def _best(trials: Iterable[FrozenTrial]) -> FrozenTrial | None:
+    """The complete trial with the highest value; the earliest of equals (deterministic, where
+    Optuna's get_best_trial leaves ties to the database's order)."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    return max(complete, key=lambda t: (t.value, -t.number), default=None)
+
+
 def tune_study(
     key: StudyKey,
     budget: TuningBudget,
@@ -287,26 +272,38 @@ def tune_study(
     data_dir: str | None = None,
     worker: int = 0,
     on_trial: Callable[[str], None] | None = None,
+    write_behind: bool | None = None,
 ) -> StudyResult:
     """Add ``n_trials`` trials to the (prepared) study of ``key``; ``worker`` varies the seed
-    when several processes work on one study."""
+    when several processes work on one study. ``write_behind`` (default: on SQLite) runs the
+    study in memory and writes each finished trial with one transaction; False calls the
+    storage for every step (what processes sharing a study on a server database need).
+    Wall time covers the storage and sampler work (data loading excepted); train time the
+    training only, the trial's report/should_prune calls excepted."""
     objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
     start = time.perf_counter()
     name = study_name(key, budget)
     storage = open_storage(url)
-    study_id = storage.get_study_id_from_name(name)
-    offset = len(storage.get_all_trials(study_id, deepcopy=False))
-    sampler = make_sampler(budget, _sampler_seed(budget.seed, name, offset * 1000 + worker))
-    study = optuna.load_study(
-        study_name=name, storage=storage, sampler=sampler, pruner=make_pruner(budget)
+    if write_behind is None:
+        write_behind = supports_write_behind(storage)
+    elif write_behind and not supports_write_behind(storage):
+        raise ValueError(f"write-behind needs a SQLite storage, but got {shown(url)!r}")
+    study_id, stored = study_trials(storage, name)
+    seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
+    finished = run_study(
+        storage,
+        study_id,
+        stored,
+        objective,
+        n_trials,
+        sampler=make_sampler(budget, seed),
+        pruner=make_pruner(budget),
+        callbacks=[lambda _study, trial: on_trial(trial.state.name)] if on_trial else [],
+        write_behind=write_behind,
     )
-    callbacks = [lambda _study, trial: on_trial(trial.state.name)] if on_trial else []
-    if n_trials > 0:  # an exception fails its trial only (catch), the study goes on
-        study.optimize(objective, n_trials, catch=(Exception,), callbacks=callbacks)
-    trials = study.get_trials(deepcopy=False, states=_FINISHED)
-    result = StudyResult(name, key, n_trials, states=Counter(t.state.name for t in trials))
-    if result.states["COMPLETE"]:
-        best = study.best_trial
+    result = StudyResult(name, key, n_trials, states=Counter(t.state.name for t in finished))
+    best = _best(finished)
+    if best is not None:
         result.best_value, result.best_params, result.best_trial = (
             best.value,
             best.params,
@@ -319,22 +316,30 @@ def tune_study(
 
 def best_params_for_grid(spec: GridSpec, storage_url: str) -> dict:
     """(variant, dataset, depth) -> (best params, study name, trial number) for every study of
-    the grid; ValueError naming every missing study and the command that creates it."""
+    the grid; ValueError naming every missing study and the command that creates it.
+
+    A study whose trials all ended pruned, diverged or failed gives ({}, name, None): the grid
+    then runs the variant's defaults and labels them ``untuned:<study>`` — a variant that cannot
+    be tuned is a result, not an error.
+    """
     storage = open_storage(storage_url, create=False)
     tuned, missing = {}, []
     for key in grid_keys(spec):
         name = study_name(key, spec.tuning)
         try:
-            if storage is None:  # no Optuna tables
-                raise KeyError(name)
-            best = storage.get_best_trial(storage.get_study_id_from_name(name))
-        except (KeyError, ValueError):  # no study, or no complete trial
+            trials = study_trials(storage, name)[1] if storage is not None else []
+        except KeyError:  # no such study
+            trials = []
+        finished = [t for t in trials if t.state.is_finished()]
+        if not finished:  # no study, no Optuna tables at all, or nothing run yet
             missing.append(key)
             continue
-        tuned[(key.variant, key.dataset, key.depth)] = (dict(best.params), name, best.number)
+        best = _best(finished)
+        entry = (dict(best.params), name, best.number) if best is not None else ({}, name, None)
+        tuned[(key.variant, key.dataset, key.depth)] = entry
     if missing:
         names = ", ".join(study_name(k, spec.tuning) for k in missing)
-        where = _shown(str(storage_url))
+        where = shown(str(storage_url))
         t, variants = spec.tuning, ",".join(dict.fromkeys(k.variant for k in missing))
         cmd = (
             f"landau tune {spec.name} --variants {variants} "
@@ -343,7 +348,7 @@ def best_params_for_grid(spec: GridSpec, storage_url: str) -> dict:
             f"--trials {t.trials} --epochs {t.epochs} --seed {t.seed} --storage {where}"
         )
         raise ValueError(
-            f"no tuned parameters (no study, or no complete trial) in {where!r} "
+            f"no tuned parameters (no study, or no finished trial) in {where!r} "
             f"for {len(missing)} of {len(tuned) + len(missing)} studies: {names}; "
             f"create them with `{cmd}`"
         )

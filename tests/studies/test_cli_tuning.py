@@ -15,11 +15,11 @@ import studies.report_data as report_data
 import studies.tuning as tuning
 from reports import ReportData
 from studies.cli import main
-from studies.cli_tuning import tune_studies
 from studies.grid import TuningBudget
 from studies.report_data import IMPORTANCE_COLUMNS, TRIAL_COLUMNS, gather
 from studies.store import Store
-from studies.tuning import StudyKey, open_storage, storage_url, study_name
+from studies.tuning import StudyKey, StudyResult, open_storage, storage_url, study_name
+from studies.tuning_workers import TuningSummary, tune_studies
 
 TINY = """
 name = "tiny"
@@ -152,6 +152,15 @@ def test_tune_a_grid_on_two_processes(spec, tmp_path, monkeypatch):
     assert 0.0 <= summary.overhead_share() <= 1.0
     top_up = tune_studies(keys, TuningBudget(trials=2, epochs=2), url, top_up=True, progress=False)
     assert [r.ran for r in top_up.results] == [0, 0]  # already at the budget: nothing added
+
+
+def test_the_overhead_counts_preparing_the_studies_and_the_studies_that_ran():
+    key = StudyKey("logreg", "moons", 1)
+    ran = StudyResult("a", key, ran=2, wall_seconds=10.0, train_seconds=9.5)
+    read_only = StudyResult("b", key, ran=0, wall_seconds=1.0)
+    summary = TuningSummary([ran, read_only], wall_seconds=12.0, prepare_seconds=0.5)
+    assert summary.overhead_share() == pytest.approx(1.0 / 10.5)
+    assert summary.lines()[-1].endswith("1.00 s of 10.5 s tuning wall time = 9.5%")
 
 
 # ---- landau grid --tuned, landau run ------------------------------------------------------

@@ -131,12 +131,14 @@ def test_baselines_have_no_preset(url, monkeypatch):
     assert [t.user_attrs["source"] for t in _trials(url, key)] == ["sampler", "sampler"]
 
 
-def test_objective_is_the_validation_accuracy(url, monkeypatch):
+@pytest.mark.parametrize("write_behind", [True, False])
+def test_objective_is_the_validation_accuracy(url, monkeypatch, write_behind):
     monkeypatch.setattr(tuning, "train", _fake_train([0.25, 0.42]))
-    result = _tune(FULL, url, n=1)
+    result = _tune(FULL, url, n=1, write_behind=write_behind)
     (trial,) = _trials(url, FULL)
     assert trial.value == 0.42 and trial.intermediate_values == {1: 0.25, 2: 0.42}
     assert result.best_value == 0.42 and result.best_trial == 0
+    assert trial.user_attrs == {"source": "preset:blog"} and trial.system_attrs["fixed_params"]
 
 
 class _NoTestSplit:
@@ -160,9 +162,10 @@ def test_tuning_never_reads_the_test_split(url, monkeypatch, key):
     assert TrialState.FAIL not in states and TrialState.COMPLETE in states
 
 
-def test_a_diverging_trial_reports_nan_and_is_pruned(url, monkeypatch):
+@pytest.mark.parametrize("write_behind", [True, False])
+def test_a_diverging_trial_reports_nan_and_is_pruned(url, monkeypatch, write_behind):
     monkeypatch.setattr(tuning, "train", _fake_train([0.5], status="diverged"))
-    result = _tune(FULL, url, n=1)
+    result = _tune(FULL, url, n=1, write_behind=write_behind)
     (trial,) = _trials(url, FULL)
     assert trial.state == TrialState.PRUNED
     assert trial.intermediate_values[1] == 0.5 and math.isnan(trial.intermediate_values[2])
@@ -187,14 +190,24 @@ def test_an_exception_fails_the_trial_and_the_study_goes_on(url, monkeypatch):
 # ---- storage: resume, space check, best parameters ----------------------------------------
 
 
-def test_running_again_adds_trials_and_enqueues_the_preset_once(url, monkeypatch):
+@pytest.mark.parametrize("write_behind", [True, False])
+def test_running_again_adds_trials_and_enqueues_the_preset_once(url, monkeypatch, write_behind):
     monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
     _tune(FULL, url, n=2)
-    _tune(FULL, url, n=2)
+    result = _tune(FULL, url, n=2, write_behind=write_behind)
     trials = _trials(url, FULL)
-    assert len(trials) == 4
+    assert [t.number for t in trials] == [0, 1, 2, 3] and result.states == {"COMPLETE": 4}
     assert [t.user_attrs["source"] for t in trials].count("preset:blog") == 1
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 4  # the resumed seed differs
+
+
+def test_a_study_another_process_created_meanwhile_is_used(url):
+    storage = open_storage(url)
+    prepare_studies([FULL], BUDGET, storage)
+    with pytest.MonkeyPatch.context() as patch:  # checked before the other process created it
+        patch.setattr(storage, "get_all_studies", lambda: [])
+        assert prepare_studies([FULL], BUDGET, storage) == {study_name(FULL, BUDGET): 0}
+    assert [t.state for t in _trials(url, FULL)] == [TrialState.WAITING]  # one preset
 
 
 def test_a_study_with_another_space_is_an_error_and_nothing_is_touched(url):
@@ -236,6 +249,30 @@ def test_best_params_for_grid_are_each_studys_best_trial(url, monkeypatch):
     assert run.params_source == f"study:{run.study_name}#{run.trial_number}"
 
 
+def test_the_best_trial_is_the_earliest_of_equal_values(url, monkeypatch):
+    spec = _grid(trials=4, epochs=2)
+    values = iter([0.5, 0.75, 0.25, 0.75])
+    monkeypatch.setattr(tuning, "train", lambda c, **k: _fake_train([next(values)])(c, **k))
+    key = StudyKey("logreg", "moons", 1)
+    assert _tune(key, url, n=4, budget=spec.tuning).best_trial == 1
+    monkeypatch.setattr(tuning, "grid_keys", lambda spec: [key])
+    (tuned,) = best_params_for_grid(spec, url).values()
+    assert tuned[2] == 1
+
+
+def test_a_study_whose_trials_all_diverged_falls_back_to_labelled_defaults(url, monkeypatch):
+    spec = _grid(trials=2, epochs=2)
+    monkeypatch.setattr(tuning, "train", _fake_train([0.5], status="diverged"))
+    key = StudyKey("full", "moons", 1)
+    _tune(key, url, n=2, budget=spec.tuning)
+    monkeypatch.setattr(tuning, "grid_keys", lambda spec: [key])
+    (entry,) = best_params_for_grid(spec, url).values()
+    assert entry == ({}, study_name(key, spec.tuning), None)
+    one = spec.with_overrides(variants=("full",), depths=(1,))
+    (run,) = one.expand(tuned={("full", "moons", 1): entry})
+    assert run.params_source.startswith("untuned:") and run.params["lr"] == 0.01
+
+
 def test_missing_studies_name_every_one_and_the_command(url, monkeypatch):
     spec = _grid(trials=2, epochs=2)
     monkeypatch.setattr(tuning, "train", _fake_train([0.5]))
@@ -256,7 +293,7 @@ def test_best_params_for_an_empty_storage_does_not_create_tables(tmp_path):
     assert not path.exists()
 
 
-# ---- several processes on one study: PostgreSQL -------------------------------------------
+# ---- several processes on one study: PostgreSQL (direct), SQLite (write-behind) -----------
 
 
 def _worker(url: str, worker: int) -> int:
@@ -284,4 +321,4 @@ def test_two_processes_share_one_study_on_postgresql(postgres_url):
 
 
 def test_two_processes_share_one_study_on_sqlite(url):
-    _share_one_study(url)  # the busy timeout serialises the writers
+    _share_one_study(url)  # write-behind: one transaction per trial, numbered under the lock

@@ -1,0 +1,141 @@
+"""Tuning many studies on local processes, and the summary ``landau tune`` prints.
+
+``tune_studies(..., workers=N)`` hands whole studies to N spawned processes (studies are
+independent; each process opens the storage once and reports finished trials to this one for
+the progress bar). The summary's Optuna overhead is the storage and sampler time: checking and
+creating the studies, then per study its wall time minus the time spent training.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from queue import Empty
+
+__all__ = ["TuningSummary", "tune_studies"]
+
+
+@dataclass
+class TuningSummary:
+    """Every study's result, the time spent checking and creating the studies, and the wall
+    time of the whole tuning."""
+
+    results: list = field(default_factory=list)
+    wall_seconds: float = 0.0
+    prepare_seconds: float = 0.0
+
+    def _timed(self) -> tuple[float, float]:
+        """Tuning wall and Optuna overhead seconds: the studies that ran trials, plus preparing
+        the studies (all storage work)."""
+        ran = [r for r in self.results if r.ran]
+        wall = self.prepare_seconds + sum(r.wall_seconds for r in ran)
+        return wall, self.prepare_seconds + sum(r.overhead_seconds for r in ran)
+
+    def overhead_share(self) -> float:
+        """Optuna's share (sampler + storage: wall minus training) of the tuning wall time."""
+        wall, overhead = self._timed()
+        return overhead / wall if wall > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        states = sum((r.states for r in self.results), Counter())
+        out = [r.line() for r in self.results]
+        wall, overhead = self._timed()
+        out.append(
+            f"{len(self.results)} studies, {sum(r.ran for r in self.results)} trials run now "
+            f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed "
+            f"in all) in {self.wall_seconds:.1f} s; Optuna overhead (sampler + storage) "
+            f"{overhead:.2f} s of {wall:.1f} s tuning wall time = {self.overhead_share():.1%}"
+        )
+        return out
+
+
+_QUEUE = None  # set in each worker process: finished trial states go back to the parent
+
+
+def _init_worker(queue) -> None:
+    global _QUEUE
+    import optuna
+    import torch
+
+    _QUEUE = queue
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _job(key, budget, url, n, device, data_dir):
+    from studies.tuning import tune_study
+
+    return tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put)
+
+
+def _drain(queue, bar, states: Counter) -> None:
+    while True:
+        try:
+            state = queue.get_nowait()
+        except Empty:
+            return
+        states[state] += 1
+        bar.update(1)
+        bar.set_postfix(pruned=states["PRUNED"], failed=states["FAIL"])
+
+
+def tune_studies(
+    keys, budget, url, *, workers=1, device="cpu", data_dir=None, top_up=False, progress=True
+) -> TuningSummary:
+    """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
+    many as each study lacks to reach ``budget.trials`` finished ones."""
+    from tqdm.auto import tqdm
+
+    from studies.datasets import DATASETS
+    from studies.tuning import open_storage, prepare_studies, study_name, tune_study
+
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    start = time.perf_counter()
+    finished = prepare_studies(keys, budget, open_storage(url))
+    prepared = time.perf_counter() - start
+    cost = {k: -(DATASETS[k.dataset].n_features + DATASETS[k.dataset].n_classes) for k in keys}
+    jobs = []
+    for key in sorted(keys, key=lambda k: (cost[k], -k.depth)):  # long studies first
+        done = finished[study_name(key, budget)]
+        jobs.append((key, max(0, budget.trials - done) if top_up else budget.trials))
+    states: Counter = Counter()
+    results = []
+    with tqdm(
+        total=sum(n for _, n in jobs),
+        desc="tune",
+        unit="trial",
+        disable=not progress,
+        dynamic_ncols=True,
+    ) as bar:
+        here = [job for job in jobs if job[1] == 0] if workers > 1 else jobs  # 0: just read
+        away = [job for job in jobs if job not in here]
+        if len(away) == 1:
+            here, away = here + away, []
+
+        def on_trial(state: str) -> None:
+            states[state] += 1
+            bar.update(1)
+
+        for key, n in here:
+            results.append(
+                tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
+            )
+        if away:
+            ctx = multiprocessing.get_context("spawn")
+            queue = ctx.Queue()
+            with ProcessPoolExecutor(
+                min(workers, len(away)), mp_context=ctx, initializer=_init_worker, initargs=(queue,)
+            ) as pool:
+                pending = {pool.submit(_job, k, budget, url, n, device, data_dir) for k, n in away}
+                while pending:
+                    done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                    _drain(queue, bar, states)
+                    results += [f.result() for f in done]
+            _drain(queue, bar, states)
+    order = {study_name(k, budget): i for i, k in enumerate(keys)}
+    results.sort(key=lambda r: order[r.name])
+    return TuningSummary(results, time.perf_counter() - start, prepared)

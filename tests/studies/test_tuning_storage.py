@@ -1,0 +1,120 @@
+"""studies.tuning_storage: the SQLite connection, and write-behind tuning against an
+interruption, a kill -9 and a resumption (training faked: what is tested is Optuna's side)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import studies.tuning as tuning
+from studies.grid import TuningBudget
+from studies.tuning import StudyKey, prepare_studies, study_name, tune_study
+from studies.tuning_storage import open_storage, storage_url
+
+BUDGET = TuningBudget(trials=2, epochs=2, seed=0)
+FULL = StudyKey("full", "moons", 2)
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    return storage_url(tmp_path / "studies.db")
+
+
+# ---- the connection -----------------------------------------------------------------------
+
+
+def test_storage_is_opened_once_per_process_in_wal_mode(tmp_path):
+    path = tmp_path / "s.db"
+    storage = open_storage(path)
+    assert open_storage(storage_url(path)) is storage
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 1  # NORMAL
+
+
+# ---- write-behind: resume after an interruption or a kill -9 ------------------------------
+
+
+def _fake_train(values):
+    def fake(config, *, on_epoch=None, **_):
+        for epoch, v in enumerate(values, 1):
+            on_epoch(epoch, v)
+        return type("R", (), {"status": "ok", "val_accuracy": values[-1], "epochs_run": 2})
+
+    return fake
+
+
+def _stored(url, key=FULL):
+    storage = open_storage(url)
+    return storage.get_all_trials(storage.get_study_id_from_name(study_name(key, BUDGET)))
+
+
+def test_an_interrupted_preset_goes_back_to_waiting_and_runs_next_time(url, monkeypatch):
+    prepare_studies([FULL], BUDGET, open_storage(url))
+
+    def interrupted(config, **_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tuning, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune_study(FULL, BUDGET, url, 2)
+    (preset,) = _stored(url)
+    assert preset.state == TrialState.WAITING
+    monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
+    tune_study(FULL, BUDGET, url, 2)
+    trials = _stored(url)
+    assert [t.user_attrs["source"] for t in trials] == ["preset:blog", "sampler"]
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+
+
+def test_stored_trials_seed_the_pruner(url, monkeypatch):
+    """The in-memory copy holds the stored trials: the median of earlier runs prunes."""
+    budget = TuningBudget(trials=3, epochs=4, seed=0)  # pruning from epoch 1, after 1 trial
+    prepare_studies([FULL], budget, open_storage(url))
+    monkeypatch.setattr(tuning, "train", _fake_train([0.9] * 4))
+    tune_study(FULL, budget, url, 2)
+    monkeypatch.setattr(tuning, "train", _fake_train([0.1] * 4))
+    result = tune_study(FULL, budget, url, 1)
+    assert result.states == {"COMPLETE": 2, "PRUNED": 1}
+    storage = open_storage(url)
+    last = storage.get_all_trials(storage.get_study_id_from_name(study_name(FULL, budget)))[-1]
+    assert last.state == TrialState.PRUNED and last.number == 2
+
+
+def _tune_and_die(url: str) -> None:
+    """Three trials; the process is killed in the third one's training."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    calls = []
+
+    def train(config, *, on_epoch=None, **_):
+        calls.append(config)
+        on_epoch(1, 0.5)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        on_epoch(2, 0.6)
+        return type("R", (), {"status": "ok", "val_accuracy": 0.6, "epochs_run": 2})
+
+    tuning.train = train
+    tune_study(FULL, BUDGET, url, 3)
+
+
+def test_kill_9_loses_only_the_trial_in_flight(url, monkeypatch):
+    prepare_studies([FULL], BUDGET, open_storage(url))
+    process = multiprocessing.get_context("spawn").Process(target=_tune_and_die, args=(url,))
+    process.start()
+    process.join(120)
+    assert process.exitcode == -signal.SIGKILL
+    trials = _stored(url)
+    assert [(t.number, t.state.name) for t in trials] == [(0, "COMPLETE"), (1, "COMPLETE")]
+    assert trials[0].user_attrs["source"] == "preset:blog"
+    assert trials[1].intermediate_values == {1: 0.5, 2: 0.6}
+    monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
+    assert tune_study(FULL, BUDGET, url, 2).states == {"COMPLETE": 4}
+    assert [t.number for t in _stored(url)] == [0, 1, 2, 3]
