@@ -43,11 +43,17 @@ class TuningSummary:
         states = sum((r.states for r in self.results), Counter())
         out = [r.line() for r in self.results]
         wall, overhead = self._timed()
+        ran = sum(r.ran for r in self.results)
+        share = (
+            f"Optuna overhead (sampler + storage) {overhead:.2f} s of {wall:.1f} s tuning wall "
+            f"time = {self.overhead_share():.1%}"
+            if ran
+            else "every study already had its budget: nothing tuned"
+        )
         out.append(
-            f"{len(self.results)} studies, {sum(r.ran for r in self.results)} trials run now "
+            f"{len(self.results)} studies, {ran} trials run now "
             f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed "
-            f"in all) in {self.wall_seconds:.1f} s; Optuna overhead (sampler + storage) "
-            f"{overhead:.2f} s of {wall:.1f} s tuning wall time = {self.overhead_share():.1%}"
+            f"in all) in {self.wall_seconds:.1f} s; {share}"
         )
         return out
 
