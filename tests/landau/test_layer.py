@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
+from blog_oracle import BlogLandauLayer, blog_forward
 
 from landau import BETA_SHAPES, LandauLayer
 from landau.layer import _LandauScalarFn
 
 BETAS = (1e-3, 0.3, -0.2)
-
-
-def blog_forward(x, w, beta, t):
-    """The blog's LandauLayer.forward, verbatim but for arange's dtype (float64 runs too)."""
-    t_dynamic = t * torch.sigmoid(torch.mean(x, dim=-1)).unsqueeze(-1)  # (B, 1)
-    a = torch.arange(x.size(-1), dtype=x.dtype, device=x.device)
-    w2 = w * (a * torch.cosh(5 * beta) + t_dynamic * torch.sinh(5 * beta)).unsqueeze(1)  # (B,o,i)
-    return torch.matmul(w2, x.unsqueeze(-1)).squeeze(-1)  # (B, out)
 
 
 def field_forward(x, w, beta, t):
@@ -130,20 +122,6 @@ def test_state_shapes_and_defaults():
     assert layer.w.shape == (3, 5) and layer.beta.shape == () and layer.t.shape == (1,)
     assert layer.beta.item() == pytest.approx(1e-3) and layer.t.item() == 1.0
     assert set(layer.state_dict()) == {"w", "beta", "t"}  # idx is a non-persistent buffer
-
-
-class BlogLandauLayer(nn.Module):
-    """The blog's layer, construction only (its parameters and their names)."""
-
-    def __init__(self, input_size, output_size, beta_init):
-        super().__init__()
-        self.w = nn.Parameter(torch.randn(output_size, input_size))
-        nn.init.xavier_normal_(self.w)
-        self.beta = nn.Parameter(torch.tensor(beta_init).float())
-        self.t = nn.Parameter(torch.tensor([1.0]))
-
-    def forward(self, x):
-        return blog_forward(x, self.w, self.beta, self.t)
 
 
 def test_blog_state_dict_loads_strictly():

@@ -5,28 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from blog_oracle import BlogLandauLayer
 from torch import nn
 
 from landau import ACTIVATIONS, ExperimentalNet, LandauLayer, activation_fn
-
-
-class BlogLandauLayer(nn.Module):
-    """The blog's LandauLayer (parameters and forward, verbatim)."""
-
-    def __init__(self, input_size, output_size, beta_init):
-        super().__init__()
-        self.w = nn.Parameter(torch.randn(output_size, input_size))
-        nn.init.xavier_normal_(self.w)
-        self.beta = nn.Parameter(torch.tensor(beta_init).float())
-        self.t = nn.Parameter(torch.tensor([1.0]))
-
-    def forward(self, x):
-        t_dynamic = self.t * torch.sigmoid(torch.mean(x, dim=-1)).unsqueeze(-1)
-        w2 = self.w * (
-            torch.arange(x.size(-1), dtype=torch.float, device=x.device) * torch.cosh(5 * self.beta)
-            + t_dynamic * torch.sinh(5 * self.beta)
-        ).unsqueeze(1)
-        return torch.matmul(w2, x.unsqueeze(-1)).squeeze(-1)
 
 
 class BlogExperimentalNet(nn.Module):
