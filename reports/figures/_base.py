@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -77,6 +78,16 @@ def dataset_order(names: Iterable[str]) -> list[str]:
     """Expected datasets in their usual order, then any others alphabetically."""
     present = {str(n) for n in names}
     return [d for d in EXPECTED_DATASETS if d in present] + sorted(present - set(EXPECTED_DATASETS))
+
+
+def dataset_cells(frame: pd.DataFrame, key: str) -> list[tuple[str, object]]:
+    """The panels of a faceted figure: (dataset, value of ``key``) pairs present in ``frame``,
+    datasets in report order and ``key`` values sorted within each."""
+    return [
+        (d, k)
+        for d in dataset_order(frame["dataset"].dropna())
+        for k in sorted(frame.loc[frame["dataset"] == d, key].dropna().unique())
+    ]
 
 
 def legend_once(fig: Figure, axes: list[Axes]) -> None:

@@ -14,6 +14,7 @@ from reports.data import variant_order, with_columns
 from reports.figures._base import (
     FigureResult,
     colours,
+    dataset_cells,
     dataset_order,
     legend_once,
     missing,
@@ -57,11 +58,7 @@ def learning_curves_figure(epochs: pd.DataFrame, path: str | Path) -> FigureResu
         return missing("no epoch rows with a validation accuracy")
     e = _ordered(e)
     palette = colours(e["variant"])
-    cells = [
-        (d, k)
-        for d in dataset_order(e["dataset"].dropna())
-        for k in sorted(e.loc[e["dataset"] == d, "depth"].dropna().unique())
-    ]
+    cells = dataset_cells(e, "depth")
     if not cells:
         return missing("epoch rows lack dataset or depth")
     fig, axes = panels(len(cells), ncols=4, size=(3.8, 2.8))
@@ -88,11 +85,7 @@ def beta_figure(betas: pd.DataFrame, path: str | Path) -> FigureResult:
     b = b.groupby(keys, dropna=False)["beta"].mean().reset_index()
     b = _ordered(b)
     palette = colours(b["variant"])
-    cells = [
-        (d, layer)
-        for d in dataset_order(b["dataset"].dropna())
-        for layer in sorted(b.loc[b["dataset"] == d, "layer"].dropna().unique())
-    ]
+    cells = dataset_cells(b, "layer")
     if not cells:
         return missing("β rows lack dataset or layer")
     fig, axes = panels(len(cells), ncols=4, size=(3.8, 2.8))

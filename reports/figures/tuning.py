@@ -12,7 +12,7 @@ from reports.data import variant_order, with_columns
 from reports.figures._base import (
     FigureResult,
     colours,
-    dataset_order,
+    dataset_cells,
     legend_once,
     missing,
     panels,
@@ -28,11 +28,7 @@ def _trials(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cells(t: pd.DataFrame) -> list[tuple[str, float]]:
-    return [
-        (d, k)
-        for d in dataset_order(t["dataset"].dropna())
-        for k in sorted(t.loc[t["dataset"] == d, "depth"].dropna().unique())
-    ]
+    return dataset_cells(t, "depth")
 
 
 def _title(dataset: str, depth: float) -> str:
