@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from studies.config import RunConfig
-from studies.datasets import DatasetSplits, load_dataset
-from studies.grid import load_grid
-from studies.runner import run_grid
-from studies.store import Store
-from studies.training import train
+from studies.data.datasets import DatasetSplits, load_dataset
+from studies.experiment.config import RunConfig
+from studies.experiment.grid import load_grid
+from studies.experiment.runner import run_grid
+from studies.experiment.training import train
+from studies.store.store import Store
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 RATIOS: dict[str, float] = {}

@@ -21,10 +21,10 @@ import time
 import optuna
 import pytest
 
-from studies.grid import load_grid
-from studies.store import Store
-from studies.tuning import StudyKey, grid_keys, storage_url
-from studies.tuning_workers import tune_studies
+from studies.experiment.grid import load_grid
+from studies.store.store import Store
+from studies.tuning.study import StudyKey, grid_keys, storage_url
+from studies.tuning.workers import tune_studies
 
 SLICE = [
     StudyKey("full", "moons", 2),
@@ -114,6 +114,6 @@ def test_optuna_overhead_share_slice(
     benchmark, tmp_path, sampler_clock, intra_op_threads, monkeypatch, write_behind
 ):
     if not write_behind:  # Optuna's calls on the storage, the studies created with them too
-        for module in ("studies.tuning", "studies.tuning_storage"):
+        for module in ("studies.tuning.study", "studies.tuning.storage"):
             monkeypatch.setattr(f"{module}.supports_write_behind", lambda storage: False)
     _measure(benchmark, tmp_path, sampler_clock, SLICE, write_behind)

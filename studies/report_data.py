@@ -14,8 +14,8 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 from optuna.trial import TrialState
 
 from reports import ReportData, build_report
-from studies.store import Store
-from studies.tuning import open_storage
+from studies.store.store import Store
+from studies.tuning.study import open_storage
 
 __all__ = [
     "TRIAL_COLUMNS",

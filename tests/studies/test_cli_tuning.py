@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 import studies.report_data as report_data
-import studies.tuning as tuning
+import studies.tuning.study as tuning
 from reports import ReportData
 from studies.cli import main
-from studies.grid import TuningBudget
+from studies.experiment.grid import TuningBudget
 from studies.report_data import IMPORTANCE_COLUMNS, TRIAL_COLUMNS, gather
-from studies.store import Store
-from studies.tuning import StudyKey, StudyResult, open_storage, storage_url, study_name
-from studies.tuning_workers import TuningSummary, tune_studies
+from studies.store.store import Store
+from studies.tuning.study import StudyKey, StudyResult, open_storage, storage_url, study_name
+from studies.tuning.workers import TuningSummary, tune_studies
 
 TINY = """
 name = "tiny"

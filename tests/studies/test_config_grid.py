@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from studies.config import RunConfig, derive_seed
-from studies.grid import GridSpec, grid_names, load_grid
+from studies.experiment.config import RunConfig, derive_seed
+from studies.experiment.grid import GridSpec, grid_names, load_grid
 
 
 def test_name_reads_like_benchopt():

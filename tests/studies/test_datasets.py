@@ -1,4 +1,4 @@
-"""Tests for studies.datasets: registry, splits, standardisation, MNIST files, batching."""
+"""Tests for studies.data.datasets: registry, splits, standardisation, MNIST files, batching."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import torch
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from studies import datasets as ds
-from studies.datasets import (
+from studies.data import datasets as ds
+from studies.data.datasets import (
     DATASETS,
     MNIST_FILES,
     DatasetInfo,

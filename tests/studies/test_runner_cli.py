@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from studies.cli import main
-from studies.grid import GridSpec
-from studies.runner import run_grid
-from studies.store import Store
+from studies.experiment.grid import GridSpec
+from studies.experiment.runner import run_grid
+from studies.store.store import Store
 
 TINY = GridSpec(
     "tiny", ("full", "plain_mlp", "logreg"), ("moons",), seeds=2, depths=(1, 2), epochs=2

@@ -1,4 +1,4 @@
-"""studies.store against the contract of docs/data-model.md, on SQLite and on PostgreSQL."""
+"""studies.store.store against the contract of docs/data-model.md, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from studies import store as store_module
-from studies.records import EpochRecord, RunRecord
-from studies.store import Store, StoreError
+from studies.store import store as store_module
+from studies.store.records import EpochRecord, RunRecord
+from studies.store.store import Store, StoreError
 
 # The column lists of docs/data-model.md, spelled out here rather than imported: they are the API.
 RUNS_COLUMNS = [

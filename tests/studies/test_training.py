@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from studies.config import RunConfig
-from studies.datasets import DatasetSplits, load_dataset
-from studies.training import train
+from studies.data.datasets import DatasetSplits, load_dataset
+from studies.experiment.config import RunConfig
+from studies.experiment.training import train
 
 
 def small(name: str, n: int = 128) -> DatasetSplits:
@@ -69,7 +69,7 @@ def test_divergence_is_a_result_not_an_exception():
 
 
 def test_exceptions_become_failed_records(monkeypatch):
-    import studies.training as training
+    import studies.experiment.training as training
 
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
@@ -91,7 +91,7 @@ def test_passthrough_exceptions_escape():
 
 
 def test_test_split_is_read_once_and_never_when_tuning(monkeypatch):
-    import studies.training as training
+    import studies.experiment.training as training
 
     reads = []
     original = training.accuracy

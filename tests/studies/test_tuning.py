@@ -14,11 +14,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import studies.tuning as tuning
+import studies.tuning.study as tuning
 from ablations import BLOG
-from studies.grid import TuningBudget, grid_from_dict
-from studies.registry import get_variant
-from studies.tuning import (
+from studies.experiment.grid import TuningBudget, grid_from_dict
+from studies.experiment.registry import get_variant
+from studies.tuning.study import (
     StudyKey,
     best_params_for_grid,
     grid_keys,
@@ -51,7 +51,7 @@ def _trials(url, key, budget=BUDGET):
 
 
 def _fake_train(values, status="ok"):
-    """A stand-in for studies.training.train: reports ``values`` per epoch, then ``status``."""
+    """A stand-in for training.train: reports ``values`` per epoch, then ``status``."""
 
     def fake(config, *, data=None, evaluate_test=True, on_epoch=None, passthrough=(), **_):
         assert evaluate_test is False

@@ -1,4 +1,4 @@
-"""studies.tuning_rows against RDBStorage, the trusted implementation: every row written or
+"""studies.tuning.rows against RDBStorage, the trusted implementation: every row written or
 read here must be what RDBStorage writes or reads (datetimes checked away from UTC)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
-from studies import tuning_rows as rows
-from studies.tuning_storage import open_storage, storage_url
+from studies.tuning import rows
+from studies.tuning.storage import open_storage, storage_url
 
 DISTRIBUTIONS = {
     "lr": FloatDistribution(1e-4, 0.1, log=True),

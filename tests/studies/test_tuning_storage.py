@@ -1,4 +1,4 @@
-"""studies.tuning_storage: the SQLite connection, and write-behind tuning against an
+"""studies.tuning.storage: the SQLite connection, and write-behind tuning against an
 interruption, a kill -9 and a resumption (training faked: what is tested is Optuna's side)."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-import studies.tuning as tuning
-from studies.grid import TuningBudget
-from studies.tuning import StudyKey, prepare_studies, study_name, tune_study
-from studies.tuning_storage import open_storage, storage_url
+import studies.tuning.study as tuning
+from studies.experiment.grid import TuningBudget
+from studies.tuning.storage import open_storage, storage_url
+from studies.tuning.study import StudyKey, prepare_studies, study_name, tune_study
 
 BUDGET = TuningBudget(trials=2, epochs=2, seed=0)
 FULL = StudyKey("full", "moons", 2)

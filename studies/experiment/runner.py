@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from studies.config import RunConfig
-from studies.datasets import DATASETS, load_dataset
-from studies.loss_ranking import loss_ranking
-from studies.records import RunRecord
-from studies.store import Store
+from studies.data.datasets import DATASETS, load_dataset
+from studies.experiment.config import RunConfig
+from studies.experiment.loss_ranking import loss_ranking
+from studies.store.records import RunRecord
+from studies.store.store import Store
 
 _COST = {"mnist": 100, "mnist1d": 4, "digits": 2}  # rough relative cost: start long runs first
 
@@ -53,7 +53,7 @@ class GridSummary:
 
 def execute(kwargs: dict, data_dir: str | None = None, threads: int | None = None) -> dict:
     """Worker entry point: one run from plain config kwargs to a plain record dict."""
-    from studies.training import train  # imported in the worker
+    from studies.experiment.training import train  # imported in the worker
 
     if threads is not None:
         torch.set_num_threads(threads)

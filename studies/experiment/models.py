@@ -8,7 +8,7 @@ from torch import nn
 
 from baselines import PlainMLP
 from landau import AllenCahn, ExperimentalNet, GinzburgLandauLoss, Langevin
-from studies.config import RunConfig
+from studies.experiment.config import RunConfig
 
 
 def resolve_device(name: str) -> str:

@@ -7,7 +7,7 @@ not a journal file that every process replays). ``run_study`` works in one of tw
 
 * write-behind (SQLite): the study is optimised on an in-memory copy seeded with its stored
   trials, and each finished trial is written with one short transaction
-  (``studies.tuning_rows``); sampling and pruning never wait on the database (Optuna's own
+  (``studies.tuning.rows``); sampling and pruning never wait on the database (Optuna's own
   calls cost a commit per suggest and per report, and a re-read of the study per pruning
   decision). A killed process loses the trial in flight only; processes sharing a study see
   each other's trials from their next start.
@@ -33,7 +33,7 @@ from optuna.storages import InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from studies import tuning_rows as rows
+from studies.tuning import rows
 
 SQLITE_TIMEOUT_S = 60
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -104,7 +104,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def supports_write_behind(storage: RDBStorage) -> bool:
-    """SQLite, with the table schema ``studies.tuning_rows`` reads and writes."""
+    """SQLite, with the table schema ``studies.tuning.rows`` reads and writes."""
     return rows.supported(storage)
 
 

@@ -10,9 +10,9 @@ from importlib import resources
 from pathlib import Path
 
 from ablations import BLOG, get_preset
-from studies.config import RunConfig
-from studies.datasets import DATASETS
-from studies.registry import REGISTRY, get_variant, parse_names
+from studies.data.datasets import DATASETS
+from studies.experiment.config import RunConfig
+from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
 DEPTHS = (1, 2)
 _KEYS = {

@@ -72,7 +72,7 @@ def _init_worker(queue) -> None:
 
 
 def _job(key, budget, url, n, device, data_dir):
-    from studies.tuning import tune_study
+    from studies.tuning.study import tune_study
 
     return tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put)
 
@@ -95,8 +95,8 @@ def tune_studies(
     many as each study lacks to reach ``budget.trials`` finished ones."""
     from tqdm.auto import tqdm
 
-    from studies.datasets import DATASETS
-    from studies.tuning import open_storage, prepare_studies, study_name, tune_study
+    from studies.data.datasets import DATASETS
+    from studies.tuning.study import open_storage, prepare_studies, study_name, tune_study
 
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from baselines import fit_logreg
-from studies.config import RunConfig
-from studies.datasets import DatasetSplits, batch_indices, load_dataset
-from studies.models import (
+from studies.data.datasets import DatasetSplits, batch_indices, load_dataset
+from studies.experiment.config import RunConfig
+from studies.experiment.models import (
     build_beta_update,
     build_loss,
     build_model,
@@ -27,7 +27,7 @@ from studies.models import (
     count_parameters,
     resolve_device,
 )
-from studies.records import EpochRecord, RunRecord
+from studies.store.records import EpochRecord, RunRecord
 
 EpochCallback = Callable[[int, float], None]
 MESH_RESOLUTION = 60

@@ -4,7 +4,7 @@ RDBStorage goes through the ORM: writing one finished trial costs ~50 round trip
 reading a study ~5 ms, and the first read of trials in a process ~0.1 s to set up its queries;
 on trials of 0.2 s that alone is several percent. Here the same rows are read and written with
 a few plain statements on the DBAPI connection of a SQLAlchemy transaction (the engine of
-``studies.tuning_storage.open_storage``: ``BEGIN IMMEDIATE``, the write lock taken up front,
+``studies.tuning.storage.open_storage``: ``BEGIN IMMEDIATE``, the write lock taken up front,
 so counting a trial's number and inserting it are one atomic step, as RDBStorage's row lock
 makes them). Enum columns hold member names and datetimes naive UTC in SQLAlchemy's SQLite
 format, as RDBStorage stores them. Only for Optuna's table schema ``SCHEMA_VERSION``

@@ -8,7 +8,7 @@ changed TPE's defaults) and a deterministic name carrying the search space's ver
 the space (user attr ``source = "preset:blog"``; other trials ``"sampler"``). A diverging trial
 reports NaN and is pruned; a failing one is FAIL and the study goes on.
 
-Storage (``studies.tuning_storage``) is any SQLAlchemy URL. On SQLite a study runs write-behind:
+Storage (``studies.tuning.storage``) is any SQLAlchemy URL. On SQLite a study runs write-behind:
 on an in-memory copy seeded with its stored trials, each finished trial written with one
 transaction; a killed process loses the trial in flight only, and several processes can add
 trials to one study (each sees the others' trials from its next start). On a server database
@@ -32,12 +32,12 @@ from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from ablations import BLOG
-from studies.config import RunConfig
-from studies.datasets import load_dataset
-from studies.grid import GridSpec, TuningBudget
-from studies.registry import get_variant
-from studies.training import train
-from studies.tuning_storage import (
+from studies.data.datasets import load_dataset
+from studies.experiment.config import RunConfig
+from studies.experiment.grid import GridSpec, TuningBudget
+from studies.experiment.registry import get_variant
+from studies.experiment.training import train
+from studies.tuning.storage import (
     FINISHED,
     create_study,
     open_storage,

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
-from studies.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
-from studies.store_schema import (
+from studies.store.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
+from studies.store.schema import (
     _BETA_DTYPES,
     _EPOCH_DTYPES,
     _EPOCH_FLOATS,

@@ -1,0 +1,5 @@
+import sys
+
+from studies.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,101 @@
+"""What several commands share: default paths, the grid arguments, up-front checks.
+
+Imports of torch and the experiment machinery stay inside the functions, so that `landau list`
+and `landau --help` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+DEFAULT_STORE = "landau-results/results.db"
+DEFAULT_OUT = "landau-results/report"
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
+def add_store_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("LANDAU_STORE", DEFAULT_STORE),
+        help=f"SQLAlchemy URL or SQLite file (default: {DEFAULT_STORE}, or $LANDAU_STORE)",
+    )
+
+
+def add_grid_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "spec", nargs="?", default="quick", help="grid name or TOML path (default: quick)"
+    )
+    parser.add_argument("--variants", help="comma list overriding the grid's variants")
+    parser.add_argument("--datasets", help="comma list overriding the grid's datasets")
+    parser.add_argument("--seeds", type=int, help="repetitions per (variant, dataset, depth)")
+    parser.add_argument("--depths", type=int_list, help="comma list of depths (1, 2)")
+    parser.add_argument("--epochs", type=int, help="epochs per run")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="local worker processes (default 1; `run`: 2)"
+    )
+    parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
+    parser.add_argument(
+        "--device", default="auto", help="auto (default: cuda if available), cpu, cuda"
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_store_arg(parser)
+
+
+def grid_from_args(args):
+    """The grid named by ``args.spec`` with the command-line overrides applied."""
+    from studies.data import DATASETS
+    from studies.experiment.grid import load_grid
+    from studies.experiment.registry import REGISTRY, parse_names
+
+    spec = load_grid(args.spec)
+    return spec.with_overrides(
+        variants=parse_names(args.variants, REGISTRY, "variant") if args.variants else None,
+        datasets=parse_names(args.datasets, DATASETS, "dataset") if args.datasets else None,
+        seeds=args.seeds,
+        depths=args.depths,
+        epochs=args.epochs,
+    )
+
+
+def ensure_default_store_dir(store: str) -> None:
+    """Create the folder of the default store; a path the user typed must exist already."""
+    if store == DEFAULT_STORE:
+        Path(DEFAULT_STORE).parent.mkdir(parents=True, exist_ok=True)
+
+
+def check_datasets(datasets, data_dir) -> None:
+    """Load every dataset up front so a missing one is bad input before the store is touched."""
+    from studies.data import load_dataset
+
+    for name in datasets:
+        load_dataset(name, data_dir=data_dir)
+
+
+def tuning_storage(args) -> str:
+    """--storage, or the results store (opened first, so the file is marked as a landau store)."""
+    from studies.store import Store
+    from studies.tuning import storage_url
+
+    if args.storage:
+        return storage_url(args.storage)
+    ensure_default_store_dir(args.store)
+    Store(args.store).close()
+    return storage_url(args.store)
+
+
+def replace_ns(args: argparse.Namespace, **changes) -> argparse.Namespace:
+    """A copy of an argparse Namespace with ``changes``."""
+    return argparse.Namespace(**{**vars(args), **changes})

@@ -1,0 +1,37 @@
+"""`landau report`: build the report from the store and the studies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from studies.cli.common import DEFAULT_OUT, add_store_arg
+
+
+def add_parser(sub) -> None:
+    report = sub.add_parser("report", help="build the report from the store and the studies")
+    add_store_arg(report)
+    report.add_argument("--storage", help="Optuna storage (default: the store)")
+    report.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})"
+    )
+
+
+def write_report(store: str, storage: str | None, out: str, meta: dict) -> Path:
+    """Build the report; print its notes; the path of its index."""
+    from studies.report_data import build
+
+    command = "landau " + " ".join(sys.argv[1:]) if sys.argv[1:] else "landau"
+    path, notes = build(store, storage, out, meta={"command": command, **meta})
+    for note in notes:
+        print(note)
+    return path
+
+
+def run(args) -> int:
+    if "://" not in str(args.store) and not Path(args.store).is_file():
+        raise ValueError(
+            f"no results store at {args.store!r}; run `landau run` or `landau grid` first"
+        )
+    print(f"report: {write_report(args.store, args.storage, args.out, {})}")
+    return 0

@@ -1,0 +1,72 @@
+"""`landau run`: tune each study of a grid up to its budget, run the grid with the tuned
+parameters, write the report. Running it again resumes instead of adding trials.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from studies.cli.common import (
+    DEFAULT_OUT,
+    add_grid_args,
+    check_datasets,
+    grid_from_args,
+    tuning_storage,
+)
+from studies.cli.report import write_report
+
+
+def add_parser(sub) -> None:
+    run_ = sub.add_parser(
+        "run", help="tune, run the grid with the tuned parameters, report (default: quick)"
+    )
+    add_grid_args(run_)
+    run_.add_argument("--storage", help="Optuna storage (default: the store)")
+    run_.add_argument("--out", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})")
+    run_.set_defaults(workers=None)  # None: min(2, cpu count)
+
+
+def run(args) -> int:
+    import optuna
+
+    from studies.experiment import resolve_device, run_grid
+    from studies.store import Store
+    from studies.tuning import best_params_for_grid, grid_keys, tune_studies
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    start = time.perf_counter()
+    spec = grid_from_args(args)
+    workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
+    if workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")
+    device = resolve_device(args.device)
+    check_datasets(spec.datasets, args.data_dir)
+    url = tuning_storage(args)
+    tuning = tune_studies(
+        grid_keys(spec),
+        spec.tuning,
+        url,
+        workers=workers,
+        device=device,
+        data_dir=args.data_dir,
+        top_up=True,
+        progress=not args.no_progress,
+    )
+    print(tuning.lines()[-1])
+    runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
+    with Store(args.store) as store:
+        summary = run_grid(
+            runs,
+            store,
+            workers=workers,
+            scheduler=args.scheduler,
+            data_dir=args.data_dir,
+            progress=not args.no_progress,
+            desc=spec.name,
+        )
+    for line in summary.lines():
+        print(line)
+    path = write_report(args.store, url, args.out, {"datasets": list(spec.datasets)})
+    print(f"report: {path} (landau run took {time.perf_counter() - start:.0f} s)")
+    return 0
