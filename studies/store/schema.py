@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 SCHEMA_VERSION = 1
 _KIND = "landau-bench results store"
-_SQLITE_BUSY_MS = 60_000
 
 # DataFrame columns and dtypes, in the order of docs/data-model.md.
 _KEY = {"run_id": "str", "variant": "str", "dataset": "str", "seed": "int64", "depth": "int64"}

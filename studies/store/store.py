@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
+from studies.store.engine import connect_args, enable_wal, set_up_sqlite, sqlalchemy_url
 from studies.store.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
 from studies.store.schema import (
     _BETA_DTYPES,
@@ -31,7 +32,6 @@ from studies.store.schema import (
     _POINT_DTYPES,
     _RANKING_DTYPES,
     _RUN_DTYPES,
-    _SQLITE_BUSY_MS,
     SCHEMA_VERSION,
     _md,
     epochs,
@@ -79,34 +79,13 @@ def _plain(value: Any, dtype: str) -> Any:
 def _make_engine(url: str | Path) -> Engine:
     text = str(url)
     try:
-        parsed = sa.make_url(text) if "://" in text else sa.URL.create("sqlite", database=text)
-        args: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
-            args["timeout"] = _SQLITE_BUSY_MS / 1000
-        elif parsed.drivername in ("postgresql", "postgresql+psycopg2"):
-            args["connect_timeout"] = 10  # an unreachable server is an error, not a hang
-        engine = sa.create_engine(parsed, connect_args=args)
+        parsed = sqlalchemy_url(text)
+        engine = sa.create_engine(parsed, connect_args=connect_args(parsed))
     except (ArgumentError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot open results store {text!r}: {_reason(exc)}") from exc
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_connect)
-        sa.event.listen(engine, "begin", _sqlite_begin)
+        set_up_sqlite(engine, immediate="writes")
     return engine
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # pysqlite's BEGIN handling breaks transactional DDL
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # A writer takes the write lock up front: a deferred transaction that reads and then writes
-    # fails at once with SQLITE_BUSY when another process wrote in between (no busy wait in WAL).
-    write = conn.get_execution_options().get("landau_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 class Store:
@@ -161,10 +140,7 @@ class Store:
                 f"{self.url!r} has schema_version={meta['schema_version']}, newer than this "
                 f"landau-bench understands ({SCHEMA_VERSION}); upgrade landau-bench"
             )
-        if self._engine.dialect.name == "sqlite" and self._engine.url.database not in ("", None):
-            # Only now, once the file is known to be ours: WAL is a persistent change to the file.
-            with self._engine.connect() as conn:  # outside any transaction, as WAL requires
-                conn.connection.driver_connection.execute("PRAGMA journal_mode = WAL")
+        enable_wal(self._engine)  # only now, once the file is known to be ours: WAL persists
 
     def _initialise(self) -> None:
         try:

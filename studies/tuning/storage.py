@@ -22,7 +22,6 @@ fails at once with SQLITE_BUSY when another process committed in between) and a 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,9 +32,9 @@ from optuna.storages import InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
+from studies.store.engine import connect_args, enable_wal, set_up_sqlite
 from studies.tuning import rows
 
-SQLITE_TIMEOUT_S = 60
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 _OPEN: dict[str, RDBStorage] = {}  # per process: RDBStorage's set-up costs ~0.2 s (alembic)
 
@@ -64,11 +63,11 @@ def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
         backend = sa.make_url(text).get_backend_name()
         if not create and not _has_tables(text, backend):
             return None
-        timeouts = {"sqlite": {"timeout": SQLITE_TIMEOUT_S}, "postgresql": {"connect_timeout": 10}}
-        args = timeouts.get(backend, {})  # SQLite: busy wait; PostgreSQL: unreachable is an error
+        args = connect_args(sa.make_url(text))
         storage = RDBStorage(text, engine_kwargs={"connect_args": args})
         if backend == "sqlite":
-            _set_up_sqlite(storage.engine)
+            set_up_sqlite(storage.engine, immediate="always")
+            enable_wal(storage.engine)
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
         raise ValueError(f"cannot open Optuna storage {shown(text)!r}: {reason[0]}") from None
@@ -84,23 +83,6 @@ def _has_tables(url: str, backend: str) -> bool:
         return "studies" in sa.inspect(engine).get_table_names()
     finally:
         engine.dispose()
-
-
-def _set_up_sqlite(engine: sa.Engine) -> None:
-    sa.event.listen(engine, "connect", _sqlite_connect)
-    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-    engine.dispose()  # the connections RDBStorage's set-up opened predate the listeners
-    if engine.url.database not in (None, "", ":memory:"):
-        with engine.connect() as conn:  # outside a transaction, as WAL requires; persistent
-            try:
-                conn.connection.driver_connection.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError:  # busy: stays as it is (only slower to commit)
-                pass
-
-
-def _sqlite_connect(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None  # BEGIN is ours (the "begin" listener), not pysqlite's
-    dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
 
 def supports_write_behind(storage: RDBStorage) -> bool:

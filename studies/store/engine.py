@@ -1,0 +1,91 @@
+"""Database engines, set up in one place for the results store and the Optuna storage.
+
+SQLite is shared by several processes (grid workers, tuners): every connection gets a busy
+timeout (wait for a writer instead of failing), foreign keys, and ``synchronous = NORMAL`` (in WAL
+mode a commit survives a killed process; a power cut may lose the last commits, not the file).
+Transactions that write begin with ``BEGIN IMMEDIATE``: in WAL a deferred transaction that reads
+and then writes fails at once with SQLITE_BUSY when another process committed in between.
+PostgreSQL gets a connect timeout, so an unreachable server is an error, not a hang.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = [
+    "SQLITE_BUSY_S",
+    "connect_args",
+    "enable_wal",
+    "set_up_sqlite",
+    "sqlalchemy_url",
+]
+
+SQLITE_BUSY_S = 60
+_PG_CONNECT_TIMEOUT_S = 10
+
+
+def sqlalchemy_url(url: str | Path) -> sa.URL:
+    """A SQLAlchemy URL as given, or a file path as a SQLite URL (ArgumentError when malformed)."""
+    text = str(url)
+    return sa.make_url(text) if "://" in text else sa.URL.create("sqlite", database=text)
+
+
+def connect_args(url: sa.URL) -> dict[str, Any]:
+    """DBAPI connect arguments: SQLite's busy wait, PostgreSQL's connect timeout."""
+    if url.get_backend_name() == "sqlite":
+        return {"timeout": SQLITE_BUSY_S}
+    if url.get_backend_name() == "postgresql" and url.drivername in (
+        "postgresql",
+        "postgresql+psycopg",
+        "postgresql+psycopg2",
+    ):
+        return {"connect_timeout": _PG_CONNECT_TIMEOUT_S}
+    return {}
+
+
+def set_up_sqlite(engine: Engine, *, immediate: str = "always") -> None:
+    """Install the connection set-up on a SQLite ``engine``.
+
+    ``immediate="always"`` begins every transaction with BEGIN IMMEDIATE (Optuna's storage, whose
+    transactions we cannot label); ``"writes"`` only those run with the execution option
+    ``landau_write=True`` (the results store: readers do not queue behind writers).
+    """
+    if immediate not in ("always", "writes"):
+        raise ValueError(f"unknown immediate mode {immediate!r}; known: always, writes")
+    sa.event.listen(engine, "connect", _sqlite_connect)
+    sa.event.listen(engine, "begin", _begin_always if immediate == "always" else _begin_writes)
+    engine.dispose()  # connections opened before the listeners would lack the set-up
+
+
+def enable_wal(engine: Engine) -> None:
+    """Switch a SQLite file to WAL (persistent; done once the file is known to be ours)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as conn:  # outside any transaction, as WAL requires
+        try:
+            conn.connection.driver_connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:  # busy: stays as it is (only slower to commit)
+            pass
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN is ours (the "begin" listener), not pysqlite's
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_S * 1000}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _begin_always(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_writes(conn: Connection) -> None:
+    write = conn.get_execution_options().get("landau_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
