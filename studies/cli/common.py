@@ -43,6 +43,13 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="local worker processes (default 1; `run`: 2)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="intra-op threads per training process (default 1: a loaded machine then slows "
+        "the grid in proportion)",
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
     parser.add_argument(
         "--device", default="auto", help="auto (default: cuda if available), cpu, cuda"

@@ -11,7 +11,9 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from studies.experiment import RunConfig, train
+    from studies.experiment.process import init_process
 
+    init_process()
     print(f"training on moons, depth 2, {args.epochs} epochs, seed {args.seed} …", flush=True)
     for variant in ("full", "plain_mlp"):
         record = train(RunConfig(variant, "moons", args.seed, 2, args.epochs))

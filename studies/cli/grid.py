@@ -44,6 +44,7 @@ def run(args) -> int:
             data_dir=args.data_dir,
             progress=not args.no_progress,
             desc=spec.name,
+            threads=args.threads,
         )
     for line in summary.lines():
         print(line)

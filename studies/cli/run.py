@@ -52,6 +52,7 @@ def run(args) -> int:
         data_dir=args.data_dir,
         top_up=True,
         progress=not args.no_progress,
+        threads=args.threads,
     )
     print(tuning.lines()[-1])
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
@@ -64,6 +65,7 @@ def run(args) -> int:
             data_dir=args.data_dir,
             progress=not args.no_progress,
             desc=spec.name,
+            threads=args.threads,
         )
     for line in summary.lines():
         print(line)

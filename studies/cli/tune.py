@@ -79,6 +79,7 @@ def run(args) -> int:
         device=resolve_device(args.device),
         data_dir=args.data_dir,
         progress=not args.no_progress,
+        threads=args.threads,
     )
     for line in summary.lines():
         print(line)

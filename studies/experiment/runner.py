@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-import torch
 from tqdm.auto import tqdm
 
 from studies.data.datasets import DATASETS, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.loss_ranking import loss_ranking
+from studies.experiment.process import DEFAULT_THREADS, init_process
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -52,16 +52,14 @@ class GridSummary:
 
 
 def execute(kwargs: dict, data_dir: str | None = None, threads: int | None = None) -> dict:
-    """Worker entry point: one run from plain config kwargs to a plain record dict."""
+    """Worker entry point: one run from plain config kwargs to a plain record dict.
+
+    ``threads`` set up the process first (Dask workers, which have no initializer of ours)."""
     from studies.experiment.training import train  # imported in the worker
 
     if threads is not None:
-        torch.set_num_threads(threads)
+        init_process(threads)
     return train(RunConfig(**kwargs), data_dir=data_dir).to_dict()
-
-
-def _init_worker() -> None:
-    torch.set_num_threads(1)
 
 
 def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
@@ -81,19 +79,22 @@ def pending_runs(store: Store, runs: list[RunConfig]) -> list[RunConfig]:
     return sorted(unique.values(), key=lambda r: -_COST.get(r.dataset, 1))
 
 
-def _local(pending, data_dir, workers) -> Iterator[dict]:
+def _local(pending, data_dir, workers, threads) -> Iterator[dict]:
     if workers == 1:
+        init_process(threads)
         for cfg in pending:
             yield execute(cfg.to_kwargs(), data_dir)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=init_process, initargs=(threads,)
+    ) as pool:
         futures = [pool.submit(execute, cfg.to_kwargs(), data_dir) for cfg in pending]
         for future in as_completed(futures):
             yield future.result()
 
 
-def _dask(pending, data_dir, scheduler) -> Iterator[dict]:
+def _dask(pending, data_dir, scheduler, threads) -> Iterator[dict]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -106,7 +107,12 @@ def _dask(pending, data_dir, scheduler) -> Iterator[dict]:
     with client:
         futures = [
             client.submit(
-                execute, cfg.to_kwargs(), data_dir, 1, pure=False, key=f"landau-{cfg.run_id}"
+                execute,
+                cfg.to_kwargs(),
+                data_dir,
+                threads,
+                pure=False,
+                key=f"landau-{cfg.run_id}",
             )
             for cfg in pending
         ]
@@ -123,9 +129,13 @@ def run_grid(
     data_dir: str | None = None,
     progress: bool = True,
     desc: str = "grid",
+    threads: int = DEFAULT_THREADS,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
-    """Run what is not stored yet, write each record as it arrives, and summarise."""
+    """Run what is not stored yet, write each record as it arrives, and summarise.
+
+    Every process that trains (this one when ``workers == 1``) uses ``threads`` intra-op threads.
+    """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     start = time.perf_counter()
@@ -134,7 +144,9 @@ def run_grid(
     pending = pending_runs(store, runs)
     summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
     source: Iterable[dict] = (
-        _dask(pending, data_dir, scheduler) if scheduler else _local(pending, data_dir, workers)
+        _dask(pending, data_dir, scheduler, threads)
+        if scheduler
+        else _local(pending, data_dir, workers, threads)
     )
     with tqdm(
         total=len(runs),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from baselines import fit_logreg
+from landau import AllenCahn, GinzburgLandauLoss
 from studies.data.datasets import DatasetSplits, batch_indices, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.models import (
@@ -32,10 +34,6 @@ from studies.store.records import EpochRecord, RunRecord
 EpochCallback = Callable[[int, float], None]
 MESH_RESOLUTION = 60
 _EVAL_CHUNK = 8192
-
-
-class Diverged(Exception):
-    """Raised inside the loop when the loss or the parameters stop being finite."""
 
 
 @torch.no_grad()
@@ -91,119 +89,172 @@ def train(
     data_dir: str | None = None,
     data: DatasetSplits | None = None,
     evaluate_test: bool = True,
-    on_epoch: EpochCallback | None = None,
-    passthrough: tuple[type[BaseException], ...] = (),
 ) -> RunRecord:
-    """Train ``config`` and return its record; exceptions become ``failed`` records except those
-    in ``passthrough`` (tuning passes optuna.TrialPruned through)."""
+    """Train ``config`` and return its record. This is the one boundary where an exception
+    becomes a ``failed`` record (a failed run is a result, not a crash of the grid); callers
+    that want the exception itself (tuning) call :func:`fit`."""
     start = time.perf_counter()
-    device = "cpu"
     try:
-        device = resolve_device(config.device)
         data = data or load_dataset(config.dataset, data_seed=config.data_seed, data_dir=data_dir)
-        if config.family == "sklearn":
-            return _train_sklearn(config, data, start, evaluate_test, on_epoch)
-        return _train_torch(config, data, device, start, evaluate_test, on_epoch)
-    except passthrough:
-        raise
-    except Exception as exc:  # a failed run is a result, not a crash of the grid
+        return fit(config, data, evaluate_test=evaluate_test)
+    except Exception as exc:
         return _record(
             config,
-            device,
+            "cpu" if config.device == "auto" else config.device,
             status="failed",
             error=f"{type(exc).__name__}: {exc}",
             seconds=time.perf_counter() - start,
         )
 
 
-def _train_torch(config, data, device, start, evaluate_test, on_epoch) -> RunRecord:
-    # Denormal floats (|x| < 1.2e-38) appear when the Landau modulation drives activations
-    # towards underflow and make CPU arithmetic up to 20x slower; flushing them to zero is
-    # process-wide (torch has no getter to restore it) and changes no accuracy in practice.
-    torch.set_flush_denormal(True)
-    torch.manual_seed(config.train_seed)  # initial weights
-    batch_gen = torch.Generator().manual_seed(config.train_seed)
-    noise_gen = torch.Generator(device=device).manual_seed(config.train_seed + 1)
-    model = build_model(config, data.n_features, data.n_classes).to(device)
-    gl_loss = build_loss(config)
-    beta_update = build_beta_update(config, model)
-    optimizer = build_optimizer(config, model, noise_gen)
-    field = config.family == "landau" and config.settings["beta_shape"] == "field"
-    out_layer = model.output_layer if config.family == "landau" else None
-    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    x_val, y_val = data.x_val.to(device), data.y_val.to(device)
-    batch_size = int(config.params["batch_size"])
-    initial_betas, epochs = _betas(model), []
+def fit(
+    config: RunConfig,
+    data: DatasetSplits,
+    *,
+    evaluate_test: bool = True,
+    on_epoch: EpochCallback | None = None,
+) -> RunRecord:
+    """Train ``config`` on ``data``: an ``ok`` or ``diverged`` record; exceptions propagate
+    (``on_epoch(epoch, val_accuracy)`` may raise, e.g. optuna.TrialPruned)."""
+    start = time.perf_counter()
+    device = resolve_device(config.device)
+    if config.family == "sklearn":
+        return _train_sklearn(config, data, start, evaluate_test, on_epoch)
+    setup = _build(config, data, device)
+    initial_betas, epochs = _betas(setup.model), []
     status, error = "ok", None
     for epoch in range(1, config.epochs + 1):
-        model.train()
-        sums = torch.zeros(4, device=device)  # loss, quadratic, quartic, spatial
-        n_batches = 0
-        for idx in batch_indices(len(y_train), batch_size, generator=batch_gen):
-            if len(idx) < 2:  # BatchNorm cannot train on a single sample
-                continue
-            idx = idx.to(device)
-            xb, yb = x_train[idx], y_train[idx]
-            out = model(xb)  # (B, classes)
-            if gl_loss is None:
-                loss, terms, per_unit = ce_loss(out, yb), None, None
-            else:
-                loss, terms, per_unit = gl_loss.evaluate(out, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if beta_update is not None:
-                for layer in model.landau_layers.values():
-                    unit = per_unit if (field and layer is out_layer) else None
-                    beta_update.step(layer.beta, unit)
-            sums[0] += loss.detach()
-            if terms is not None:
-                sums[1:] += terms
-            n_batches += 1
-        means = (sums / max(n_batches, 1)).tolist()
-        if gl_loss is None:
-            means[1:] = [math.nan] * 3
-        finite = math.isfinite(means[0]) and all(
-            bool(torch.isfinite(q).all()) for q in model.parameters()
-        )
-        if not finite:
+        means = _train_epoch(setup)
+        if not _finite(means[0], setup.model):
             status, error = "diverged", f"non-finite training loss or parameters at epoch {epoch}"
             break
-        val_acc = accuracy(model, x_val, y_val)
-        epochs.append(
-            EpochRecord(
-                epoch=epoch,
-                train_loss=means[0],
-                loss_quadratic=means[1],
-                loss_quartic=means[2],
-                loss_spatial=means[3],
-                val_accuracy=val_acc,
-                seconds=time.perf_counter() - start,
-                betas=_betas(model),
-            )
-        )
+        val_acc = accuracy(setup.model, setup.x_val, setup.y_val)
+        epochs.append(_epoch_record(epoch, means, val_acc, time.perf_counter() - start, setup))
         if on_epoch is not None:
             on_epoch(epoch, val_acc)
     train_seconds = time.perf_counter() - start
     fields = dict(
-        n_params=count_parameters(model),
+        n_params=count_parameters(setup.model),
         epochs_run=len(epochs),
         initial_betas=initial_betas,
         epoch_records=epochs,
         final_train_loss=epochs[-1].train_loss if epochs else None,
         seconds_per_epoch=train_seconds / len(epochs) if epochs else None,
-        samples_per_second=len(y_train) * len(epochs) / train_seconds if epochs else None,
+        samples_per_second=len(setup.y_train) * len(epochs) / train_seconds if epochs else None,
     )
     if status == "ok":
         fields["val_accuracy"] = epochs[-1].val_accuracy
-        if evaluate_test:  # the one read of the test split
-            fields["test_accuracy"] = accuracy(
-                model, data.x_test.to(device), data.y_test.to(device)
-            )
-        fields["mesh"] = _mesh(data, lambda g: _predict(model, g.to(device)))
+        fields.update(_evaluate(setup, data, evaluate_test))
     return _record(
         config, device, status=status, error=error, seconds=time.perf_counter() - start, **fields
     )
+
+
+@dataclass
+class _Setup:
+    """Everything one torch run trains with (built once, from the config)."""
+
+    config: RunConfig
+    model: nn.Module
+    gl_loss: GinzburgLandauLoss | None
+    beta_update: AllenCahn | None
+    optimizer: torch.optim.Optimizer
+    batch_gen: torch.Generator
+    x_train: torch.Tensor  # (N, F)
+    y_train: torch.Tensor  # (N,)
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    device: str
+
+    @property
+    def field_out_layer(self) -> nn.Module | None:
+        """The output layer when β is a field (it takes the per-unit loss force)."""
+        c = self.config
+        if c.family == "landau" and c.settings["beta_shape"] == "field":
+            return self.model.output_layer
+        return None
+
+
+def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
+    # Threads and denormal flushing are process-wide: set at process start-up
+    # (studies.experiment.process.init_process), not here.
+    torch.manual_seed(config.train_seed)  # initial weights
+    batch_gen = torch.Generator().manual_seed(config.train_seed)
+    noise_gen = torch.Generator(device=device).manual_seed(config.train_seed + 1)
+    model = build_model(config, data.n_features, data.n_classes).to(device)
+    return _Setup(
+        config=config,
+        model=model,
+        gl_loss=build_loss(config),
+        beta_update=build_beta_update(config, model),
+        optimizer=build_optimizer(config, model, noise_gen),
+        batch_gen=batch_gen,
+        x_train=data.x_train.to(device),
+        y_train=data.y_train.to(device),
+        x_val=data.x_val.to(device),
+        y_val=data.y_val.to(device),
+        device=device,
+    )
+
+
+def _train_epoch(s: _Setup) -> list[float]:
+    """One pass over the training split; the mean loss and the GL terms (NaN for CE)."""
+    s.model.train()
+    sums = torch.zeros(4, device=s.device)  # loss, quadratic, quartic, spatial
+    n_batches = 0
+    out_layer = s.field_out_layer
+    batch_size = s.config.params["batch_size"]
+    for idx in batch_indices(len(s.y_train), batch_size, generator=s.batch_gen):
+        if len(idx) < 2:  # BatchNorm cannot train on a single sample
+            continue
+        idx = idx.to(s.device)
+        out = s.model(s.x_train[idx])  # (B, classes)
+        if s.gl_loss is None:
+            loss, terms, per_unit = ce_loss(out, s.y_train[idx]), None, None
+        else:
+            loss, terms, per_unit = s.gl_loss.evaluate(out, s.y_train[idx])
+        s.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        s.optimizer.step()
+        if s.beta_update is not None:
+            for layer in s.model.landau_layers.values():
+                s.beta_update.step(layer.beta, per_unit if layer is out_layer else None)
+        sums[0] += loss.detach()
+        if terms is not None:
+            sums[1:] += terms
+        n_batches += 1
+    means = (sums / max(n_batches, 1)).tolist()
+    if s.gl_loss is None:
+        means[1:] = [math.nan] * 3
+    return means
+
+
+def _finite(loss: float, model: nn.Module) -> bool:
+    return math.isfinite(loss) and all(bool(torch.isfinite(q).all()) for q in model.parameters())
+
+
+def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float, s: _Setup):
+    return EpochRecord(
+        epoch=epoch,
+        train_loss=means[0],
+        loss_quadratic=means[1],
+        loss_quartic=means[2],
+        loss_spatial=means[3],
+        val_accuracy=val_acc,
+        seconds=seconds,
+        betas=_betas(s.model),
+    )
+
+
+def _evaluate(s: _Setup, data: DatasetSplits, evaluate_test: bool) -> dict:
+    """The one read of the test split, and the decision-boundary mesh."""
+    fields = {}
+    if evaluate_test:
+        fields["test_accuracy"] = accuracy(
+            s.model, data.x_test.to(s.device), data.y_test.to(s.device)
+        )
+    fields["mesh"] = _mesh(data, lambda g: _predict(s.model, g.to(s.device)))
+    return fields
 
 
 @torch.no_grad()

@@ -36,7 +36,7 @@ from studies.data.datasets import load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.registry import get_variant
-from studies.experiment.training import train
+from studies.experiment.training import fit
 from studies.tuning.storage import (
     FINISHED,
     create_study,
@@ -208,20 +208,13 @@ class _Objective:
 
         start = time.perf_counter()
         try:
-            record = train(
-                config,
-                data=self.data,
-                evaluate_test=False,
-                on_epoch=on_epoch,
-                passthrough=(optuna.TrialPruned,),
-            )
+            # Exceptions propagate with their traceback: Optuna records the trial as FAIL.
+            record = fit(config, self.data, evaluate_test=False, on_epoch=on_epoch)
         finally:
             self.train_seconds += time.perf_counter() - start - in_optuna
         if record.status == "diverged":
             trial.report(math.nan, record.epochs_run + 1)
             raise optuna.TrialPruned(record.error)
-        if record.status == "failed":
-            raise RuntimeError(record.error)
         return float(record.val_accuracy)
 
 

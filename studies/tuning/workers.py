@@ -61,13 +61,14 @@ class TuningSummary:
 _QUEUE = None  # set in each worker process: finished trial states go back to the parent
 
 
-def _init_worker(queue) -> None:
+def _init_worker(queue, threads: int) -> None:
     global _QUEUE
     import optuna
-    import torch
+
+    from studies.experiment.process import init_process
 
     _QUEUE = queue
-    torch.set_num_threads(1)
+    init_process(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
@@ -89,10 +90,20 @@ def _drain(queue, bar, states: Counter) -> None:
 
 
 def tune_studies(
-    keys, budget, url, *, workers=1, device="cpu", data_dir=None, top_up=False, progress=True
+    keys,
+    budget,
+    url,
+    *,
+    workers=1,
+    device="cpu",
+    data_dir=None,
+    top_up=False,
+    progress=True,
+    threads=1,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
-    many as each study lacks to reach ``budget.trials`` finished ones."""
+    many as each study lacks to reach ``budget.trials`` finished ones. Every process that trains
+    uses ``threads`` intra-op threads."""
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
@@ -126,6 +137,10 @@ def tune_studies(
             states[state] += 1
             bar.update(1)
 
+        if here:
+            from studies.experiment.process import init_process
+
+            init_process(threads)
         for key, n in here:
             results.append(
                 tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
@@ -134,7 +149,10 @@ def tune_studies(
             ctx = multiprocessing.get_context("spawn")
             queue = ctx.Queue()
             with ProcessPoolExecutor(
-                min(workers, len(away)), mp_context=ctx, initializer=_init_worker, initargs=(queue,)
+                min(workers, len(away)),
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(queue, threads),
             ) as pool:
                 pending = {pool.submit(_job, k, budget, url, n, device, data_dir) for k, n in away}
                 while pending:

@@ -225,12 +225,12 @@ def test_trials_and_importances_frames_follow_the_data_model(tmp_path, monkeypat
     Store(store).close()
     values = iter([0.5, 0.9, 0.7, 0.6, 0.8])
 
-    def fake_train(config, *, on_epoch=None, **_):
+    def fake_train(config, data=None, *, on_epoch=None, **_):
         value = next(values)
         on_epoch(1, value)
         return type("R", (), {"status": "ok", "val_accuracy": value, "epochs_run": 1})
 
-    monkeypatch.setattr(tuning, "train", fake_train)
+    monkeypatch.setattr(tuning, "fit", fake_train)
     url = storage_url(store)
     tune_studies(
         [StudyKey("full", "moons", 2)],

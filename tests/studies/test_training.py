@@ -7,7 +7,7 @@ import torch
 
 from studies.data.datasets import DatasetSplits, load_dataset
 from studies.experiment.config import RunConfig
-from studies.experiment.training import train
+from studies.experiment.training import fit, train
 
 
 def small(name: str, n: int = 128) -> DatasetSplits:
@@ -79,7 +79,7 @@ def test_exceptions_become_failed_records(monkeypatch):
     assert r.status == "failed" and r.error == "RuntimeError: kaboom"
 
 
-def test_passthrough_exceptions_escape():
+def test_fit_lets_exceptions_escape_with_their_traceback():
     class Stop(Exception):
         pass
 
@@ -87,7 +87,7 @@ def test_passthrough_exceptions_escape():
         raise Stop
 
     with pytest.raises(Stop):
-        train(RunConfig("full", "moons", 0, 1, 2), on_epoch=on_epoch, passthrough=(Stop,))
+        fit(RunConfig("full", "moons", 0, 1, 2), load_dataset("moons"), on_epoch=on_epoch)
 
 
 def test_test_split_is_read_once_and_never_when_tuning(monkeypatch):

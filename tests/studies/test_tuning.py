@@ -51,9 +51,9 @@ def _trials(url, key, budget=BUDGET):
 
 
 def _fake_train(values, status="ok"):
-    """A stand-in for training.train: reports ``values`` per epoch, then ``status``."""
+    """A stand-in for training.fit: reports ``values`` per epoch, then ``status``."""
 
-    def fake(config, *, data=None, evaluate_test=True, on_epoch=None, passthrough=(), **_):
+    def fake(config, data=None, *, evaluate_test=True, on_epoch=None, **_):
         assert evaluate_test is False
         for epoch, v in enumerate(values, 1):
             on_epoch(epoch, v)
@@ -115,7 +115,7 @@ def test_bad_input_is_a_value_error(make, message):
 
 def test_landau_studies_start_with_the_blog_preset_clipped(url, monkeypatch):
     monkeypatch.setattr(tuning, "BLOG", {**BLOG, "lr": 10.0})  # above the space: clipped to 0.1
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     _tune(FULL, url, n=3)
     trials = _trials(url, FULL)
     assert [t.user_attrs["source"] for t in trials] == ["preset:blog", "sampler", "sampler"]
@@ -125,7 +125,7 @@ def test_landau_studies_start_with_the_blog_preset_clipped(url, monkeypatch):
 
 
 def test_baselines_have_no_preset(url, monkeypatch):
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5]))
     key = StudyKey("plain_mlp", "moons", 2)
     _tune(key, url)
     assert [t.user_attrs["source"] for t in _trials(url, key)] == ["sampler", "sampler"]
@@ -133,7 +133,7 @@ def test_baselines_have_no_preset(url, monkeypatch):
 
 @pytest.mark.parametrize("write_behind", [True, False])
 def test_objective_is_the_validation_accuracy(url, monkeypatch, write_behind):
-    monkeypatch.setattr(tuning, "train", _fake_train([0.25, 0.42]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.25, 0.42]))
     result = _tune(FULL, url, n=1, write_behind=write_behind)
     (trial,) = _trials(url, FULL)
     assert trial.value == 0.42 and trial.intermediate_values == {1: 0.25, 2: 0.42}
@@ -164,7 +164,7 @@ def test_tuning_never_reads_the_test_split(url, monkeypatch, key):
 
 @pytest.mark.parametrize("write_behind", [True, False])
 def test_a_diverging_trial_reports_nan_and_is_pruned(url, monkeypatch, write_behind):
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5], status="diverged"))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5], status="diverged"))
     result = _tune(FULL, url, n=1, write_behind=write_behind)
     (trial,) = _trials(url, FULL)
     assert trial.state == TrialState.PRUNED
@@ -175,13 +175,13 @@ def test_a_diverging_trial_reports_nan_and_is_pruned(url, monkeypatch, write_beh
 def test_an_exception_fails_the_trial_and_the_study_goes_on(url, monkeypatch):
     calls = []
 
-    def flaky(config, **kwargs):
+    def flaky(config, data, **kwargs):
         calls.append(config)
         if len(calls) == 1:
             raise RuntimeError("out of memory")
-        return _fake_train([0.7])(config, **kwargs)
+        return _fake_train([0.7])(config, data, **kwargs)
 
-    monkeypatch.setattr(tuning, "train", flaky)
+    monkeypatch.setattr(tuning, "fit", flaky)
     result = _tune(FULL, url, n=3)
     assert [t.state for t in _trials(url, FULL)] == [TrialState.FAIL] + [TrialState.COMPLETE] * 2
     assert result.states == {"FAIL": 1, "COMPLETE": 2}
@@ -192,7 +192,7 @@ def test_an_exception_fails_the_trial_and_the_study_goes_on(url, monkeypatch):
 
 @pytest.mark.parametrize("write_behind", [True, False])
 def test_running_again_adds_trials_and_enqueues_the_preset_once(url, monkeypatch, write_behind):
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     _tune(FULL, url, n=2)
     result = _tune(FULL, url, n=2, write_behind=write_behind)
     trials = _trials(url, FULL)
@@ -237,7 +237,7 @@ def _grid(**tuning_budget):
 def test_best_params_for_grid_are_each_studys_best_trial(url, monkeypatch):
     spec = _grid(trials=2, epochs=2)
     values = iter([0.3, 0.9, 0.6, 0.5, 0.8, 0.1])
-    monkeypatch.setattr(tuning, "train", lambda c, **k: _fake_train([next(values)])(c, **k))
+    monkeypatch.setattr(tuning, "fit", lambda c, d, **k: _fake_train([next(values)])(c, d, **k))
     for key in grid_keys(spec):
         _tune(key, url, budget=spec.tuning)
     tuned = best_params_for_grid(spec, url)
@@ -252,7 +252,7 @@ def test_best_params_for_grid_are_each_studys_best_trial(url, monkeypatch):
 def test_the_best_trial_is_the_earliest_of_equal_values(url, monkeypatch):
     spec = _grid(trials=4, epochs=2)
     values = iter([0.5, 0.75, 0.25, 0.75])
-    monkeypatch.setattr(tuning, "train", lambda c, **k: _fake_train([next(values)])(c, **k))
+    monkeypatch.setattr(tuning, "fit", lambda c, d, **k: _fake_train([next(values)])(c, d, **k))
     key = StudyKey("logreg", "moons", 1)
     assert _tune(key, url, n=4, budget=spec.tuning).best_trial == 1
     monkeypatch.setattr(tuning, "grid_keys", lambda spec: [key])
@@ -262,7 +262,7 @@ def test_the_best_trial_is_the_earliest_of_equal_values(url, monkeypatch):
 
 def test_a_study_whose_trials_all_diverged_falls_back_to_labelled_defaults(url, monkeypatch):
     spec = _grid(trials=2, epochs=2)
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5], status="diverged"))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5], status="diverged"))
     key = StudyKey("full", "moons", 1)
     _tune(key, url, n=2, budget=spec.tuning)
     monkeypatch.setattr(tuning, "grid_keys", lambda spec: [key])
@@ -275,7 +275,7 @@ def test_a_study_whose_trials_all_diverged_falls_back_to_labelled_defaults(url, 
 
 def test_missing_studies_name_every_one_and_the_command(url, monkeypatch):
     spec = _grid(trials=2, epochs=2)
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5]))
     _tune(StudyKey("full", "moons", 2), url, budget=spec.tuning)
     with pytest.raises(ValueError) as info:
         best_params_for_grid(spec, url)
@@ -299,7 +299,7 @@ def test_best_params_for_an_empty_storage_does_not_create_tables(tmp_path):
 def _worker(url: str, worker: int) -> int:
     """One process's share; training is faked: what is tested is the shared storage."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    tuning.train = _fake_train([0.5, 0.6])  # this process only (spawned)
+    tuning.fit = _fake_train([0.5, 0.6])  # this process only (spawned)
     return tune_study(FULL, BUDGET, url, 3, worker=worker).ran
 
 

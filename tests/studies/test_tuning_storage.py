@@ -43,7 +43,7 @@ def test_storage_is_opened_once_per_process_in_wal_mode(tmp_path):
 
 
 def _fake_train(values):
-    def fake(config, *, on_epoch=None, **_):
+    def fake(config, data=None, *, on_epoch=None, **_):
         for epoch, v in enumerate(values, 1):
             on_epoch(epoch, v)
         return type("R", (), {"status": "ok", "val_accuracy": values[-1], "epochs_run": 2})
@@ -59,15 +59,15 @@ def _stored(url, key=FULL):
 def test_an_interrupted_preset_goes_back_to_waiting_and_runs_next_time(url, monkeypatch):
     prepare_studies([FULL], BUDGET, open_storage(url))
 
-    def interrupted(config, **_):
+    def interrupted(config, data=None, **_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(tuning, "train", interrupted)
+    monkeypatch.setattr(tuning, "fit", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tune_study(FULL, BUDGET, url, 2)
     (preset,) = _stored(url)
     assert preset.state == TrialState.WAITING
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     tune_study(FULL, BUDGET, url, 2)
     trials = _stored(url)
     assert [t.user_attrs["source"] for t in trials] == ["preset:blog", "sampler"]
@@ -78,9 +78,9 @@ def test_stored_trials_seed_the_pruner(url, monkeypatch):
     """The in-memory copy holds the stored trials: the median of earlier runs prunes."""
     budget = TuningBudget(trials=3, epochs=4, seed=0)  # pruning from epoch 1, after 1 trial
     prepare_studies([FULL], budget, open_storage(url))
-    monkeypatch.setattr(tuning, "train", _fake_train([0.9] * 4))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.9] * 4))
     tune_study(FULL, budget, url, 2)
-    monkeypatch.setattr(tuning, "train", _fake_train([0.1] * 4))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.1] * 4))
     result = tune_study(FULL, budget, url, 1)
     assert result.states == {"COMPLETE": 2, "PRUNED": 1}
     storage = open_storage(url)
@@ -93,7 +93,7 @@ def _tune_and_die(url: str) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     calls = []
 
-    def train(config, *, on_epoch=None, **_):
+    def fit(config, data=None, *, on_epoch=None, **_):
         calls.append(config)
         on_epoch(1, 0.5)
         if len(calls) == 3:
@@ -101,7 +101,7 @@ def _tune_and_die(url: str) -> None:
         on_epoch(2, 0.6)
         return type("R", (), {"status": "ok", "val_accuracy": 0.6, "epochs_run": 2})
 
-    tuning.train = train
+    tuning.fit = fit
     tune_study(FULL, BUDGET, url, 3)
 
 
@@ -115,6 +115,6 @@ def test_kill_9_loses_only_the_trial_in_flight(url, monkeypatch):
     assert [(t.number, t.state.name) for t in trials] == [(0, "COMPLETE"), (1, "COMPLETE")]
     assert trials[0].user_attrs["source"] == "preset:blog"
     assert trials[1].intermediate_values == {1: 0.5, 2: 0.6}
-    monkeypatch.setattr(tuning, "train", _fake_train([0.5, 0.6]))
+    monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     assert tune_study(FULL, BUDGET, url, 2).states == {"COMPLETE": 4}
     assert [t.number for t in _stored(url)] == [0, 1, 2, 3]
