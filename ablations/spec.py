@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ablations.hyperparameters import HYPERPARAMETERS, coerce
+
 FAMILIES = ("landau", "mlp", "sklearn")
 KINDS = ("float", "int", "categorical")
 
@@ -94,6 +96,26 @@ class Variant:
             raise ValueError(
                 f"search space of {self.name} names parameters without a default: {sorted(unknown)}"
             )
+        undeclared = set(self.defaults) - set(HYPERPARAMETERS)
+        if undeclared:
+            raise ValueError(
+                f"{self.name} has defaults for undeclared parameters {sorted(undeclared)}; "
+                "declare them in ablations/hyperparameters.py"
+            )
+        defaults = {k: coerce(k, v) for k, v in self.defaults.items()}
+        object.__setattr__(self, "defaults", _frozen(defaults))
+
+    def resolve(self, overrides: Mapping | None = None) -> dict:
+        """The defaults with ``overrides`` applied: the one place parameters are merged.
+
+        Every override must be one of this entry's parameters (ValueError lists them) and is
+        validated and coerced to its declared kind."""
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            known = ", ".join(sorted(self.defaults))
+            raise ValueError(f"unknown parameter {unknown[0]!r} for {self.name}; known: {known}")
+        return {**self.defaults, **{k: coerce(k, v) for k, v in overrides.items()}}
 
     @property
     def space_version(self) -> str:

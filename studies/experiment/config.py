@@ -28,8 +28,10 @@ def _params_json(params: Mapping) -> str:
 class RunConfig:
     """A run of ``variant`` on ``dataset`` (repetition ``seed``, ``depth`` layers).
 
-    ``params`` are the resolved hyperparameters; ``params_source`` and the study fields say where
-    they came from and are not part of the hash (equal parameters give the same result).
+    ``params`` override the variant's defaults (``Variant.resolve``: unknown names and bad values
+    raise ValueError); after construction they are the complete, coerced set. ``params_source``
+    and the study fields say where they came from and are not part of the hash (equal parameters
+    give the same result).
     """
 
     variant: str
@@ -59,14 +61,9 @@ class RunConfig:
                 raise ValueError(f"`{name} >= 0` must hold, but got {name}={value!r}")
         if not isinstance(self.epochs, int) or self.epochs < 1:
             raise ValueError(f"`epochs >= 1` must hold, but got epochs={self.epochs!r}")
-        unknown = set(self.params) - set(entry.defaults)
-        if unknown:
-            known = ", ".join(sorted(entry.defaults))
-            raise ValueError(
-                f"unknown parameters {sorted(unknown)} for {self.variant}; known: {known}"
-            )
-        merged = {**entry.defaults, **self.params}
-        object.__setattr__(self, "params", MappingProxyType(merged))
+        # The one merge: the variant's defaults with these parameters, validated and coerced
+        # to their declared kinds before anything is hashed.
+        object.__setattr__(self, "params", MappingProxyType(entry.resolve(self.params)))
 
     @property
     def settings(self) -> Mapping:

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from ablations import BLOG, get_preset
+from ablations.hyperparameters import coerce
 from studies.data.datasets import DATASETS
 from studies.experiment.config import RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
@@ -89,6 +90,23 @@ class GridSpec:
                 raise ValueError(f"unknown depth {depth!r}; known: 1, 2")
         if self.preset is not None:
             get_preset(self.preset)
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """Every [params] key is a parameter of at least one variant of the grid (it applies to
+        those that have it), with a valid value for each of them."""
+        if not isinstance(self.params, Mapping):
+            raise ValueError(f"`params` must be a table, but got params={self.params!r}")
+        entries = [get_variant(v) for v in self.variants]
+        known = sorted({k for e in entries for k in e.defaults})
+        for key, value in self.params.items():
+            if key not in known:
+                raise ValueError(
+                    f"unknown parameter {key!r} in [params]; the grid's variants take: "
+                    f"{', '.join(known)}"
+                )
+            coerce(key, value)
+        object.__setattr__(self, "params", {k: coerce(k, v) for k, v in self.params.items()})
 
     def with_overrides(self, **overrides) -> GridSpec:
         """A copy with the non-None overrides applied (CLI flags win over the TOML)."""
@@ -113,37 +131,40 @@ class GridSpec:
             params, source, study, trial = self._params(variant, dataset, depth, tuned)
             runs.append(
                 RunConfig(
-                    variant,
-                    dataset,
-                    seed,
-                    depth,
-                    self.epochs,
-                    params,
-                    self.data_seed,
-                    self.base_seed,
-                    device,
-                    self.name,
-                    source,
-                    study,
-                    trial,
+                    variant=variant,
+                    dataset=dataset,
+                    seed=seed,
+                    depth=depth,
+                    epochs=self.epochs,
+                    params=params,
+                    data_seed=self.data_seed,
+                    base_seed=self.base_seed,
+                    device=device,
+                    grid=self.name,
+                    params_source=source,
+                    study_name=study,
+                    trial_number=trial,
                 )
             )
         return runs
 
     def _params(self, variant, dataset, depth, tuned):
+        """The overrides of one run, in order preset -> [params] -> tuned (RunConfig merges them
+        with the defaults), and where they came from."""
         entry = get_variant(variant)
         known = set(entry.defaults)
-        params = dict(entry.defaults)
+        overrides = {}
         if self.preset is not None:
-            params.update({k: v for k, v in get_preset(self.preset).items() if k in known})
-        params.update({k: v for k, v in self.params.items() if k in known})
+            overrides.update({k: v for k, v in get_preset(self.preset).items() if k in known})
+        overrides.update({k: v for k, v in self.params.items() if k in known})
         if tuned is not None:
             best, study, trial = tuned[(variant, dataset, depth)]
             if trial is None:  # the study exists but no trial completed: the defaults, labelled
-                return params, f"untuned:{study}", study, None
-            params.update(best)
-            return params, f"study:{study}#{trial}", study, trial
-        return params, params_source(entry, params, self.epochs), None, None
+                return overrides, f"untuned:{study}", study, None
+            overrides.update(best)
+            return overrides, f"study:{study}#{trial}", study, trial
+        merged = entry.resolve(overrides)
+        return overrides, params_source(entry, merged, self.epochs), None, None
 
 
 def params_source(entry, params: Mapping, epochs: int) -> str:
@@ -180,6 +201,33 @@ def load_grid(spec: str | Path) -> GridSpec:
     return grid_from_dict(data, origin, default_name=path.stem)
 
 
+_TYPES = {
+    "name": (str, "a string"),
+    "description": (str, "a string"),
+    "variants": (list, "a list of variant names"),
+    "datasets": (list, "a list of dataset names"),
+    "seeds": (int, "an integer"),
+    "depths": (list, "a list of integers"),
+    "epochs": (int, "an integer"),
+    "base_seed": (int, "an integer"),
+    "data_seed": (int, "an integer"),
+    "preset": (str, "a string"),
+    "params": (dict, "a table ([params])"),
+    "tuning": (dict, "a table ([tuning])"),
+}
+
+
+def _check_types(data: dict, origin: str) -> None:
+    for key, (kind, what) in _TYPES.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{origin}: `{key}` must be {what}, but got {key}={value!r}")
+        if kind is list and key != "depths" and not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{origin}: `{key}` must be {what}, but got {key}={value!r}")
+
+
 def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
     unknown = set(data) - _KEYS
     if unknown:
@@ -189,6 +237,7 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
     for key in ("variants", "datasets"):
         if key not in data:
             raise ValueError(f"{origin} must list `{key}`")
+    _check_types(data, origin)
     tuning = dict(data.get("tuning", {}))
     bad = set(tuning) - _TUNING_KEYS
     if bad:

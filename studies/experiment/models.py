@@ -28,15 +28,15 @@ def build_model(config: RunConfig, n_features: int, n_classes: int) -> nn.Module
     if config.family == "landau":
         return ExperimentalNet(
             n_features,
-            int(p["hidden"]),
+            p["hidden"],
             n_classes,
-            beta_init=float(p["beta_init"]),
+            beta_init=p["beta_init"],
             activation=s["activation"],
             depth=config.depth,
             beta_shape=s["beta_shape"],
         )
     if config.family == "mlp":
-        return PlainMLP(n_features, int(p["hidden"]), n_classes, s["activation"], config.depth)
+        return PlainMLP(n_features, p["hidden"], n_classes, s["activation"], config.depth)
     raise ValueError(f"family {config.family!r} has no torch model")
 
 
@@ -46,8 +46,8 @@ def build_loss(config: RunConfig) -> GinzburgLandauLoss | None:
     if s["loss"] == "ce":
         return None
     return GinzburgLandauLoss(
-        float(p["alpha"]),
-        float(p["gamma"]),
+        p["alpha"],
+        p["gamma"],
         quadratic=s["quadratic"],
         quartic=s["quartic"],
         spatial=s["spatial"],
@@ -68,15 +68,15 @@ def build_optimizer(
     if s["optimizer"] == "langevin":
         return Langevin(
             params,
-            lr=float(p["lr"]),
-            damping=float(p["damping"]),
-            temperature=float(p["temperature"]),
+            lr=p["lr"],
+            damping=p["damping"],
+            temperature=p["temperature"],
             generator=generator,
         )
     if s["optimizer"] == "sgd":
-        return torch.optim.SGD(params, lr=float(p["lr"]), momentum=float(p["momentum"]))
+        return torch.optim.SGD(params, lr=p["lr"], momentum=p["momentum"])
     if s["optimizer"] == "adam":
-        return torch.optim.Adam(params, lr=float(p["lr"]), weight_decay=float(p["weight_decay"]))
+        return torch.optim.Adam(params, lr=p["lr"], weight_decay=p["weight_decay"])
     raise ValueError(f"unknown optimizer {s['optimizer']!r}; known: langevin, sgd, adam")
 
 
@@ -89,7 +89,7 @@ def build_beta_update(config: RunConfig, model: nn.Module) -> AllenCahn | None:
         for layer in model.landau_layers.values():
             layer.beta.requires_grad_(False)
         return None
-    return AllenCahn(dt=float(p["dt"]), kappa=float(p["kappa"]), diffusion=s["diffusion"])
+    return AllenCahn(dt=p["dt"], kappa=p["kappa"], diffusion=s["diffusion"])
 
 
 def count_parameters(model: nn.Module) -> int:

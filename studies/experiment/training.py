@@ -276,8 +276,8 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
     model = fit_logreg(
         x_train,
         y_train,
-        C=float(p["C"]),
-        max_iter=int(p["max_iter"]),
+        C=p["C"],
+        max_iter=p["max_iter"],
         seed=config.train_seed % 2**31,
     )
     proba = model.predict_proba(x_train)

@@ -14,9 +14,10 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
+from reports.data import STATUSES  # the data contract is the one source of status names
+
 __all__ = ["STATUSES", "EpochRecord", "RunRecord", "from_json_safe", "to_json_safe"]
 
-STATUSES = ("ok", "diverged", "failed")
 _FLOAT_TAG = "__float__"
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _MESH_KEYS = ("x", "y", "pred")

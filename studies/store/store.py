@@ -172,10 +172,6 @@ class Store:
         """Every stored run_id, whatever its status (ok, diverged or failed)."""
         return {r.run_id for r in self._rows(sa.select(runs.c.run_id))}
 
-    def has_run(self, run_id: str) -> bool:
-        """Whether ``run_id`` is stored."""
-        return bool(self._rows(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)))
-
     def write_run(self, record: RunRecord) -> bool:
         """Store a run with its epochs and mesh atomically; False if it was already stored."""
         exists = sa.select(runs.c.run_id).where(runs.c.run_id == record.run_id)
