@@ -49,12 +49,16 @@ IMPORTANCE_COLUMNS = [
 _STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-def _our_studies(storage) -> list:
-    """The studies made by ``landau tune`` (they carry variant/dataset/depth user attrs)."""
+def _our_studies(storage, names: set[str] | None = None) -> list:
+    """The studies made by ``landau tune`` (they carry variant/dataset/depth user attrs), only
+    those called ``names`` when given."""
     if storage is None:
         return []
     studies = [
-        s for s in storage.get_all_studies() if {"variant", "dataset", "depth"} <= set(s.user_attrs)
+        s
+        for s in storage.get_all_studies()
+        if {"variant", "dataset", "depth"} <= set(s.user_attrs)
+        and (names is None or s.study_name in names)
     ]
     return sorted(studies, key=lambda s: s.study_name)
 
@@ -69,10 +73,11 @@ def _ids(study) -> dict:
     }
 
 
-def trials_frame(storage) -> pd.DataFrame:
-    """One row per finished trial of every landau study (params as ``param_<name>`` columns)."""
+def trials_frame(storage, names: set[str] | None = None) -> pd.DataFrame:
+    """One row per finished trial of every landau study, or of the studies called ``names``
+    (params as ``param_<name>`` columns)."""
     rows = []
-    for study in _our_studies(storage):
+    for study in _our_studies(storage, names):
         study_id = storage.get_study_id_from_name(study.study_name)
         for t in storage.get_all_trials(study_id, deepcopy=False, states=_STATES):
             seconds = None
@@ -94,13 +99,15 @@ def trials_frame(storage) -> pd.DataFrame:
     return frame[TRIAL_COLUMNS + params]
 
 
-def importances_frame(storage, evaluator=None) -> tuple[pd.DataFrame, list[str]]:
+def importances_frame(
+    storage, evaluator=None, names: set[str] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Parameter importances per study (fANOVA with a fixed seed unless ``evaluator`` is given)
     and notes on the studies skipped (fewer than 2 complete trials)."""
     evaluator = evaluator or FanovaImportanceEvaluator(seed=0)
     name = type(evaluator).__name__
     rows, skipped = [], []
-    for study in _our_studies(storage):
+    for study in _our_studies(storage, names):
         loaded = optuna.load_study(
             study_name=study.study_name,
             storage=storage,
@@ -125,11 +132,18 @@ def importances_frame(storage, evaluator=None) -> tuple[pd.DataFrame, list[str]]
 
 
 def gather(
-    store_url: str | Path, storage_url: str | Path | None = None, *, meta: dict | None = None
+    store_url: str | Path,
+    storage_url: str | Path | None = None,
+    *,
+    meta: dict | None = None,
+    experiment: str | None = None,
 ) -> tuple[ReportData, list[str]]:
-    """The report's input from the store at ``store_url`` and the studies at ``storage_url``
-    (default: the store), and notes worth printing."""
+    """The report's input: the runs and studies of ``experiment`` (default: the experiment
+    written most recently; the whole store when it has no experiments) from the store at
+    ``store_url`` and the studies at ``storage_url`` (default: the store), and notes worth
+    printing. Runs and studies outside the experiment never reach the report."""
     with Store(store_url) as store:
+        experiment = experiment or store.latest_experiment()
         frames = {
             "runs": store.runs_frame(),
             "epochs": store.epochs_frame(),
@@ -138,11 +152,25 @@ def gather(
             "points": store.points_frame(),
             "loss_ranking": store.loss_ranking_frame(),
         }
+        members = store.experiment_members(experiment) if experiment else None
         url = store.url
+    notes, study_names = [], None
+    if members is not None:
+        run_ids, study_names = members
+        for key in ("runs", "epochs", "betas", "meshes"):
+            frame = frames[key]
+            frames[key] = frame[frame["run_id"].isin(run_ids)].reset_index(drop=True)
+        datasets = set(frames["runs"]["dataset"])
+        frames["points"] = frames["points"][frames["points"]["dataset"].isin(datasets)]
+        frames["points"] = frames["points"].reset_index(drop=True)
+        # Studies that fed the experiment's tuned runs belong to it too.
+        study_names = set(study_names) | set(frames["runs"]["study_name"].dropna())
+        missing = len(run_ids) - len(frames["runs"])
+        if missing:
+            notes.append(f"experiment {experiment!r}: {missing} of its runs are not stored yet")
     storage = open_storage(storage_url or store_url, create=False)
-    trials = trials_frame(storage)
-    importances, skipped = importances_frame(storage)
-    notes = []
+    trials = trials_frame(storage, study_names)
+    importances, skipped = importances_frame(storage, names=study_names)
     if storage is None:
         notes.append("no Optuna studies found: the tuning sections say how to produce them")
     if skipped:
@@ -150,7 +178,7 @@ def gather(
             f"importances skipped for {len(skipped)} studies (fewer than 2 complete "
             f"trials, or no variance): {'; '.join(skipped)}"
         )
-    meta = {"store": url, "importances_skipped": skipped, **(meta or {})}
+    meta = {"store": url, "importances_skipped": skipped, "experiment": experiment, **(meta or {})}
     return ReportData(**frames, trials=trials, importances=importances, meta=meta), notes
 
 
@@ -160,7 +188,9 @@ def build(
     out_dir: str | Path,
     *,
     meta: dict | None = None,
+    experiment: str | None = None,
 ) -> tuple[Path, list[str]]:
-    """Gather and write the report into ``out_dir``; the path of index.html and the notes."""
-    data, notes = gather(store_url, storage_url, meta=meta)
+    """Gather and write the report of ``experiment`` into ``out_dir``; the path of index.html
+    and the notes."""
+    data, notes = gather(store_url, storage_url, meta=meta, experiment=experiment)
     return build_report(data, out_dir), notes

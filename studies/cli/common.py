@@ -58,7 +58,16 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_experiment_arg(parser)
     add_store_arg(parser)
+
+
+def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False) -> None:
+    if report:
+        text = "report this experiment only (default: the one written most recently)"
+    else:
+        text = "record the runs/studies as members of this experiment (default: the grid's name)"
+    parser.add_argument("--experiment", default=None, help=text)
 
 
 def grid_from_args(args):

@@ -45,8 +45,9 @@ def run(args) -> int:
             progress=not args.no_progress,
             desc=spec.name,
             threads=args.threads,
+            experiment=args.experiment or spec.name,
         )
     for line in summary.lines():
         print(line)
-    print(f"results: {args.store}")
+    print(f"results: {args.store} (experiment {args.experiment or spec.name!r})")
     return 0

@@ -5,24 +5,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_OUT, add_store_arg
+from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg
 
 
 def add_parser(sub) -> None:
     report = sub.add_parser("report", help="build the report from the store and the studies")
     add_store_arg(report)
     report.add_argument("--storage", help="Optuna storage (default: the store)")
+    add_experiment_arg(report, report=True)
     report.add_argument(
         "--out", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})"
     )
 
 
-def write_report(store: str, storage: str | None, out: str, meta: dict) -> Path:
-    """Build the report; print its notes; the path of its index."""
+def write_report(
+    store: str, storage: str | None, out: str, meta: dict, *, experiment: str | None = None
+) -> Path:
+    """Build the report of ``experiment`` (default: the latest); print its notes; the path of
+    its index."""
     from studies.report_data import build
 
     command = "landau " + " ".join(sys.argv[1:]) if sys.argv[1:] else "landau"
-    path, notes = build(store, storage, out, meta={"command": command, **meta})
+    path, notes = build(
+        store, storage, out, meta={"command": command, **meta}, experiment=experiment
+    )
     for note in notes:
         print(note)
     return path
@@ -33,5 +39,6 @@ def run(args) -> int:
         raise ValueError(
             f"no results store at {args.store!r}; run `landau run` or `landau grid` first"
         )
-    print(f"report: {write_report(args.store, args.storage, args.out, {})}")
+    path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
+    print(f"report: {path}")
     return 0

@@ -32,7 +32,7 @@ def run(args) -> int:
 
     from studies.experiment import resolve_device, run_grid
     from studies.store import Store
-    from studies.tuning import best_params_for_grid, grid_keys, tune_studies
+    from studies.tuning import best_params_for_grid, grid_keys, study_name, tune_studies
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     start = time.perf_counter()
@@ -43,8 +43,12 @@ def run(args) -> int:
     device = resolve_device(args.device)
     check_datasets(spec.datasets, args.data_dir)
     url = tuning_storage(args)
+    experiment = args.experiment or spec.name
+    keys = grid_keys(spec)
+    with Store(args.store) as store:
+        store.add_to_experiment(experiment, study_names=[study_name(k, spec.tuning) for k in keys])
     tuning = tune_studies(
-        grid_keys(spec),
+        keys,
         spec.tuning,
         url,
         workers=workers,
@@ -66,9 +70,12 @@ def run(args) -> int:
             progress=not args.no_progress,
             desc=spec.name,
             threads=args.threads,
+            experiment=experiment,
         )
     for line in summary.lines():
         print(line)
-    path = write_report(args.store, url, args.out, {"datasets": list(spec.datasets)})
+    path = write_report(
+        args.store, url, args.out, {"datasets": list(spec.datasets)}, experiment=experiment
+    )
     print(f"report: {path} (landau run took {time.perf_counter() - start:.0f} s)")
     return 0

@@ -71,6 +71,13 @@ def run(args) -> int:
         keys, budget = grid_keys(spec), budget_from_args(spec.tuning, args)
     check_datasets(dict.fromkeys(k.dataset for k in keys), args.data_dir)
     url = tuning_storage(args)
+    if args.variant is None or args.experiment is not None:
+        from studies.store import Store
+        from studies.tuning import study_name
+
+        experiment = args.experiment or spec.name
+        with Store(args.store) as store:
+            store.add_to_experiment(experiment, study_names=[study_name(k, budget) for k in keys])
     summary = tune_studies(
         keys,
         budget,

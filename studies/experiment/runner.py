@@ -130,17 +130,21 @@ def run_grid(
     progress: bool = True,
     desc: str = "grid",
     threads: int = DEFAULT_THREADS,
+    experiment: str | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
     """Run what is not stored yet, write each record as it arrives, and summarise.
 
     Every process that trains (this one when ``workers == 1``) uses ``threads`` intra-op threads.
+    ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front).
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     start = time.perf_counter()
     if runs:
         prepare(store, runs, data_dir)
+    if experiment is not None:
+        store.add_to_experiment(experiment, [r.run_id for r in runs])
     pending = pending_runs(store, runs)
     summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
     source: Iterable[dict] = (

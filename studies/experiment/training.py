@@ -7,6 +7,7 @@ The test split is read once, after the last epoch (never by tuning: ``evaluate_t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from studies.experiment.models import (
     count_parameters,
     resolve_device,
 )
+from studies.experiment.provenance import provenance
 from studies.store.records import EpochRecord, RunRecord
 
 EpochCallback = Callable[[int, float], None]
@@ -53,6 +55,7 @@ def _betas(model: nn.Module) -> dict[str, list[float]]:
 
 def _record(config: RunConfig, device: str, **fields) -> RunRecord:
     base = dict(
+        data_seed=config.data_seed,
         run_id=config.run_id,
         name=config.name,
         grid=config.grid,
@@ -117,9 +120,11 @@ def fit(
     """Train ``config`` on ``data``: an ``ok`` or ``diverged`` record; exceptions propagate
     (``on_epoch(epoch, val_accuracy)`` may raise, e.g. optuna.TrialPruned)."""
     start = time.perf_counter()
+    started = provenance()  # the load average at the start, not at the end
     device = resolve_device(config.device)
     if config.family == "sklearn":
-        return _train_sklearn(config, data, start, evaluate_test, on_epoch)
+        record = _train_sklearn(config, data, start, evaluate_test, on_epoch)
+        return dataclasses.replace(record, **started, **_chance(data))
     setup = _build(config, data, device)
     initial_betas, epochs = _betas(setup.model), []
     status, error = "ok", None
@@ -146,7 +151,14 @@ def fit(
         fields["val_accuracy"] = epochs[-1].val_accuracy
         fields.update(_evaluate(setup, data, evaluate_test))
     return _record(
-        config, device, status=status, error=error, seconds=time.perf_counter() - start, **fields
+        config,
+        device,
+        status=status,
+        error=error,
+        seconds=time.perf_counter() - start,
+        **fields,
+        **started,
+        **_chance(data),
     )
 
 
@@ -247,20 +259,36 @@ def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float
 
 
 def _evaluate(s: _Setup, data: DatasetSplits, evaluate_test: bool) -> dict:
-    """The one read of the test split, and the decision-boundary mesh."""
+    """The one read of the test split (accuracy and collapse), and the decision-boundary mesh."""
     fields = {}
     if evaluate_test:
-        fields["test_accuracy"] = accuracy(
-            s.model, data.x_test.to(s.device), data.y_test.to(s.device)
-        )
+        pred = _predict(s.model, data.x_test.to(s.device))
+        fields.update(_test_fields(pred, data))
     fields["mesh"] = _mesh(data, lambda g: _predict(s.model, g.to(s.device)))
     return fields
 
 
+def _chance(data: DatasetSplits) -> dict:
+    """The test split's class count and majority-class rate (labels only; no model involved)."""
+    counts = np.bincount(data.y_test.numpy(), minlength=data.n_classes)
+    return {"n_classes": int(data.n_classes), "chance_accuracy": float(counts.max() / counts.sum())}
+
+
+def _test_fields(pred: np.ndarray, data: DatasetSplits) -> dict:
+    """Test accuracy, and whether the run collapsed: one predicted class for the whole test
+    split, or an accuracy not above the majority-class rate."""
+    y = data.y_test.numpy()
+    acc = float((pred == y).mean())
+    collapsed = len(np.unique(pred)) == 1 or acc <= _chance(data)["chance_accuracy"]
+    return {"test_accuracy": acc, "collapsed": bool(collapsed)}
+
+
 @torch.no_grad()
 def _predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
+    """Predicted classes, in the same chunks as :func:`accuracy`."""
     model.eval()
-    return model(x).argmax(dim=1).cpu().numpy()
+    chunks = [model(x[i : i + _EVAL_CHUNK]).argmax(dim=1) for i in range(0, len(x), _EVAL_CHUNK)]
+    return torch.cat(chunks).cpu().numpy()
 
 
 def _mesh(data: DatasetSplits, predict: Callable[[torch.Tensor], np.ndarray]) -> dict | None:
@@ -298,15 +326,13 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
     )
     if on_epoch is not None:
         on_epoch(1, val_acc)
-    test_acc = None
-    if evaluate_test:
-        test_acc = float((model.predict(data.x_test.numpy()) == data.y_test.numpy()).mean())
+    test = _test_fields(model.predict(data.x_test.numpy()), data) if evaluate_test else {}
     return _record(
         config,
         "cpu",
         status="ok",
         val_accuracy=val_acc,
-        test_accuracy=test_acc,
+        **test,
         final_train_loss=train_loss,
         seconds=time.perf_counter() - start,
         seconds_per_epoch=seconds,

@@ -58,11 +58,17 @@ def from_json_safe(value: Any) -> Any:
 
 
 def _check_keys(cls: type, data: dict[str, Any]) -> None:
-    known = {f.name for f in dataclasses.fields(cls)}
-    missing, unknown = sorted(known - data.keys()), sorted(data.keys() - known)
+    fields = dataclasses.fields(cls)
+    known = {f.name for f in fields}
+    required = {
+        f.name
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    missing, unknown = sorted(required - data.keys()), sorted(data.keys() - known)
     if missing or unknown:
         raise ValueError(
-            f"a {cls.__name__} dict must have exactly the fields {', '.join(sorted(known))}, "
+            f"a {cls.__name__} dict must have the fields {', '.join(sorted(known))}, "
             f"but got missing={missing} unknown={unknown}"
         )
 
@@ -137,6 +143,19 @@ class RunRecord:
     initial_betas: dict[str, list[float]]  # epoch 0
     epoch_records: list[EpochRecord] = field(default_factory=list)
     mesh: dict[str, list] | None = None  # {'x', 'y', 'pred'}: flattened mesh, 2-D datasets only
+    data_seed: int | None = None  # the data split (independent splits are paired like seeds)
+    n_classes: int | None = None
+    chance_accuracy: float | None = None  # majority-class rate of the test split
+    collapsed: bool | None = None  # test predictions one class, or accuracy <= chance
+    sweep: str | None = None  # the swept parameters and their values, e.g. "temperature=0.0"
+    sharpness: float | None = None  # top Hessian eigenvalue of the training loss (final weights)
+    hessian_trace: float | None = None  # Hutchinson estimate of the Hessian's trace
+    suite_version: str | None = None  # provenance: what ran it, where, under which load
+    torch_version: str | None = None
+    python_version: str | None = None
+    platform: str | None = None
+    threads: int | None = None
+    load_avg: float | None = None  # 1-minute load average at the start of the run
 
     def __post_init__(self) -> None:
         if not self.run_id:

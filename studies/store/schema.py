@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: run columns below "added in 2", experiments tables
 _KIND = "landau-bench results store"
 
 # DataFrame columns and dtypes, in the order of docs/data-model.md.
@@ -37,6 +37,36 @@ _RUN_DTYPES = {
     "params_source": "str",
     "study_name": "str",
     "trial_number": "Int64",
+    # added in 2 (NULL in runs stored before; data_seed back-filled from the config)
+    "data_seed": "Int64",
+    "n_classes": "Int64",
+    "chance_accuracy": "float64",
+    "collapsed": "boolean",
+    "sweep": "str",
+    "sharpness": "float64",
+    "hessian_trace": "float64",
+    "suite_version": "str",
+    "torch_version": "str",
+    "python_version": "str",
+    "platform": "str",
+    "threads": "Int64",
+    "load_avg": "float64",
+}
+# Columns added to runs in version 2, with their SQL types (for the migration).
+ADDED_IN_2: dict[str, Any] = {
+    "data_seed": sa.Integer,
+    "n_classes": sa.Integer,
+    "chance_accuracy": sa.Float,
+    "collapsed": sa.Boolean,
+    "sweep": sa.Text,
+    "sharpness": sa.Float,
+    "hessian_trace": sa.Float,
+    "suite_version": sa.Text,
+    "torch_version": sa.Text,
+    "python_version": sa.Text,
+    "platform": sa.Text,
+    "threads": sa.Integer,
+    "load_avg": sa.Float,
 }
 _EPOCH_FLOATS = ["train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy"]
 _EPOCH_FLOATS += ["seconds"]
@@ -91,6 +121,7 @@ runs = sa.Table(
     _col("config", _Str),  # JSON
     _col("initial_betas", _Str),  # JSON: layer -> list of betas at epoch 0
     _col("created_at", sa.DateTime),  # UTC
+    *(_col(name, type_, null=True) for name, type_ in ADDED_IN_2.items()),
     sa.CheckConstraint("status IN ('ok', 'diverged', 'failed')", name="runs_status"),
 )
 epochs = sa.Table(
@@ -120,4 +151,27 @@ loss_ranking = sa.Table(
     _col("loss", _Float, null=True),
     _col("rank", _Int),
     _col("is_perfect", sa.Boolean),
+)
+# An experiment names a set of runs and studies (a run shared by two experiments is stored once
+# and belongs to both). Membership is recorded when a grid or tune starts, so it may name runs
+# not stored yet: a report shows them as missing.
+experiments = sa.Table(
+    "experiments",
+    _md,
+    _col("name", sa.String(256), primary_key=True),
+    _col("created_at", sa.DateTime),
+    _col("updated_at", sa.DateTime),
+    _col("description", _Str, null=True),
+)
+experiment_runs = sa.Table(
+    "experiment_runs",
+    _md,
+    _col("experiment", sa.String(256), primary_key=True),
+    _col("run_id", sa.String(128), primary_key=True),
+)
+experiment_studies = sa.Table(
+    "experiment_studies",
+    _md,
+    _col("experiment", sa.String(256), primary_key=True),
+    _col("study_name", sa.String(512), primary_key=True),
 )

@@ -21,6 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from studies.store.engine import connect_args, enable_wal, set_up_sqlite, sqlalchemy_url
+from studies.store.experiments import ExperimentsMixin
+from studies.store.migrate import migrate
 from studies.store.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
 from studies.store.schema import (
     _BETA_DTYPES,
@@ -71,7 +73,7 @@ def _plain(value: Any, dtype: str) -> Any:
     """Coerce numpy/torch scalars to what every DBAPI driver accepts."""
     if value is None or dtype == "str":
         return value
-    if dtype == "bool":
+    if dtype in ("bool", "boolean"):
         return bool(value)
     return float(value) if dtype == "float64" else int(value)
 
@@ -88,7 +90,7 @@ def _make_engine(url: str | Path) -> Engine:
     return engine
 
 
-class Store:
+class Store(ExperimentsMixin):
     """The results store at ``url``: any SQLAlchemy URL, or a file path (-> a SQLite file)."""
 
     def __init__(self, url: str | Path) -> None:
@@ -140,6 +142,8 @@ class Store:
                 f"{self.url!r} has schema_version={meta['schema_version']}, newer than this "
                 f"landau-bench understands ({SCHEMA_VERSION}); upgrade landau-bench"
             )
+        if int(meta["schema_version"]) < SCHEMA_VERSION:
+            self._migrate()
         enable_wal(self._engine)  # only now, once the file is known to be ours: WAL persists
 
     def _initialise(self) -> None:
@@ -154,6 +158,13 @@ class Store:
         except SQLAlchemyError as exc:  # PostgreSQL: a concurrent opener created them first?
             if not set(_md.tables) <= self._tables():
                 raise StoreError(f"cannot initialise {self.url!r}: {_reason(exc)}") from exc
+
+    def _migrate(self) -> None:
+        try:
+            with self._writing() as conn:
+                migrate(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot migrate {self.url!r}: {_reason(exc)}") from exc
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:

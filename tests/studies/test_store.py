@@ -27,7 +27,9 @@ RUNS_COLUMNS = [
     "run_id", "name", "grid", "variant", "dataset", "seed", "depth", "epochs", "status", "error",
     "val_accuracy", "test_accuracy", "final_train_loss", "seconds", "seconds_per_epoch",
     "samples_per_second", "n_params", "epochs_run", "device", "params_source", "study_name",
-    "trial_number",
+    "trial_number", "data_seed", "n_classes", "chance_accuracy", "collapsed", "sweep",
+    "sharpness", "hessian_trace", "suite_version", "torch_version", "python_version", "platform",
+    "threads", "load_avg",
 ]  # fmt: skip
 KEY = ["run_id", "variant", "dataset", "seed", "depth"]
 EPOCHS_COLUMNS = KEY + ["epoch", "train_loss", "loss_quadratic", "loss_quartic", "loss_spatial"]

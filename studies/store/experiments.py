@@ -1,0 +1,109 @@
+"""Experiments: named sets of runs and studies, so that a report covers exactly one of them.
+
+A run shared by two experiments is stored once and belongs to both. Membership is recorded when
+a grid or a tune starts, so it may name runs not stored yet (the report shows them missing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from studies.store.schema import experiment_runs, experiment_studies, experiments
+
+__all__ = ["ExperimentsMixin"]
+
+_EXPERIMENT_DTYPES = {
+    "name": "str",
+    "created_at": "datetime64[us]",
+    "updated_at": "datetime64[us]",
+    "n_runs": "int64",
+    "n_studies": "int64",
+}
+
+
+class ExperimentsMixin:
+    """The experiment methods of ``Store`` (which provides ``_writing`` and ``_rows``)."""
+
+    def add_to_experiment(
+        self, name: str, run_ids: Sequence[str] = (), study_names: Sequence[str] = ()
+    ) -> None:
+        """Make runs and studies members of experiment ``name`` (created if new; a member
+        already there stays once). Members may be recorded before they are stored."""
+        if not isinstance(name, str) or not name.strip() or len(name) > 256:
+            raise ValueError(f"an experiment name must be 1-256 characters, but got {name!r}")
+        for attempt in range(2):  # PostgreSQL: a concurrent writer may insert the same row
+            try:
+                with self._writing() as conn:
+                    self._add_members(conn, name, run_ids, study_names)
+                return
+            except IntegrityError:
+                if attempt:
+                    raise
+
+    def _add_members(self, conn, name, run_ids, study_names) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        exists = conn.execute(sa.select(experiments.c.name).where(experiments.c.name == name))
+        if exists.first():
+            conn.execute(
+                sa.update(experiments).where(experiments.c.name == name).values(updated_at=now)
+            )
+        else:
+            conn.execute(
+                sa.insert(experiments), [{"name": name, "created_at": now, "updated_at": now}]
+            )
+        for table, column, values in (
+            (experiment_runs, "run_id", run_ids),
+            (experiment_studies, "study_name", study_names),
+        ):
+            have = set(
+                conn.execute(sa.select(table.c[column]).where(table.c.experiment == name)).scalars()
+            )
+            new = sorted(set(values) - have)
+            if new:
+                conn.execute(sa.insert(table), [{"experiment": name, column: v} for v in new])
+
+    def experiments_frame(self) -> pd.DataFrame:
+        """One row per experiment: name, created_at, updated_at, n_runs (members), n_studies."""
+        e = experiments.c
+        n_runs = (
+            sa.select(sa.func.count())
+            .where(experiment_runs.c.experiment == e.name)
+            .scalar_subquery()
+        )
+        n_studies = (
+            sa.select(sa.func.count())
+            .where(experiment_studies.c.experiment == e.name)
+            .scalar_subquery()
+        )
+        rows = self._rows(
+            sa.select(e.name, e.created_at, e.updated_at, n_runs, n_studies).order_by(e.name)
+        )
+        return pd.DataFrame([tuple(r) for r in rows], columns=list(_EXPERIMENT_DTYPES)).astype(
+            _EXPERIMENT_DTYPES
+        )
+
+    def latest_experiment(self) -> str | None:
+        """The experiment written most recently (None when there is none)."""
+        e = experiments.c
+        found = self._rows(sa.select(e.name).order_by(e.updated_at.desc(), e.name).limit(1))
+        return found[0].name if found else None
+
+    def experiment_members(self, name: str) -> tuple[set[str], set[str]]:
+        """(run ids, study names) of experiment ``name``; ValueError lists the known ones."""
+        if not self._rows(sa.select(experiments.c.name).where(experiments.c.name == name)):
+            known = ", ".join(self.experiments_frame()["name"]) or "none yet"
+            raise ValueError(f"unknown experiment {name!r}; known: {known}")
+        run_ids = self._rows(
+            sa.select(experiment_runs.c.run_id).where(experiment_runs.c.experiment == name)
+        )
+        studies = self._rows(
+            sa.select(experiment_studies.c.study_name).where(
+                experiment_studies.c.experiment == name
+            )
+        )
+        return {r.run_id for r in run_ids}, {r.study_name for r in studies}
