@@ -84,7 +84,7 @@ def _one_depth(ok: pd.DataFrame, depth: int, min_datasets: int, alpha: float) ->
             f"only {len(complete)} of {len(full)} datasets have runs of all {full.shape[1]} "
             f"variants ({setting}); at least {min_datasets} are needed. Missing: {missing}"
         )
-        return Ranking(depth, setting, full, reason=reason)
+        return Ranking(depth, setting, full, reason=reason, dropped=dropped)
     from autorank import autorank  # slow import (~3 s): only when a test will run
 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

@@ -55,6 +55,8 @@ def sign_flip_test(differences) -> TestResult:
         return TestResult("none (no pairs)", np.nan)
     if np.all(d == 0):
         return TestResult(f"sign-flip (all {d.size} differences zero)", 1.0)
+    if d.size == 1:  # both signs are equally extreme: p = 2/2
+        return TestResult("sign-flip (exact, 1 pair)", 1.0)
     exact = 2**d.size <= PERMUTATION_RESAMPLES
     res = stats.permutation_test(
         (d,),
@@ -87,6 +89,8 @@ def wilcoxon_test(values) -> TestResult:
     d = d[d != 0]
     if d.size == 0:
         return TestResult("Wilcoxon (all cells zero)", 1.0)
+    if d.size == 1:  # both signs are equally extreme: p = 2/2
+        return TestResult("Wilcoxon signed-rank (1 non-zero cell)", 1.0)
     exact = 2**d.size <= PERMUTATION_RESAMPLES
     res = stats.permutation_test(
         (d,),
