@@ -6,7 +6,12 @@ project's other packages, so stored results can be re-plotted on a machine witho
 
 from reports.build import build_report
 from reports.claims import claims_table
-from reports.contributions import component_contributions, paired_runs
+from reports.contributions import (
+    cell_contributions,
+    component_contributions,
+    paired_runs,
+    pooled_contributions,
+)
 from reports.data import ReportData
 from reports.figures import (
     FigureResult,
@@ -16,19 +21,22 @@ from reports.figures import (
     cd_diagram_figure,
     cost_accuracy_figure,
     decision_boundary_figure,
+    forest_figure,
     importances_figure,
     learning_curves_figure,
     loss_terms_figure,
     tuning_history_figure,
 )
+from reports.intervals import bounded_mean_ci, bounded_mean_pvalue, t_interval
 from reports.ranking import Ranking, friedman_nemenyi
-from reports.stats import bootstrap_mean_ci, holm, mean_ci, paired_test, pareto_front
+from reports.stats import detectable_effect, holm, pareto_front, sign_flip_test, wilcoxon_test
 from reports.tables import (
     accuracy_table,
     anchors_table,
     failures_table,
     runtime_table,
     status_table,
+    tuned_params_table,
     tuning_cost_table,
 )
 
@@ -41,25 +49,32 @@ __all__ = [
     "anchors_table",
     "best_so_far_figure",
     "beta_figure",
-    "bootstrap_mean_ci",
+    "bounded_mean_ci",
+    "bounded_mean_pvalue",
     "build_report",
     "cd_diagram_figure",
+    "cell_contributions",
     "claims_table",
     "component_contributions",
     "cost_accuracy_figure",
     "decision_boundary_figure",
+    "detectable_effect",
     "failures_table",
+    "forest_figure",
     "friedman_nemenyi",
     "holm",
     "importances_figure",
     "learning_curves_figure",
     "loss_terms_figure",
-    "mean_ci",
     "paired_runs",
-    "paired_test",
     "pareto_front",
+    "pooled_contributions",
     "runtime_table",
+    "sign_flip_test",
     "status_table",
+    "t_interval",
+    "tuned_params_table",
     "tuning_cost_table",
     "tuning_history_figure",
+    "wilcoxon_test",
 ]

@@ -61,17 +61,27 @@ def _write_tables(sections: list[Section], tables_dir: Path) -> None:
         if table.name in seen:
             raise ValueError(f"duplicate table name {table.name!r}; table names must be unique")
         seen.add(table.name)
-        table.frame.to_csv(tables_dir / f"{table.name}.csv", index=False)
+        # 10 significant digits: the last bits of a float sum are not part of a result, and a
+        # rebuilt report must be byte-identical
+        table.frame.to_csv(tables_dir / f"{table.name}.csv", index=False, float_format="%.10g")
         (tables_dir / f"{table.name}.tex").write_text(latex_table(table), encoding="utf-8")
 
 
 def build_report(
-    data: ReportData, out_dir: str | os.PathLike[str], *, strict: bool = False
+    data: ReportData,
+    out_dir: str | os.PathLike[str],
+    *,
+    strict: bool = False,
+    figures: bool = True,
 ) -> Path:
     """Write the report into `out_dir` (created if needed; files of an earlier report with the
     same names are replaced) and return the path of index.html. Never fails for missing data:
     each section then says what is missing. A section that raises unexpectedly is replaced by
-    the error message and a RuntimeWarning, unless `strict=True` (tests), which re-raises."""
+    the error message and a RuntimeWarning, unless `strict=True` (tests), which re-raises.
+    `figures=False` writes the tables and pages without drawing any figure.
+
+    Deterministic: the same frames, in any row order, give byte-identical tables (runs are
+    sorted canonically, random states are fixed, CSV floats have 10 significant digits)."""
     if not isinstance(data, ReportData):
         raise ValueError(f"`data` must be a ReportData, but got {type(data).__name__}")
     out = Path(out_dir)
@@ -79,7 +89,7 @@ def build_report(
     (out / "tables").mkdir(parents=True, exist_ok=True)
     meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **data.meta}
     data = ReportData(**{**{k: getattr(data, k) for k in data.__dataclass_fields__}, "meta": meta})
-    sections = make_sections(data, out, strict=strict)
+    sections = make_sections(data, out, strict=strict, draw_figures=figures)
     _write_tables(sections, out / "tables")
     (out / "report.md").write_text(render_markdown(sections, meta), encoding="utf-8")
     index = out / "index.html"

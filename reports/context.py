@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from reports.claims import claims_table
-from reports.contributions import component_contributions
+from reports.contributions import cell_contributions, pooled_contributions
 from reports.data import ReportData, hint, normalise_runs
 from reports.document import Figure, Paragraph
 from reports.figures import FigureResult
@@ -22,20 +22,26 @@ __all__ = ["ReportContext"]
 class ReportContext:
     """Holds the inputs and the shared intermediate tables while the sections are made."""
 
-    def __init__(self, data: ReportData, out_dir: Path, strict: bool) -> None:
+    def __init__(
+        self, data: ReportData, out_dir: Path, strict: bool, draw_figures: bool = True
+    ) -> None:
         self.data = data
         self.strict = strict
+        self.draw_figures = draw_figures
         self.meta = data.meta
         self.out_dir = out_dir
         self.runs = normalise_runs(data.runs)
         self.has_runs = not self.runs.empty
 
     @cached_property
+    def cells(self) -> pd.DataFrame:
+        d = self.data
+        return cell_contributions(self.runs, reference=d.reference, anchors=d.anchors)
+
+    @cached_property
     def pooled(self) -> pd.DataFrame:
         d = self.data
-        return component_contributions(
-            self.runs, reference=d.reference, anchors=d.anchors, pooled=True
-        )
+        return pooled_contributions(self.runs, reference=d.reference, anchors=d.anchors)
 
     @cached_property
     def claims(self) -> pd.DataFrame:
@@ -48,7 +54,10 @@ class ReportContext:
         return hint(self.meta, key)
 
     def figure(self, caption: str, draw: Callable[..., FigureResult], *args) -> Figure | Paragraph:
-        """Draw with `draw(*args)`; a failure to draw costs only this figure (unless strict)."""
+        """Draw with `draw(*args)`; a failure to draw costs only this figure (unless strict).
+        Without `draw_figures` (tables only) nothing is drawn."""
+        if not self.draw_figures:
+            return Paragraph(f"{caption}: not drawn (tables only).", missing=True)
         try:
             result = draw(*args)
         except Exception as exc:  # shown in the page and warned about, never silent

@@ -13,6 +13,7 @@ import pandas as pd
 
 __all__ = [
     "ANCHORS",
+    "N_CLASSES",
     "EXPECTED_DATASETS",
     "HINTS",
     "REFERENCE",
@@ -32,6 +33,16 @@ ANCHORS = ("plain_mlp", "logreg")  # reference models: shown beside, never count
 # Used only to say what is missing; analyses use whatever the frames contain.
 EXPECTED_DATASETS = ("moons", "circles", "classification", "digits", "mnist1d", "mnist")
 TWO_D_DATASETS = ("moons", "circles", "classification")
+# Classes per dataset, for stores that predate the `n_classes` column: chance falls back to
+# 1 / n_classes there (the majority-class rate of a balanced test split).
+N_CLASSES = {
+    "moons": 2,
+    "circles": 2,
+    "classification": 2,
+    "digits": 10,
+    "mnist1d": 10,
+    "mnist": 10,
+}
 
 # How to produce each missing piece; overridable through ReportData.meta["hints"].
 HINTS = {
@@ -51,7 +62,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "run_id", "name", "grid", "variant", "dataset", "seed", "depth", "epochs", "status",
         "error", "val_accuracy", "test_accuracy", "final_train_loss", "seconds",
         "seconds_per_epoch", "samples_per_second", "n_params", "epochs_run", "device",
-        "params_source", "study_name", "trial_number",
+        "params_source", "study_name", "trial_number", "data_seed", "n_classes",
+        "chance_accuracy", "collapsed",
     ),
     "epochs": (
         "run_id", "variant", "dataset", "seed", "depth", "epoch", "train_loss",
@@ -75,6 +87,7 @@ _NUMERIC = {
     "seconds_per_epoch", "samples_per_second", "n_params", "epochs_run", "trial_number", "epoch",
     "train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "unit", "beta", "x", "y",
     "pred", "label", "alpha", "gamma", "loss", "rank", "number", "value", "importance",
+    "data_seed", "n_classes", "chance_accuracy",
 }  # fmt: skip
 
 
@@ -99,12 +112,18 @@ def with_columns(frame: pd.DataFrame | None, kind: str) -> pd.DataFrame:
 
 
 def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
-    """Runs with every contract column plus `source`: `params_source` with the study part collapsed
-    (`study:s#3` -> `study`), so runs of one setting group together across variants.
+    """Runs with every contract column, sorted canonically (so every statistic sees the same
+    order whatever the store's row order), plus derived columns:
 
-    A run's *setting* is (source, epochs): analyses never mix settings (the blog preset at 100
-    epochs is not pooled with the defaults at 20). Unknown epochs read -1, unknown names
-    "unknown".
+    - `source`: `params_source` with the study part collapsed (`study:s#3` -> `study`), so runs
+      of one setting group together across variants. A run's *setting* is (source, epochs):
+      analyses never mix settings. Unknown epochs read -1, unknown names "unknown".
+    - `data_seed` (0 when absent), `n_classes` (N_CLASSES when absent), `chance_accuracy`
+      (1 / n_classes when absent), `collapsed` (when absent: an ok run whose test accuracy is not
+      above chance; failed and diverged runs are not flagged, they count as failures).
+    - `survived`: ok with a finite test accuracy; `accuracy`: the primary outcome, the test
+      accuracy of a survivor and chance accuracy for every other run (a failure of its variant);
+      `normalised`: (accuracy − chance) / (1 − chance), comparable across datasets.
     """
     out = with_columns(runs, "runs")
     src = out["params_source"].astype(str).where(out["params_source"].notna(), "unknown")
@@ -112,9 +131,33 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     # tuned setting too: it is what the tuning procedure produced for that variant
     out["source"] = src.str.replace(r"^(study|untuned):.*$", "study", regex=True)
     out["epochs"] = out["epochs"].fillna(-1).astype(int)
-    for col in ("seed", "depth", "n_params", "epochs_run"):
+    out["data_seed"] = out["data_seed"].fillna(0)
+    known = out["dataset"].map(N_CLASSES).astype(float)
+    out["n_classes"] = out["n_classes"].fillna(known)
+    out["chance_accuracy"] = out["chance_accuracy"].fillna(1.0 / out["n_classes"])
+    for col in ("seed", "depth", "n_params", "epochs_run", "data_seed", "n_classes"):
         out[col] = out[col].round().astype("Int64")
-    return out
+    acc = out["test_accuracy"]
+    out["survived"] = (out["status"] == "ok") & acc.notna()
+    derived = out["survived"] & (acc <= out["chance_accuracy"] + 1e-12)
+    flag = out["collapsed"].map(_as_bool, na_action="ignore")
+    out["collapsed"] = flag.where(flag.notna(), derived).astype(bool) & out["survived"]
+    out["accuracy"] = acc.where(out["survived"], out["chance_accuracy"])
+    out["normalised"] = (out["accuracy"] - out["chance_accuracy"]) / (1 - out["chance_accuracy"])
+    order = ["variant", "dataset", "depth", "source", "epochs", "seed", "data_seed", "run_id"]
+    out = out.sort_values(order, na_position="last", kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def _as_bool(v: Any) -> bool | None:
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    text = str(v).strip().lower()
+    if text in ("true", "1", "1.0", "yes"):
+        return True
+    if text in ("false", "0", "0.0", "no"):
+        return False
+    return None
 
 
 def variant_order(names, reference: str = REFERENCE, anchors=ANCHORS) -> list[str]:

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Figure", "Paragraph", "Section", "Table", "format_frame", "format_value"]
+__all__ = [
+    "Figure",
+    "Paragraph",
+    "Section",
+    "Table",
+    "format_frame",
+    "format_value",
+    "report_title",
+]
 
 NA = "—"
 
@@ -51,6 +59,13 @@ class Section:
         return [b for b in self.blocks if isinstance(b, Table)]
 
 
+def report_title(meta: dict) -> str:
+    """The report's first line: `Experiment: NAME — title` when meta names the experiment."""
+    title = str(meta.get("title", "Landau network benchmark report"))
+    experiment = meta.get("experiment")
+    return f"Experiment: {experiment} — {title}" if experiment else title
+
+
 def format_value(v: object) -> str:
     """How a cell reads in the page: 4 significant digits, whole numbers at 1000 and above,
     NA as an em dash."""
@@ -61,6 +76,8 @@ def format_value(v: object) -> str:
             return NA
         if math.isinf(v):
             return "∞" if v > 0 else "−∞"
+        if abs(v) < 5e-10:  # float noise such as 6.8e-17 reads as the 0 it is
+            return "0"
         return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.4g}"
     if isinstance(v, bool):
         return str(v)

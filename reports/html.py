@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.document import Figure, Paragraph, Section, Table, format_frame
+from reports.document import Figure, Paragraph, Section, Table, format_frame, report_title
 
 __all__ = ["html_table", "render_html"]
 
@@ -102,7 +102,7 @@ def _block(b: Paragraph | Table | Figure) -> str:
 
 
 def render_html(sections: list[Section], meta: dict[str, Any]) -> str:
-    title = html.escape(str(meta.get("title", "Landau network benchmark report")))
+    title = html.escape(report_title(meta))
     nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
     parts = [
         "<!DOCTYPE html>",

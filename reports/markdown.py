@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.document import Figure, Paragraph, Section, Table, format_frame
+from reports.document import Figure, Paragraph, Section, Table, format_frame, report_title
 
 __all__ = ["markdown_table", "render_markdown"]
 
@@ -38,7 +38,7 @@ def _block(b: Paragraph | Table | Figure) -> str:
 
 
 def render_markdown(sections: list[Section], meta: dict[str, Any]) -> str:
-    title = str(meta.get("title", "Landau network benchmark report"))
+    title = report_title(meta)
     parts = [f"# {title}", ""]
     parts += [f"- [{s.title}](#{s.id})" for s in sections]
     for s in sections:

@@ -1,9 +1,11 @@
 """Friedman test with the Nemenyi post-hoc test across datasets (autorank).
 
-Variants are the populations, datasets the blocks, and the measure is mean test accuracy over ok
-runs per (variant, dataset). One analysis per depth, on the setting (source, epochs) with the most
-ok runs. It runs only when at least `min_datasets` datasets have every variant; otherwise the
-result carries the reason it was skipped.
+Variants are the populations, datasets the blocks, and the measure is mean test accuracy per
+(variant, dataset) in the primary analysis (failed and diverged runs at chance accuracy, so a
+variant that fails is ranked low, not dropped). One analysis per depth, on the setting (source,
+epochs) with the most runs. The test needs complete blocks: a dataset lacking some variant's runs
+altogether is dropped, and the result says which and why (`dropped`). It runs only when at least
+`min_datasets` datasets remain; otherwise the result carries the reason it was skipped.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ MIN_DATASETS = 5  # autorank's own minimum sample size for its tests
 @dataclass(frozen=True)
 class Ranking:
     """The outcome for one depth: either `result` (an autorank RankResult) and `table`, or a
-    `reason` it was skipped. `matrix` is datasets × variants of mean test accuracy."""
+    `reason` it was skipped. `matrix` is datasets × variants of mean test accuracy (percent)."""
 
     depth: int
     setting: str
@@ -34,6 +36,7 @@ class Ranking:
     table: pd.DataFrame | None = None
     result: Any = None
     reason: str | None = None
+    dropped: str = ""  # datasets left out of the test (incomplete blocks), with the reason
 
     @property
     def ok(self) -> bool:
@@ -45,34 +48,43 @@ class Ranking:
             return f"depth {self.depth}: skipped — {self.reason}"
         r = self.result
         verdict = "significant" if r.pvalue < r.alpha else "not significant"
+        dropped = f" Dropped: {self.dropped}." if self.dropped else " No dataset dropped."
         return (
             f"depth {self.depth} ({self.setting}): {r.omnibus} p={r.pvalue:.3g} ({verdict} at "
             f"α={r.alpha}), {r.posthoc} critical difference {r.cd:.3g} over "
-            f"{len(self.matrix)} datasets × {self.matrix.shape[1]} variants"
+            f"{len(self.matrix)} datasets × {self.matrix.shape[1]} variants.{dropped}"
         )
 
 
 def _matrix(ok: pd.DataFrame) -> pd.DataFrame:
-    m = ok.pivot_table(index="dataset", columns="variant", values="test_accuracy", aggfunc="mean")
+    m = ok.pivot_table(index="dataset", columns="variant", values="accuracy", aggfunc="mean")
+    m = 100 * m  # percent, the report's unit for accuracy
     return m.reindex(columns=variant_order(m.columns)).rename_axis(index=None, columns=None)
 
 
 def _one_depth(ok: pd.DataFrame, depth: int, min_datasets: int, alpha: float) -> Ranking:
-    settings = ok.groupby(["source", "epochs"]).size().sort_values(ascending=False)
-    source, epochs = settings.index[0]
+    settings = ok.groupby(["source", "epochs"]).size().reset_index(name="n")
+    best = settings.sort_values(["n", "source", "epochs"], ascending=[False, True, True]).iloc[0]
+    source, epochs = best["source"], best["epochs"]
     setting = f"{source}/{epochs} epochs"
     full = _matrix(ok[(ok["source"] == source) & (ok["epochs"] == epochs)])
     if full.shape[1] < 2:
-        return Ranking(depth, setting, full, reason="fewer than 2 variants have ok runs")
+        return Ranking(depth, setting, full, reason="fewer than 2 variants have runs")
     complete = full.dropna()
+    gaps = {c: sorted(full.index[full[c].isna()]) for c in full.columns if full[c].isna().any()}
+    missing = "; ".join(f"{v} lacks {', '.join(d)}" for v, d in gaps.items()) or "none"
+    lost = sorted(set(full.index) - set(complete.index))
+    dropped = (
+        f"{', '.join(lost)} (no runs of some variant, so no complete block: {missing})"
+        if lost
+        else ""
+    )
     if len(complete) < min_datasets:
-        gaps = {c: sorted(full.index[full[c].isna()]) for c in full.columns if full[c].isna().any()}
-        missing = "; ".join(f"{v} lacks {', '.join(d)}" for v, d in gaps.items()) or "none"
         reason = (
-            f"only {len(complete)} of {len(full)} datasets have ok runs of all {full.shape[1]} "
+            f"only {len(complete)} of {len(full)} datasets have runs of all {full.shape[1]} "
             f"variants ({setting}); at least {min_datasets} are needed. Missing: {missing}"
         )
-        return Ranking(depth, setting, full, reason=reason)
+        return Ranking(depth, setting, full, reason=reason, dropped=dropped)
     from autorank import autorank  # slow import (~3 s): only when a test will run
 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
@@ -82,17 +94,17 @@ def _one_depth(ok: pd.DataFrame, depth: int, min_datasets: int, alpha: float) ->
     table = table.rename_axis("variant").reset_index()
     for col in ["median", "mad", "ci_lower", "ci_upper"]:
         table[col] = pd.to_numeric(table[col], errors="coerce")
-    return Ranking(depth, setting, complete, table=table, result=result)
+    return Ranking(depth, setting, complete, table=table, result=result, dropped=dropped)
 
 
 def friedman_nemenyi(
     runs: pd.DataFrame, min_datasets: int = MIN_DATASETS, alpha: float = 0.05
 ) -> list[Ranking]:
-    """One Ranking per depth present among the ok runs (empty list when there are none)."""
+    """One Ranking per depth present among the runs (empty list when there are none)."""
     if min_datasets < 2:
         raise ValueError(f"`min_datasets >= 2` must hold, but got min_datasets={min_datasets}")
     r = normalise_runs(runs)
-    ok = r[(r["status"] == "ok") & r["test_accuracy"].notna() & r["depth"].notna()]
+    ok = r[r["accuracy"].notna() & r["depth"].notna()]
     return [
         _one_depth(ok[ok["depth"] == d], int(d), min_datasets, alpha)
         for d in sorted(ok["depth"].unique())

@@ -10,38 +10,38 @@ from pathlib import Path
 import pandas as pd
 
 from reports import figures as F
-from reports.claims import MIN_PAIRS
 from reports.context import ReportContext
-from reports.contributions import component_contributions
 from reports.data import TWO_D_DATASETS, ReportData
 from reports.document import Paragraph, Section, Table
 from reports.figures import FigureResult
+from reports.figures.tuning import FEW_TRIALS
+from reports.first_page import claims_section, contributions_section, inventory_section
 from reports.ranking import MIN_DATASETS, friedman_nemenyi
 from reports.tables import (
+    LIST_RUNS_BELOW,
     accuracy_table,
     anchors_table,
-    failures_table,
     runtime_table,
-    status_table,
+    tuned_params_table,
     tuning_cost_table,
 )
 
 __all__ = ["SECTION_TITLES", "make_sections"]
 
 SECTION_TITLES = {
-    "summary": "Summary",
     "claims": "Claims",
-    "accuracy": "Accuracy",
     "contributions": "Component contributions",
+    "accuracy": "Accuracy",
     "anchors": "Anchors",
-    "runtime": "Runtime",
+    "statistics": "Statistics (critical difference)",
     "learning-curves": "Learning curves",
     "beta": "Beta",
     "loss-terms": "Loss terms",
     "boundaries": "Decision boundaries",
-    "statistics": "Statistics (critical difference)",
     "tuning": "Tuning",
+    "runtime": "Runtime",
     "faithfulness": "Faithfulness notes",
+    "inventory": "Runs and inputs",
 }
 
 DEFAULT_FAITHFULNESS = (
@@ -60,75 +60,6 @@ def _table(name: str, frame: pd.DataFrame, caption: str, reason: str) -> Table |
     return Table(name, frame, caption)
 
 
-def _summary(r: ReportContext) -> list:
-    m = r.meta
-    blocks: list = []
-    labels = {"generated_at": "Generated at", "store": "Store", "command": "Command"}
-    context = [f"{label}: `{m[k]}`" for k, label in labels.items() if m.get(k)]
-    if context:
-        blocks.append(Paragraph("; ".join(context) + "."))
-    notes = m.get("notes") or []
-    blocks += [Paragraph(str(n)) for n in ([notes] if isinstance(notes, str) else notes)]
-    status = r.runs["status"]
-    n_ok, n_div, n_fail = ((status == s).sum() for s in ("ok", "diverged", "failed"))
-    blocks.append(
-        Paragraph(
-            f"{len(r.runs)} runs: {n_ok} ok, {n_div} diverged, {n_fail} failed. Diverged and "
-            "failed runs are counted in every table and left out of accuracy statistics."
-        )
-    )
-    verdicts = r.claims["verdict"].value_counts()
-    blocks.append(Paragraph("Claims: " + ", ".join(f"{n} {v}" for v, n in verdicts.items()) + "."))
-    blocks.append(Table("status", status_table(r.runs), "Runs per variant and status."))
-    fails = failures_table(r.runs)
-    if fails.empty:
-        blocks.append(
-            Paragraph(
-                "No failed or diverged runs." if r.has_runs else r.no_runs().text,
-                missing=not r.has_runs,
-            )
-        )
-    else:
-        blocks.append(Table("failures", fails, "Failed and diverged runs, with their error."))
-    d = r.data
-    frames = {
-        "runs": d.runs,
-        "epochs": d.epochs,
-        "betas": d.betas,
-        "meshes": d.meshes,
-        "points": d.points,
-        "loss_ranking": d.loss_ranking,
-        "trials": d.trials,
-        "importances": d.importances,
-    }
-    inventory = pd.DataFrame(
-        {
-            "frame": list(frames),
-            "rows": [len(f) for f in frames.values()],
-            "if missing": [
-                "" if len(f) else r.hint("meshes" if k == "points" else k)
-                for k, f in frames.items()
-            ],
-        }
-    )
-    blocks.append(Table("inventory", inventory, "Input data: rows per frame."))
-    return blocks
-
-
-def _claims(r: ReportContext) -> list:
-    return [
-        Paragraph(
-            "Each claim of the blog beside the measurement. Accuracy claims use blog-preset runs "
-            "of the full model on MNIST and are supported when the 95% t-interval of mean test "
-            "accuracy reaches the claimed value. Component claims use the paired difference "
-            "full − ablation pooled over all datasets and depths (the setting with the most "
-            "pairs): supported when its bootstrap 95% interval lies above 0, not supported when "
-            f"below 0, inconclusive when it contains 0 or fewer than {MIN_PAIRS} pairs exist."
-        ),
-        Table("claims", r.claims, "Claims and verdicts."),
-    ]
-
-
 def _accuracy(r: ReportContext) -> list:
     if not r.has_runs:
         names = ", ".join(r.data.expected_datasets)
@@ -143,35 +74,17 @@ def _accuracy(r: ReportContext) -> list:
         Table(
             "accuracy",
             accuracy_table(r.runs),
-            "Test accuracy per variant, dataset, depth and setting (source, epochs). mean, std and "
-            "the 95% t-interval are over ok runs only (`*_ok`); n_diverged and n_failed runs are "
-            "counted, not used.",
+            "Test accuracy (%) per variant, dataset, depth and setting (source, epochs). mean, "
+            "std and the distribution-free 95% interval (ci95_low, ci95_high) are over all n "
+            "runs, failed and diverged ones at chance (t95_*: the t-interval, valid only for "
+            "normal-ish runs, shown for comparison); collapsed runs (n_collapsed) count with "
+            "their accuracy; mean_survivors is over ok runs only (sensitivity). With fewer than "
+            f"{LIST_RUNS_BELOW} runs the `runs` column lists each (c collapsed, d diverged and "
+            "f failed, at chance).",
         )
     )
     blocks.append(r.figure("Test accuracy", F.accuracy_figure, r.runs, r.fig_path("accuracy")))
     return blocks
-
-
-def _contributions(r: ReportContext) -> list:
-    if not r.has_runs:
-        return [r.no_runs()]
-    reason = (
-        f"no ablation variant has runs paired with {r.data.reference!r} on the same "
-        f"(dataset, depth, seed, setting) — {r.hint('runs')}"
-    )
-    per_cell = component_contributions(r.runs, reference=r.data.reference, anchors=r.data.anchors)
-    return [
-        Paragraph(
-            f"Difference = {r.data.reference} − ablation in test accuracy, paired by (dataset, "
-            "depth, seed, setting); positive means the removed component helps. Only pairs with "
-            "both runs ok count; n_lost counts pairs lost to failed or diverged runs. Interval: "
-            "bootstrap 95% (BCa, fixed seed). Test: Wilcoxon signed-rank when n ≥ 6 and the "
-            "differences are not all zero, else paired t. p_holm: Holm correction across the "
-            "rows of each table."
-        ),
-        _table("contributions_pooled", r.pooled, "Pooled over datasets and depths.", reason),
-        _table("contributions", per_cell, "Per dataset and depth.", reason),
-    ]
 
 
 def _anchors(r: ReportContext) -> list:
@@ -183,8 +96,11 @@ def _anchors(r: ReportContext) -> list:
         if not (r.runs["variant"] == a).any()
     ]
     table = anchors_table(r.runs, r.data.reference, r.data.anchors)
-    caption = "Test accuracy, mean ± std (n ok runs), anchors beside the Landau variants."
-    blocks.append(_table("anchors", table, caption, "no run is ok"))
+    caption = (
+        "Test accuracy (%), mean ± std (n runs, failures at chance), anchors beside the Landau "
+        "variants."
+    )
+    blocks.append(_table("anchors", table, caption, "no run has a known accuracy"))
     return blocks
 
 
@@ -200,9 +116,6 @@ def _runtime(r: ReportContext) -> list:
         blocks.append(r.figure("Cost–accuracy front", F.cost_accuracy_figure, r.runs, path))
     else:
         blocks.append(r.no_runs())
-    cost = tuning_cost_table(r.data.trials)
-    reason = f"there are no tuning trials — {r.hint('trials')}"
-    blocks.append(_table("tuning_cost", cost, "Tuning cost per variant.", reason))
     return blocks
 
 
@@ -241,8 +154,9 @@ def _statistics(r: ReportContext) -> list:
     blocks: list = [
         Paragraph(
             "Friedman test with Nemenyi post-hoc (autorank): variants are ranked on each dataset "
-            "by mean test accuracy over ok runs; one analysis per depth, needing at least "
-            f"{MIN_DATASETS} datasets with every variant."
+            "by mean test accuracy (%, failures at chance); one analysis per depth, needing at "
+            f"least {MIN_DATASETS} datasets with every variant. Datasets without runs of every "
+            "variant are dropped from the test and named below."
         )
     ]
     for rk in rankings:
@@ -265,13 +179,36 @@ def _tuning(r: ReportContext) -> list:
                 f"Not available because there are no tuning trials — {r.hint('trials')}.", True
             )
         ]
-    return [
+    tuned = tuned_params_table(t)
+    caption = "Tuned hyperparameters: the best complete trial of every study (best: val acc, %)."
+    blocks = [
+        _table("tuned_params", tuned, caption, "no study has a complete trial"),
+        _table(
+            "tuning_cost",
+            tuning_cost_table(t),
+            "Tuning cost per variant.",
+            f"there are no tuning trials — {r.hint('trials')}",
+        ),
         *_figure_section(F.tuning_history_figure, "trials", "tuning_history", "Tuning history")(r),
         *_figure_section(F.best_so_far_figure, "trials", "tuning_best", "Best value vs trials")(r),
-        *_figure_section(
-            F.importances_figure, "importances", "importances", "Parameter importances"
-        )(r),
     ]
+    if imp.empty:
+        reason = f"there are no importances rows — {r.hint('importances')}"
+        blocks.append(r.figure("Parameter importances", FigureResult, None, reason))
+        return blocks
+    counts = t.groupby("study_name").size() if "study_name" in t else pd.Series(dtype=int)
+    few = sorted(s for s in imp["study_name"].dropna().unique() if counts.get(s, 0) < FEW_TRIALS)
+    if few:
+        blocks.append(
+            Paragraph(
+                f"Caveat: {len(few)} of {imp['study_name'].nunique()} studies ran fewer than "
+                f"{FEW_TRIALS} trials; their importances are unreliable (marked `few`)."
+            )
+        )
+    caption = "Parameter importances"
+    path = r.fig_path("importances")
+    blocks.append(r.figure(caption, F.importances_figure, imp, path, t))
+    return blocks
 
 
 def _faithfulness(r: ReportContext) -> list:
@@ -279,10 +216,9 @@ def _faithfulness(r: ReportContext) -> list:
 
 
 _MAKERS: dict[str, Callable[[ReportContext], list]] = {
-    "summary": _summary,
-    "claims": _claims,
+    "claims": claims_section,
     "accuracy": _accuracy,
-    "contributions": _contributions,
+    "contributions": contributions_section,
     "anchors": _anchors,
     "runtime": _runtime,
     "learning-curves": _figure_section(
@@ -294,16 +230,19 @@ _MAKERS: dict[str, Callable[[ReportContext], list]] = {
     "statistics": _statistics,
     "tuning": _tuning,
     "faithfulness": _faithfulness,
+    "inventory": inventory_section,
 }
 
 
-def make_sections(data: ReportData, out_dir: Path, strict: bool = False) -> list[Section]:
+def make_sections(
+    data: ReportData, out_dir: Path, strict: bool = False, draw_figures: bool = True
+) -> list[Section]:
     """All sections in order; figures are saved under out_dir/figures as a side effect.
 
     A section whose construction raises becomes a paragraph naming the error (and a warning), so
     one bad input cannot cost the whole report; `strict=True` re-raises instead.
     """
-    r = ReportContext(data, Path(out_dir), strict)
+    r = ReportContext(data, Path(out_dir), strict, draw_figures)
     sections = []
     for key, title in SECTION_TITLES.items():
         try:

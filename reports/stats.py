@@ -1,5 +1,6 @@
-"""Small statistics used by the tables: t-intervals, Holm's step-down correction, bootstrap
-intervals, the paired test, and the Pareto front of a cost-accuracy plot.
+"""Tests and corrections the report uses, from scipy.stats and statsmodels: the exact sign-flip
+test of paired differences, the Wilcoxon signed-rank test across cells, Holm's correction, the
+smallest effect a test could have detected, and the Pareto front of a cost-accuracy plot.
 """
 
 from __future__ import annotations
@@ -9,27 +10,29 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import TTestPower
 
 __all__ = [
-    "MeanCI",
-    "PairedTest",
-    "bootstrap_mean_ci",
+    "PERMUTATION_RESAMPLES",
+    "TestResult",
+    "detectable_effect",
     "holm",
-    "mean_ci",
-    "paired_test",
+    "min_sign_flip_p",
     "pareto_front",
+    "sign_flip_test",
+    "wilcoxon_test",
 ]
 
-WILCOXON_MIN_N = 6  # below this the exact Wilcoxon test cannot reach p < 0.05 (two-sided)
+# exact enumeration up to 2^16 sign patterns (16 pairs); beyond, this many random flips
+PERMUTATION_RESAMPLES = 2**16
+RANDOM_STATE = 0  # fixed, so a report is byte-identical when rebuilt
 
 
 @dataclass(frozen=True)
-class MeanCI:
-    n: int
-    mean: float
-    std: float  # sample standard deviation (ddof=1)
-    low: float
-    high: float
+class TestResult:
+    test: str  # what ran, e.g. "sign-flip (exact, 6 pairs)", or "none (…)" when nothing could
+    pvalue: float
 
 
 def _finite(values) -> np.ndarray:
@@ -37,98 +40,94 @@ def _finite(values) -> np.ndarray:
     return a[np.isfinite(a)]
 
 
-def mean_ci(values, confidence: float = 0.95) -> MeanCI:
-    """Mean with the Student-t interval mean ± t_{(1+c)/2, n-1} · s/√n over the finite values.
+def min_sign_flip_p(n: int) -> float:
+    """The smallest two-sided p-value an exact sign-flip test over n pairs can reach: 2 / 2^n."""
+    return min(1.0, 2.0 / 2.0**n) if n > 0 else 1.0
 
-    n = 0 gives all NaN; n = 1 gives the mean with NaN spread and interval.
-    """
-    if not 0 < confidence < 1:
-        raise ValueError(f"`0 < confidence < 1` must hold, but got confidence={confidence}")
-    a = _finite(values)
-    n = a.size
-    if n == 0:
-        return MeanCI(0, np.nan, np.nan, np.nan, np.nan)
-    mean = float(a.mean())
-    if n == 1:
-        return MeanCI(1, mean, np.nan, np.nan, np.nan)
-    std = float(a.std(ddof=1))
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / np.sqrt(n)
-    return MeanCI(n, mean, std, mean - half, mean + half)
+
+def sign_flip_test(differences) -> TestResult:
+    """Two-sided permutation test of mean(d) = 0 for paired differences d: under the null each
+    difference is as likely to have either sign (scipy.stats.permutation_test with one sample,
+    `permutation_type='samples'`, flips signs). Exact for n ≤ 16 pairs, else 2^16 random
+    flips with a fixed random state. All-zero differences give p = 1; n < 1 no test."""
+    d = _finite(differences)
+    if d.size == 0:
+        return TestResult("none (no pairs)", np.nan)
+    if np.all(d == 0):
+        return TestResult(f"sign-flip (all {d.size} differences zero)", 1.0)
+    if d.size == 1:  # both signs are equally extreme: p = 2/2
+        return TestResult("sign-flip (exact, 1 pair)", 1.0)
+    exact = 2**d.size <= PERMUTATION_RESAMPLES
+    res = stats.permutation_test(
+        (d,),
+        lambda x, axis: np.mean(x, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=np.inf if exact else PERMUTATION_RESAMPLES,
+        alternative="two-sided",
+        rng=np.random.default_rng(RANDOM_STATE),
+    )
+    kind = "exact" if exact else f"{PERMUTATION_RESAMPLES} random flips"
+    return TestResult(f"sign-flip ({kind}, {d.size} pairs)", float(min(1.0, res.pvalue)))
+
+
+def _signed_rank_sum(x: np.ndarray, axis: int) -> np.ndarray:
+    """Wilcoxon's W+: the sum of the ranks of |x| (midranks on ties) over positive x."""
+    ranks = stats.rankdata(np.abs(x), axis=axis)
+    return np.sum(ranks * (x > 0), axis=axis)
+
+
+def wilcoxon_test(values) -> TestResult:
+    """Two-sided Wilcoxon signed-rank test of symmetry about 0, by exact enumeration of the
+    2^n sign patterns (scipy.stats.permutation_test with the signed-rank statistic; random
+    flips with a fixed state above 16 values). Without ties this is scipy.stats.wilcoxon's exact
+    test; with ties (midranks) it stays exact, where scipy would switch to a slow unvectorised
+    permutation. Zeros are dropped (Wilcoxon's convention); all zeros give p = 1."""
+    d = _finite(values)
+    if d.size == 0:
+        return TestResult("none (no cells)", np.nan)
+    d = d[d != 0]
+    if d.size == 0:
+        return TestResult("Wilcoxon (all cells zero)", 1.0)
+    if d.size == 1:  # both signs are equally extreme: p = 2/2
+        return TestResult("Wilcoxon signed-rank (1 non-zero cell)", 1.0)
+    exact = 2**d.size <= PERMUTATION_RESAMPLES
+    res = stats.permutation_test(
+        (d,),
+        _signed_rank_sum,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=np.inf if exact else PERMUTATION_RESAMPLES,
+        alternative="two-sided",
+        rng=np.random.default_rng(RANDOM_STATE),
+    )
+    return TestResult(f"Wilcoxon signed-rank ({d.size} cells)", float(min(1.0, res.pvalue)))
 
 
 def holm(pvalues) -> np.ndarray:
-    """Holm's step-down adjusted p-values, in the input order; NaNs stay NaN and do not count.
-
-    With the m finite p-values sorted ascending, p_(1) ≤ … ≤ p_(m):
-        p̃_(i) = max_{j ≤ i} min(1, (m − j + 1) · p_(j)).
-    """
+    """Holm-adjusted p-values (statsmodels multipletests, method='holm') in the input order; NaN
+    stays NaN and does not count towards the family size."""
     p = np.asarray(pvalues, dtype=float).ravel()
     out = np.full(p.shape, np.nan)
-    idx = np.flatnonzero(np.isfinite(p))
-    m = idx.size
-    if m == 0:
-        return out
-    order = idx[np.argsort(p[idx], kind="stable")]
-    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    out[order] = np.maximum.accumulate(scaled)
+    keep = np.isfinite(p)
+    if keep.any():
+        out[keep] = multipletests(p[keep], method="holm")[1]
     return out
 
 
-def bootstrap_mean_ci(
-    values, confidence: float = 0.95, random_state: int = 0, n_resamples: int = 9999
-) -> tuple[float, float]:
-    """Bootstrap interval of the mean (scipy.stats.bootstrap, BCa; percentile when BCa is
-    undefined). Constant samples give the degenerate interval (v, v); fewer than 2 values NaN."""
-    a = _finite(values)
-    if a.size < 2:
-        return (np.nan, np.nan)
-    if np.all(a == a[0]):
-        return (float(a[0]), float(a[0]))
-    for method in ("BCa", "percentile"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = stats.bootstrap(
-                (a,),
-                np.mean,
-                confidence_level=confidence,
-                n_resamples=n_resamples,
-                method=method,
-                rng=np.random.default_rng(random_state),
-            )
-        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-        if np.isfinite(low) and np.isfinite(high):
-            return (low, high)
-    return (np.nan, np.nan)
-
-
-@dataclass(frozen=True)
-class PairedTest:
-    test: str  # "wilcoxon", "paired t", or "none (…)" when no test applies
-    pvalue: float
-
-
-def paired_test(a, b) -> PairedTest:
-    """Two-sided paired test of a against b (pairs with a non-finite member are dropped).
-
-    Wilcoxon signed-rank when n ≥ 6 and the differences are not all zero, else the paired t-test;
-    all-zero differences give p = 1 (no evidence of a difference); n < 2 gives no test.
-    """
-    a = np.asarray(a, dtype=float).ravel()
-    b = np.asarray(b, dtype=float).ravel()
-    if a.shape != b.shape:
-        raise ValueError(f"paired samples must have equal length, but got {a.size} and {b.size}")
-    keep = np.isfinite(a) & np.isfinite(b)
-    a, b = a[keep], b[keep]
-    d = a - b
-    if d.size < 2:
-        return PairedTest(f"none (n={d.size} < 2)", np.nan)
-    if np.all(d == 0):
-        return PairedTest("none (all differences zero)", 1.0)
+def detectable_effect(n: int, sd: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest mean effect a two-sided one-sample t-test on n values with spread `sd` detects
+    with probability `power` at level `alpha` (statsmodels TTestPower solved for the effect
+    size, times sd). A normal approximation of the rank and permutation tests the report runs:
+    read it as an order of magnitude. NaN when n < 2 or sd is not finite."""
+    if n < 2 or not np.isfinite(sd):
+        return np.nan
+    if sd == 0:
+        return 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if d.size >= WILCOXON_MIN_N:
-            return PairedTest("wilcoxon", float(stats.wilcoxon(d).pvalue))
-        return PairedTest("paired t", float(stats.ttest_rel(a, b).pvalue))
+        d = TTestPower().solve_power(effect_size=None, nobs=n, alpha=alpha, power=power)
+    return float(np.asarray(d).ravel()[0]) * sd
 
 
 def pareto_front(cost, value) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Descriptive tables: run status, accuracy with t-intervals, runtime and tuning cost, anchors.
+"""Descriptive tables: run status, accuracy with intervals, runtime and tuning cost, anchors,
+tuned hyperparameters.
 
 Every builder is a pure function DataFrame -> DataFrame. Rows are keyed by variant, dataset, depth
 and the run's *setting* (source, epochs; see data.normalise_runs), so runs of different settings
-are never pooled. Failed and diverged runs are always counted; statistics use the ok runs only.
+are never pooled. Accuracy is in percent. Its statistics are the primary analysis: a failed or
+diverged run counts at chance accuracy, a collapsed run with its accuracy (both are results).
 """
 
 from __future__ import annotations
@@ -13,23 +15,27 @@ import numpy as np
 import pandas as pd
 
 from reports.data import ANCHORS, REFERENCE, normalise_runs, sort_by_variant, with_columns
-from reports.stats import mean_ci
+from reports.intervals import bounded_mean_ci, t_interval
 
 __all__ = [
     "accuracy_table",
     "anchors_table",
+    "format_runs",
     "failures_table",
     "runtime_table",
     "status_table",
+    "tuned_params_table",
     "tuning_cost_table",
 ]
 
 KEYS = ["variant", "dataset", "depth", "source", "epochs"]
 
 ACCURACY_COLUMNS = [
-    *KEYS, "n_runs", "n_ok", "n_diverged", "n_failed",
-    "mean_ok", "std_ok", "ci95_low_ok", "ci95_high_ok", "val_mean_ok",
+    *KEYS, "n", "n_ok", "n_collapsed", "n_diverged", "n_failed", "chance", "mean", "std",
+    "ci95_low", "ci95_high", "t95_low", "t95_high", "mean_survivors", "runs", "val_mean",
 ]  # fmt: skip
+LIST_RUNS_BELOW = 5  # cells with fewer runs list every run (`runs` column)
+_MARK = {"diverged": "d", "failed": "f"}
 RUNTIME_COLUMNS = [
     *KEYS, "n_ok", "seconds_per_epoch", "samples_per_second", "seconds_per_run",
     "seconds_all_runs", "n_params",
@@ -39,7 +45,6 @@ RUNTIME_COLUMNS = [
 def _counts(g: pd.DataFrame) -> dict[str, int]:
     status = g["status"]
     return {
-        "n_runs": len(g),
         "n_ok": int((status == "ok").sum()),
         "n_diverged": int((status == "diverged").sum()),
         "n_failed": int((status == "failed").sum()),
@@ -84,24 +89,46 @@ def failures_table(runs: pd.DataFrame, max_error: int = 160) -> pd.DataFrame:
     return sort_by_variant(out, ["variant", "dataset", "depth", "seed"])
 
 
+def format_runs(g: pd.DataFrame) -> str:
+    """Each run's accuracy in percent, in (seed, data_seed) order: `c` marks a collapsed run,
+    `d`/`f` a diverged/failed run counted at chance."""
+    parts = []
+    for row in g.sort_values(["seed", "data_seed"]).itertuples():
+        mark = _MARK.get(row.status, "") if not row.survived else ("c" if row.collapsed else "")
+        parts.append(f"{100 * row.accuracy:.1f}{mark}" if pd.notna(row.accuracy) else "?")
+    return ", ".join(parts)
+
+
 def accuracy_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Test accuracy per (variant, dataset, depth, setting): counts of all runs by status, and the
-    mean, sample std and 95% Student-t interval over the *ok* runs' seeds (`*_ok` columns)."""
+    """Test accuracy (percent) per (variant, dataset, depth, setting): counts of all runs by
+    status and of collapsed runs, chance (majority-class rate), the mean, sample std and
+    Anderson's distribution-free 95% interval over *all* runs (failed and diverged ones at
+    chance; see reports.intervals for why not a t-interval), beside it the clipped t-interval
+    (t95_*: nominal only for normal-ish runs), the mean over survivors (the sensitivity view),
+    and every run listed when there are fewer than 5."""
     r = normalise_runs(runs)
     rows = []
     for key, g in r.groupby(KEYS, dropna=False, sort=False):
-        ok = g[g["status"] == "ok"]
-        ci = mean_ci(ok["test_accuracy"])
-        val = ok["val_accuracy"].dropna()
+        ci = bounded_mean_ci(g["accuracy"])
+        t = t_interval(g["accuracy"])
+        val = g.loc[g["survived"], "val_accuracy"].dropna()
+        survivors = g.loc[g["survived"], "accuracy"]
         rows.append(
             {
                 **_key_dict(key, KEYS),
                 **_counts(g),
-                "mean_ok": ci.mean,
-                "std_ok": ci.std,
-                "ci95_low_ok": ci.low,
-                "ci95_high_ok": ci.high,
-                "val_mean_ok": float(val.mean()) if len(val) else np.nan,
+                "n": ci.n,
+                "n_collapsed": int(g["collapsed"].sum()),
+                "chance": 100 * g["chance_accuracy"].mean(),
+                "mean": 100 * ci.mean,
+                "std": 100 * ci.std,
+                "ci95_low": 100 * ci.low,
+                "ci95_high": 100 * ci.high,
+                "t95_low": 100 * t.low,
+                "t95_high": 100 * t.high,
+                "mean_survivors": 100 * survivors.mean() if len(survivors) else np.nan,
+                "runs": format_runs(g) if len(g) < LIST_RUNS_BELOW else "",
+                "val_mean": 100 * val.mean() if len(val) else np.nan,
             }
         )
     return _finish(rows, ACCURACY_COLUMNS, KEYS)
@@ -160,25 +187,27 @@ def tuning_cost_table(trials: pd.DataFrame, by: Sequence[str] = ("variant",)) ->
 
 
 def _cell(values: pd.Series) -> str | None:
-    ci = mean_ci(values)
-    if ci.n == 0:
+    a = 100 * values.dropna().to_numpy(float)
+    if a.size == 0:
         return None
-    if ci.n == 1:
-        return f"{ci.mean:.3f} (n=1)"
-    return f"{ci.mean:.3f} ± {ci.std:.3f} (n={ci.n})"
+    if a.size == 1:
+        return f"{a[0]:.1f} (n=1)"
+    std = 0.0 if np.all(a == a[0]) else a.std(ddof=1)
+    return f"{a.mean():.1f} ± {std:.1f} (n={a.size})"
 
 
 def anchors_table(
     runs: pd.DataFrame, reference: str = REFERENCE, anchors: Sequence[str] = ANCHORS
 ) -> pd.DataFrame:
-    """Mean ± std (n) of test accuracy over ok runs, one row per (dataset, depth, setting), one
-    column per model: the anchors first, then the reference, then the other Landau variants."""
+    """Mean ± std (n) of test accuracy in percent over all runs (failures at chance), one row per
+    (dataset, depth, setting), one column per model: the anchors first, then the reference, then
+    the other Landau variants."""
     r = normalise_runs(runs)
-    ok = r[(r["status"] == "ok") & r["test_accuracy"].notna()]
+    ok = r[r["accuracy"].notna()]
     index = ["dataset", "depth", "source", "epochs"]
     if ok.empty:
         return pd.DataFrame(columns=[*index, *anchors, reference])
-    cells = ok.groupby([*index, "variant"], dropna=False)["test_accuracy"].agg(_cell)
+    cells = ok.groupby([*index, "variant"], dropna=False)["accuracy"].agg(_cell)
     table = cells.unstack("variant")
     order = _anchor_order(list(table.columns), reference, anchors)
     table = table.reindex(columns=order).rename_axis(columns=None).reset_index()
@@ -189,3 +218,27 @@ def _anchor_order(names: list[str], reference: str, anchors: Sequence[str]) -> l
     """Anchors (even when absent, so the table shows their missing column), reference, others."""
     rest = sorted(n for n in names if n != reference and n not in anchors)
     return [*anchors, reference, *rest]
+
+
+def tuned_params_table(trials: pd.DataFrame) -> pd.DataFrame:
+    """The best complete trial of every study (highest value; the lowest trial number on ties):
+    study, variant, dataset, depth, n_trials, best value (validation accuracy, percent) and one
+    column per tuned parameter (`param_` prefix dropped; blank where a study has no such
+    parameter)."""
+    t = with_columns(trials, "trials")
+    params = sorted(c for c in t.columns if str(c).startswith("param_"))
+    cols = ["study_name", "variant", "dataset", "depth", "n_trials", "best_trial", "best"]
+    done = t[(t["state"].astype(str).str.upper() == "COMPLETE") & t["value"].notna()]
+    if done.empty:
+        return pd.DataFrame(columns=[*cols, *(p.removeprefix("param_") for p in params)])
+    counts = t.groupby("study_name").size()
+    best = done.sort_values(["study_name", "value", "number"], ascending=[True, False, True])
+    best = best.drop_duplicates("study_name", keep="first")
+    out = best.assign(
+        n_trials=best["study_name"].map(counts).to_numpy(),
+        best_trial=best["number"],
+        best=100 * best["value"],
+    )
+    out = out[[*cols, *params]].rename(columns={p: p.removeprefix("param_") for p in params})
+    out = out.dropna(axis=1, how="all")
+    return _finish(out.to_dict("records"), list(out.columns), ["variant", "dataset", "depth"])

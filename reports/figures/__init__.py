@@ -4,6 +4,7 @@ figure could not be drawn from the data given)."""
 from reports.figures._base import FigureResult
 from reports.figures.accuracy import accuracy_figure, cost_accuracy_figure
 from reports.figures.boundaries import decision_boundary_figure
+from reports.figures.forest import forest_figure
 from reports.figures.statistics import cd_diagram_figure
 from reports.figures.training import beta_figure, learning_curves_figure, loss_terms_figure
 from reports.figures.tuning import best_so_far_figure, importances_figure, tuning_history_figure
@@ -16,6 +17,7 @@ __all__ = [
     "cd_diagram_figure",
     "cost_accuracy_figure",
     "decision_boundary_figure",
+    "forest_figure",
     "importances_figure",
     "learning_curves_figure",
     "loss_terms_figure",

@@ -7,7 +7,7 @@ building a report changes no global backend or state and leaks no open figures.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,12 @@ KNOWN_VARIANTS = (REFERENCE, "no_quartic", "static_beta", "sgd", "no_noise", "no
 
 @dataclass(frozen=True)
 class FigureResult:
-    """A saved figure (`path`) or the reason there is none (`reason`)."""
+    """A saved figure (`path`, and the matplotlib `figure` itself, for inspection) or the reason
+    there is none (`reason`)."""
 
     path: Path | None
     reason: str | None = None
+    figure: Figure | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -61,8 +63,9 @@ def panels(
 def save(fig: Figure, path: str | Path) -> FigureResult:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png")
-    return FigureResult(path)
+    # no date or software version in the PNG: the same data give the same bytes
+    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+    return FigureResult(path, figure=fig)
 
 
 def colours(names: Iterable[str]) -> dict[str, tuple[float, float, float]]:

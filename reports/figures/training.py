@@ -22,7 +22,7 @@ from reports.figures._base import (
     save,
 )
 
-__all__ = ["beta_figure", "learning_curves_figure", "loss_terms_figure"]
+__all__ = ["beta_figure", "learning_curves_figure", "loss_terms_figure", "with_curves"]
 
 LOSS_TERMS = ("loss_quadratic", "loss_quartic", "loss_spatial")
 _STYLES = {1: "-", 2: "--"}
@@ -50,12 +50,23 @@ def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(_r=frame["variant"].map(rank)).sort_values(["_r", "depth", "epoch"])
 
 
+def with_curves(e: pd.DataFrame) -> pd.DataFrame:
+    """The rows of models trained over epochs: a (variant, dataset, depth) with fewer than two
+    distinct epochs (logistic regression records one row) has no curve to draw."""
+    n = e.groupby(["variant", "dataset", "depth"], dropna=False)["epoch"].transform("nunique")
+    return e[n >= 2]
+
+
 def learning_curves_figure(epochs: pd.DataFrame, path: str | Path) -> FigureResult:
-    """Validation accuracy per epoch, one panel per (dataset, depth), one line per variant."""
+    """Validation accuracy (percent) per epoch, one panel per (dataset, depth), one line per
+    variant trained over epochs (models with a single epoch row have no curve and are left
+    out)."""
     e = with_columns(epochs, "epochs")
     e = e[e["val_accuracy"].notna() & e["epoch"].notna() & e["variant"].notna()]
+    e = with_curves(e)
     if e.empty:
-        return missing("no epoch rows with a validation accuracy")
+        return missing("no epoch rows with a validation accuracy over two or more epochs")
+    e = e.assign(val_accuracy=100 * e["val_accuracy"])
     e = _ordered(e)
     palette = colours(e["variant"])
     cells = dataset_cells(e, "depth")
@@ -67,7 +78,8 @@ def learning_curves_figure(epochs: pd.DataFrame, path: str | Path) -> FigureResu
         _mean_band(ax, sub, "val_accuracy", palette, by_depth=False)
         ax.set_title(f"{dataset} · depth {int(depth)}")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("val accuracy")
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("val accuracy (%)")
     legend_once(fig, axes)
     fig.suptitle("Learning curves: validation accuracy, mean ± 1 sd over seeds")
     return save(fig, path)
@@ -123,6 +135,7 @@ def loss_terms_figure(epochs: pd.DataFrame, path: str | Path) -> FigureResult:
             _mean_band(ax, sub, term, palette, by_depth=True)
         ax.set_title(f"{dataset} · {term.removeprefix('loss_')}")
         ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{term.removeprefix('loss_')} term (mean)")
     legend_once(fig, axes)
     fig.suptitle("Loss terms per epoch: mean ± 1 sd over seeds (solid depth 1, dashed 2)")
     return save(fig, path)

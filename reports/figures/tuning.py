@@ -19,7 +19,14 @@ from reports.figures._base import (
     save,
 )
 
-__all__ = ["best_so_far_figure", "importances_figure", "tuning_history_figure"]
+__all__ = [
+    "FEW_TRIALS",
+    "best_so_far_figure",
+    "importances_figure",
+    "tuning_history_figure",
+]
+
+FEW_TRIALS = 20  # importances from fewer trials than this are noise more than signal
 
 
 def _trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -109,16 +116,35 @@ def best_so_far_figure(trials: pd.DataFrame, path: str | Path) -> FigureResult:
     return save(fig, path)
 
 
-def importances_figure(importances: pd.DataFrame, path: str | Path) -> FigureResult:
-    """Heatmap of parameter importance: rows are studies (variant · dataset · depth), columns
-    parameters (blank where a study does not search that parameter)."""
+def _trials_label(k: float) -> str:
+    if pd.isna(k):
+        return ""
+    return f" ({int(k)} trials{', few' if k < FEW_TRIALS else ''})"
+
+
+def importances_figure(
+    importances: pd.DataFrame, path: str | Path, trials: pd.DataFrame | None = None
+) -> FigureResult:
+    """Heatmap of parameter importance: rows are studies (variant · dataset · depth, with the
+    number of trials when `trials` is given), columns parameters (blank where a study does not
+    search that parameter). Studies with fewer than FEW_TRIALS trials are marked `(few)` and
+    the title carries the caveat."""
     imp = with_columns(importances, "importances")
     imp = imp[imp["importance"].notna() & imp["param"].notna()]
     if imp.empty:
         return missing("no parameter importances")
     depth = imp["depth"].map(lambda d: "?" if pd.isna(d) else str(int(d)))
+    counts = with_columns(trials, "trials").groupby("study_name").size()
+    n = imp["study_name"].map(counts)
+    label = n.map(_trials_label)
+    few = bool((n < FEW_TRIALS).any())
     imp = imp.assign(
-        study=imp["variant"].astype(str) + " · " + imp["dataset"].astype(str) + " · depth " + depth
+        study=imp["variant"].astype(str)
+        + " · "
+        + imp["dataset"].astype(str)
+        + " · depth "
+        + depth
+        + label
     )
     grid = imp.pivot_table(index="study", columns="param", values="importance", aggfunc="mean")
     grid = grid.sort_index()
@@ -134,5 +160,6 @@ def importances_figure(importances: pd.DataFrame, path: str | Path) -> FigureRes
     ax.set_xlabel("parameter")
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=45)
-    ax.set_title(f"Parameter importances\nevaluator: {evaluators}", fontsize="medium")
+    caveat = f"\ncaveat: < {FEW_TRIALS} trials make importances unreliable" if few else ""
+    ax.set_title(f"Parameter importances\nevaluator: {evaluators}{caveat}", fontsize="medium")
     return save(fig, path)

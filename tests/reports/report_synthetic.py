@@ -2,7 +2,11 @@
 
 Accuracies are base(dataset) + EFFECT[variant] + a seed term shared by every variant (so paired
 differences are exactly EFFECT differences, plus a small variant-specific wiggle), which lets tests
-know the answers. One run diverges and one fails; MNIST blog-preset runs exist for the claims.
+know the answers. Every cell has 3 seeds × 2 data splits. One run diverges and one fails (counted
+at chance); one run collapses (constant prediction, at chance: `collapsed` is stored); one cell is
+bimodal (no_quartic on classification at depth 1: the runs of data split 1 sit at chance). MNIST
+blog-preset runs exist for the claims. The frames carry the producer's newer columns (data_seed,
+n_classes, chance_accuracy, collapsed); tests of old stores drop them.
 """
 
 from __future__ import annotations
@@ -17,42 +21,56 @@ VARIANTS = ("full", "no_quartic", "static_beta", "sgd", "no_noise", "no_spatial"
 LANDAU = VARIANTS[:6]
 DATASETS = ("moons", "circles", "classification", "digits", "mnist1d")
 TWO_D = ("moons", "circles", "classification")
-SEEDS = tuple(range(6))
+SEEDS = tuple(range(3))
+DATA_SEEDS = (0, 1)
 DEPTHS = (1, 2)
 EPOCHS = 5
 BASE = {"moons": 0.90, "circles": 0.85, "classification": 0.88, "digits": 0.80, "mnist1d": 0.60}
 # full − variant is −EFFECT: no_noise is 0.02 worse (noise helps), plain_mlp 0.02 better
 EFFECT = {"full": 0.0, "no_quartic": 0.0, "static_beta": 0.001, "sgd": -0.01, "no_noise": -0.02,
           "no_spatial": 0.0, "plain_mlp": 0.02, "logreg": -0.10}  # fmt: skip
-SEED_TERM = (0.0, 0.01, -0.01, 0.005, -0.005, 0.002)
-DIVERGED = ("no_noise", "moons", 2, 1)  # (variant, dataset, seed, depth)
-FAILED = ("sgd", "circles", 1, 2)
+SEED_TERM = (0.0, 0.01, -0.01, 0.005, -0.005, 0.002)  # indexed by seed + 3 · data_seed
+DIVERGED = ("no_noise", "moons", 2, 1, 1)  # (variant, dataset, seed, data_seed, depth)
+FAILED = ("sgd", "circles", 1, 0, 2)
+COLLAPSED = ("no_spatial", "circles", 0, 1, 2)  # predicts one class: accuracy 0.5 = chance
+BIMODAL = ("no_quartic", "classification", 1)  # (variant, dataset, depth): data split 1 at chance
+NEW_COLUMNS = ("data_seed", "n_classes", "chance_accuracy", "collapsed")  # absent in old stores
+N_CLASSES = {"moons": 2, "circles": 2, "classification": 2, "digits": 10, "mnist1d": 10,
+             "mnist": 10}  # fmt: skip
 N_PARAMS = {1: 30, 2: 200}
 
 
-def _wiggle(variant: str, seed: int) -> float:
+def _wiggle(variant: str, rep: int) -> float:
     """A small deterministic variant-specific term, so differences are not constant."""
     if variant == "full":
         return 0.0
-    return 0.001 * ((VARIANTS.index(variant) * 7 + seed * 3) % 5 - 2)
+    return 0.001 * ((VARIANTS.index(variant) * 7 + rep * 3) % 5 - 2)
 
 
-def accuracy(variant: str, dataset: str, seed: int) -> float:
-    return BASE[dataset] + EFFECT[variant] + SEED_TERM[seed] + _wiggle(variant, seed)
+def accuracy(variant: str, dataset: str, seed: int, data_seed: int = 0, depth: int = 1) -> float:
+    if (variant, dataset, depth) == BIMODAL and data_seed == 1:
+        return 0.5
+    rep = seed + 3 * data_seed
+    return BASE[dataset] + EFFECT[variant] + SEED_TERM[rep] + _wiggle(variant, rep)
 
 
-def _run(variant, dataset, seed, depth, *, source="defaults", epochs=EPOCHS, acc=None) -> dict:
+def _run(
+    variant, dataset, seed, depth, data_seed=0, *, source="defaults", epochs=EPOCHS, acc=None
+) -> dict:
     status, error = "ok", None
-    if (variant, dataset, seed, depth) == DIVERGED:
+    key = (variant, dataset, seed, data_seed, depth)
+    if key == DIVERGED:
         status, error = "diverged", "non-finite training loss at epoch 3"
-    elif (variant, dataset, seed, depth) == FAILED:
+    elif key == FAILED:
         status, error = "failed", "RuntimeError: synthetic failure"
-    acc = accuracy(variant, dataset, seed) if acc is None else acc
+    if acc is None:
+        acc = 0.5 if key == COLLAPSED else accuracy(variant, dataset, seed, data_seed, depth)
     good = status == "ok"
+    chance = 1.0 / N_CLASSES[dataset]
     seconds = (10.0 if variant == "logreg" else 40.0 if variant == "plain_mlp" else 60.0) * depth
     return {
-        "run_id": f"{variant}-{dataset}-{seed}-{depth}-{source}",
-        "name": f"{variant}[dataset={dataset},seed={seed},depth={depth}]",
+        "run_id": f"{variant}-{dataset}-{seed}-{data_seed}-{depth}-{source}",
+        "name": f"{variant}[dataset={dataset},seed={seed},data_seed={data_seed},depth={depth}]",
         "grid": "synthetic",
         "variant": variant,
         "dataset": dataset,
@@ -74,14 +92,21 @@ def _run(variant, dataset, seed, depth, *, source="defaults", epochs=EPOCHS, acc
         "study_name": None,
         "trial_number": None,
         "hp_lr": 0.01,
+        "data_seed": data_seed,
+        "n_classes": N_CLASSES[dataset],
+        "chance_accuracy": chance,
+        "collapsed": bool(good and acc <= chance),
     }
 
 
 def runs_frame() -> pd.DataFrame:
-    rows = [_run(v, d, s, k) for v in VARIANTS for d in DATASETS for s in SEEDS for k in DEPTHS]
+    rows = [
+        _run(v, d, s, k, ds)
+        for v in VARIANTS for d in DATASETS for s in SEEDS for ds in DATA_SEEDS for k in DEPTHS
+    ]  # fmt: skip
     blog = {1: 0.93, 2: 0.955}
     for depth, target in blog.items():
-        for s in SEEDS[:4]:
+        for s in SEEDS:
             acc = target + SEED_TERM[s]
             rows.append(_run("full", "mnist", s, depth, source="preset:blog", epochs=100, acc=acc))
     return pd.DataFrame(rows)
@@ -91,7 +116,8 @@ def epochs_frame(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in runs[runs["params_source"] == "defaults"].itertuples():
         landau = r.variant in LANDAU
-        for e in range(1, EPOCHS + 1):
+        # logistic regression is fitted in one go: one epoch row, no curve
+        for e in range(1, 2 if r.variant == "logreg" else EPOCHS + 1):
             rows.append(
                 {"run_id": r.run_id, "variant": r.variant, "dataset": r.dataset, "seed": r.seed,
                  "depth": r.depth, "epoch": e, "train_loss": 1.0 / e,
@@ -122,7 +148,7 @@ def meshes_frame(runs: pd.DataFrame, resolution: int = 20) -> pd.DataFrame:
     xx, yy = np.meshgrid(xs, xs)
     frames = []
     sel = runs[runs["dataset"].isin(TWO_D) & runs["variant"].isin(["full", "plain_mlp"])]
-    for r in sel[sel["seed"].isin([0, 1])].itertuples():
+    for r in sel[sel["seed"].isin([0, 1]) & (sel["data_seed"] == 0)].itertuples():
         pred = (yy.ravel() > np.sin(xx.ravel() * (1 + r.depth / 2))).astype(int)
         frames.append(pd.DataFrame({"run_id": r.run_id, "variant": r.variant,
                                     "dataset": r.dataset, "seed": r.seed, "depth": r.depth,
@@ -187,5 +213,6 @@ def report_data() -> ReportData:
         points=points_frame(), loss_ranking=loss_ranking_frame(), trials=trials_frame(),
         importances=importances_frame(),
         meta={"store": "sqlite:///synthetic.db", "command": "landau report",
+              "experiment": "synthetic",
               "notes": ["importances skipped for 0 studies"]},
     )  # fmt: skip

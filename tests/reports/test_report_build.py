@@ -72,39 +72,61 @@ def test_full_report_files(built_report):
     tex = {p.stem for p in (out / "tables").glob("*.tex")}
     assert csv == tex
     assert {"accuracy", "runtime", "contributions", "contributions_pooled", "anchors", "claims",
-            "status", "failures", "tuning_cost", "friedman_depth1"} <= csv  # fmt: skip
+            "status", "failures", "tuning_cost", "tuned_params",
+            "friedman_depth1"} <= csv  # fmt: skip
 
 
 def test_full_report_sections_and_images(built_report):
     page = _page(built_report)
     assert page.titles == list(SECTION_TITLES.values())
     assert all(page.sections[s] for s in SECTION_TITLES), page.sections
-    assert len(page.images) == 13
+    assert len(page.images) == 14
     for src in page.images:
         assert not Path(src).is_absolute()
         assert (built_report.parent / src).is_file()
 
 
-def test_summary_shows_failed_and_diverged(built_report):
+def test_first_page_answers_the_question(built_report):
+    page = _page(built_report)
+    assert list(page.sections)[0] == "claims" and list(page.sections)[-1] == "inventory"
+    claims = page.sections["claims"]
+    assert claims.index("table") < claims.index("img")  # the claims table, then the forest
+    assert page.images[0] == "figures/forest.png"
+    md = (built_report.parent / "report.md").read_text(encoding="utf-8")
+    assert md.splitlines()[0] == "# Experiment: synthetic — Landau network benchmark report"
+    assert "<h1>Experiment: synthetic" in built_report.read_text(encoding="utf-8")
+
+
+def test_inventory_at_the_end_shows_failed_and_diverged(built_report):
     html = built_report.read_text(encoding="utf-8")
-    summary = html[html.index('id="summary"') : html.index('id="claims"')]
-    assert "1 diverged, 1 failed" in summary
-    assert "RuntimeError: synthetic failure" in summary
-    assert "importances skipped for 0 studies" in summary  # meta["notes"]
+    claims = html[html.index('id="claims"') : html.index('id="contributions"')]
+    assert "1 diverged, 1 failed" in claims
+    inventory = html[html.index('id="inventory"') :]
+    assert "1 diverged, 1 failed" in inventory
+    assert "RuntimeError: synthetic failure" in inventory
+    assert "importances skipped for 0 studies" in inventory  # meta["notes"]
+
+
+def test_claims_csv_has_the_contract_columns(built_report):
+    claims = pd.read_csv(built_report.parent / "tables" / "claims.csv")
+    required = ["id", "claim", "setting", "verdict", "estimate", "ci_low", "ci_high", "p_value",
+                "p_holm", "n"]  # fmt: skip
+    assert required == [c for c in claims.columns if c in required]
 
 
 def test_markdown_has_every_section_and_figure(built_report):
     md = (built_report.parent / "report.md").read_text(encoding="utf-8")
     for title in SECTION_TITLES.values():
         assert f"## {title}" in md
-    assert md.count("](figures/") == 13
+    assert md.count("](figures/") == 14
 
 
 def test_csv_round_trip(built_report, synthetic):
     back = pd.read_csv(built_report.parent / "tables" / "accuracy.csv")
     expected = accuracy_table(synthetic.runs)
-    assert back["mean_ok"].to_numpy() == pytest.approx(expected["mean_ok"].to_numpy(), nan_ok=True)
-    assert back["n_failed"].sum() == 1
+    assert back["mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy(), nan_ok=True)
+    assert back["n_failed"].sum() == 1 and back["n_collapsed"].sum() == 4
+    assert back["ci95_low"].min() >= 0 and back["ci95_high"].max() <= 100
 
 
 def test_empty_report_says_what_is_missing(empty_report):
@@ -112,7 +134,7 @@ def test_empty_report_says_what_is_missing(empty_report):
     assert page.titles == list(SECTION_TITLES.values())
     assert page.images == []
     for section in SECTION_TITLES:
-        if section in ("summary", "claims", "faithfulness"):
+        if section in ("inventory", "faithfulness"):
             continue
         assert page.missing_text[section], f"section {section} does not say what is missing"
     assert "mnist" in " ".join(page.missing_text["accuracy"])

@@ -1,4 +1,4 @@
-"""Claims verdicts for constructed cases."""
+"""Claims: verdicts read the Holm-adjusted p-value and the interval; the table is declarative."""
 
 from __future__ import annotations
 
@@ -7,97 +7,146 @@ import pandas as pd
 import pytest
 
 from reports import claims_table
-from reports.claims import INCONCLUSIVE, NO_DATA, NOT_SUPPORTED, SUPPORTED
+from reports.claim_measures import AccuracyTarget, PairedEffect
+from reports.claims import (
+    CLAIMS,
+    INCONCLUSIVE,
+    NO_DATA,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    Claim,
+)
+
+REQUIRED = ["id", "claim", "setting", "verdict", "estimate", "ci_low", "ci_high", "p_value",
+            "p_holm", "n"]  # fmt: skip
 
 
 def _blog(accs, depth, status=None):
     status = status or ["ok"] * len(accs)
     return pd.DataFrame(
         {"variant": "full", "dataset": "mnist", "depth": depth, "seed": range(len(accs)),
-         "epochs": 100, "params_source": "preset:blog", "status": status, "test_accuracy": accs}
+         "epochs": 100, "params_source": "preset:blog", "status": status, "test_accuracy": accs,
+         "hp_lr": 0.05}
     )  # fmt: skip
 
 
-def _verdicts(runs, loss_ranking=None):
-    return claims_table(runs, loss_ranking).set_index("id")["verdict"]
-
-
-def test_accuracy_claims():
-    runs = pd.concat([_blog([0.965, 0.97, 0.975], 2), _blog([0.50, 0.52, 0.49], 1)])
-    v = _verdicts(runs)
-    assert v["2"] == SUPPORTED  # around 0.97 > 0.96
-    assert v["1"] == NOT_SUPPORTED  # around 0.5 < 0.92
-
-
-def test_accuracy_claim_supported_when_interval_reaches_target():
-    # mean 0.91, s = 0.01, upper end 0.91 + 4.3027 * 0.01 / √3 = 0.93484 ≥ 0.92
-    t = claims_table(_blog([0.90, 0.91, 0.92], 1)).set_index("id")
-    assert t.loc["1", "verdict"] == SUPPORTED
-    assert t.loc["1", "ci95_high"] == pytest.approx(0.9348414, abs=1e-6)
-    # the same spread around 0.85 stays below
-    assert _verdicts(_blog([0.84, 0.85, 0.86], 1))["1"] == NOT_SUPPORTED
-
-
-def test_accuracy_claim_needs_two_ok_runs_and_counts_failures():
-    runs = _blog([0.97, np.nan, np.nan], 2, ["ok", "diverged", "failed"])
-    t = claims_table(runs).set_index("id")
-    assert t.loc["2", "verdict"] == INCONCLUSIVE
-    assert "1 diverged, 1 failed" in t.loc["2", "measured"]
-    assert t.loc["1", "verdict"] == NO_DATA
-    assert "landau" in t.loc["1", "measured"]  # says how to get the data
-
-
-def _paired(diffs, variant="no_noise"):
-    full = 0.9 + 0.01 * np.arange(len(diffs))
+def _cells(diffs_per_cell, variant="no_noise", n_pairs=6):
+    """One moons/circles-like 2-class cell per entry, full − variant = the given raw difference
+    (normalised: twice it), identical over the cell's pairs."""
     rows = []
-    for name, accs in (("full", full), (variant, full - np.asarray(diffs))):
-        rows.append(
-            pd.DataFrame({"variant": name, "dataset": "moons", "depth": 1,
-                          "seed": range(len(diffs)), "epochs": 10, "params_source": "defaults",
-                          "status": "ok", "test_accuracy": accs})
-        )  # fmt: skip
+    for i, diff in enumerate(diffs_per_cell):
+        for name, acc in (("full", 0.8), (variant, 0.8 - diff)):
+            rows.append(
+                pd.DataFrame({"variant": name, "dataset": f"set{i}", "n_classes": 2, "depth": 1,
+                              "seed": range(n_pairs), "epochs": 10, "params_source": "defaults",
+                              "status": "ok", "test_accuracy": acc})
+            )  # fmt: skip
     return pd.concat(rows)
 
 
-def test_component_claims():
-    assert _verdicts(_paired([0.02, 0.03, 0.025, 0.02, 0.03, 0.01]))["3a"] == SUPPORTED
-    assert _verdicts(_paired([-0.02, -0.03, -0.025, -0.02, -0.01]))["3a"] == NOT_SUPPORTED
-    assert _verdicts(_paired([0.02, -0.02, 0.01, -0.01, 0.0, 0.005]))["3a"] == INCONCLUSIVE
-    assert _verdicts(_paired([0.05, 0.05]))["3a"] == INCONCLUSIVE  # fewer than 3 pairs
-    v = _verdicts(_paired([0.02] * 4, "no_quartic"))
-    assert v["4"] == SUPPORTED
-    assert v["3a"] == v["3b"] == v["5"] == v["6"] == NO_DATA
+def _table(runs, loss_ranking=None, **kw):
+    return claims_table(runs, loss_ranking, **kw).set_index("id")
+
+
+def test_columns_and_no_rank_in_estimate(synthetic):
+    t = claims_table(synthetic.runs, synthetic.loss_ranking)
+    assert REQUIRED == [c for c in t.columns if c in REQUIRED]
+    row = t.set_index("id").loc["7"]
+    assert np.isnan(row["estimate"]) and "rank 3 of 4" in row["measured"]
+
+
+def test_paired_claims_on_cells():
+    t = _table(_cells([0.02] * 8))  # 8 positive cells: Wilcoxon p = 2/256
+    assert t.loc["3a", "verdict"] == SUPPORTED
+    assert t.loc["3a", "estimate"] == pytest.approx(4.0)  # pp of chance-normalised accuracy
+    assert t.loc["3a", "n"] == 8
+    assert _table(_cells([-0.02] * 8)).loc["3a", "verdict"] == NOT_SUPPORTED
+    mixed = _table(_cells([0.02, -0.02, 0.01, -0.01, 0.03, -0.015]))
+    assert mixed.loc["3a", "verdict"] == INCONCLUSIVE
+    assert "detectable" in mixed.loc["3a", "measured"]
+    few = _table(_cells([0.05, 0.05, 0.05]))  # 3 cells: p ≥ 0.25 whatever the data
+    assert few.loc["3a", "verdict"] == INCONCLUSIVE
+    assert "cannot reach p < 0.05" in few.loc["3a", "measured"]
+    assert {few.loc[i, "verdict"] for i in ("3b", "4", "5", "6")} == {NO_DATA}
+
+
+def test_verdict_reads_the_holm_adjusted_p_value():
+    # five cells all positive: raw p = 2/32 = 0.0625 alone; with six positive cells p = 0.03125,
+    # but four such claims in one family push Holm's p above 0.05
+    runs = pd.concat(
+        [_cells([0.02] * 6, v) for v in ("no_noise", "sgd", "no_quartic", "no_spatial")]
+    )
+    t = _table(runs)
+    for i in ("3a", "3b", "4", "5"):
+        assert t.loc[i, "p_value"] == pytest.approx(2 / 64)
+        assert t.loc[i, "p_holm"] == pytest.approx(4 * 2 / 64)
+        assert t.loc[i, "verdict"] == INCONCLUSIVE  # the raw p alone would have said supported
+    alone = _table(_cells([0.02] * 6))
+    assert alone.loc["3a", "p_holm"] == pytest.approx(2 / 64)
+    assert alone.loc["3a", "verdict"] == SUPPORTED
+
+
+def test_failures_count_at_chance_in_claims():
+    runs = _cells([0.0] * 8)
+    # the ablation diverges in every cell's first pair: a failure at 50% vs full's 80%
+    bad = (runs["variant"] == "no_noise") & (runs["seed"] == 0)
+    runs.loc[bad, "status"] = "diverged"
+    t = _table(runs)
+    assert t.loc["3a", "verdict"] == SUPPORTED
+    assert "survivors only: +0.0 pp" in t.loc["3a", "measured"]
+
+
+def test_accuracy_claims():
+    runs = pd.concat([_blog([0.10, 0.12, 0.11, 0.09, 0.1, 0.12], 1), _blog([0.97] * 3, 2)])
+    t = _table(runs)
+    assert t.loc["1", "verdict"] == NOT_SUPPORTED  # far below 92%, even distribution-free
+    assert t.loc["1", "ci_high"] < 92 and t.loc["1", "p_holm"] < 0.05
+    assert t.loc["1", "setting"] == "preset:blog, 100 epochs; lr=0.05"
+    # three runs at 97%: the interval cannot exclude 96% (a mode the runs did not hit)
+    assert t.loc["2", "verdict"] == INCONCLUSIVE
+    assert 0 <= t.loc["2", "ci_low"] <= t.loc["2", "ci_high"] <= 100
+
+
+def test_accuracy_claim_counts_failures_and_says_what_is_missing():
+    runs = _blog([0.97, np.nan, np.nan], 2, ["ok", "diverged", "failed"])
+    t = _table(runs)
+    assert "1 diverged, 1 failed" in t.loc["2", "measured"]
+    assert t.loc["2", "estimate"] == pytest.approx((97 + 10 + 10) / 3)  # failures at chance
+    assert t.loc["1", "verdict"] == NO_DATA and "landau" in t.loc["1", "measured"]
+
+
+def test_adding_a_claim_is_one_entry():
+    extra = (*CLAIMS, Claim("8", "MNIST 30% with one layer", AccuracyTarget("mnist", 1, 0.3)))
+    runs = _blog([0.9] * 10, 1)
+    t = _table(runs, claims=extra)
+    assert t.loc["8", "verdict"] == SUPPORTED and "30%" in t.loc["8", "rule"]
+    assert t.loc["8", "p_holm"] >= t.loc["8", "p_value"]
+    with pytest.raises(ValueError, match="duplicate claim id"):
+        claims_table(runs, claims=(*CLAIMS, Claim("1", "again", PairedEffect("sgd"))))
 
 
 def test_loss_ranking_claim(synthetic):
-    assert _verdicts(pd.DataFrame(), synthetic.loss_ranking)["7"] == NOT_SUPPORTED
+    assert _table(pd.DataFrame(), synthetic.loss_ranking).loc["7", "verdict"] == NOT_SUPPORTED
     best = synthetic.loss_ranking[synthetic.loss_ranking["gamma"] == 0]
-    assert _verdicts(pd.DataFrame(), best)["7"] == SUPPORTED
-    assert _verdicts(pd.DataFrame())["7"] == NO_DATA
-
-
-def test_claims_on_synthetic_store(synthetic):
-    v = _verdicts(synthetic.runs, synthetic.loss_ranking)
-    assert v.to_dict() == {
-        "1": SUPPORTED,  # 0.93 ± …
-        "2": SUPPORTED,  # 0.955, interval reaches 0.96
-        "3a": SUPPORTED,  # no_noise is 0.02 worse
-        "3b": SUPPORTED,  # sgd is 0.01 worse
-        "4": INCONCLUSIVE,  # no effect
-        "5": INCONCLUSIVE,
-        "6": NOT_SUPPORTED,  # static_beta is slightly better
-        "7": NOT_SUPPORTED,  # perfect ranks 3rd at the blog's alpha, gamma
-    }
+    assert _table(pd.DataFrame(), best).loc["7", "verdict"] == SUPPORTED
+    lr = synthetic.loss_ranking.drop(columns=["rank", "is_perfect"])
+    assert "rank 3 of 4 at alpha=0.0095" in _table(pd.DataFrame(), lr).loc["7", "measured"]
 
 
 def test_empty_store_gives_no_data_everywhere():
     t = claims_table(pd.DataFrame())
-    assert set(t["verdict"]) == {NO_DATA}
-    assert len(t) == 8
+    assert set(t["verdict"]) == {NO_DATA} and len(t) == len(CLAIMS)
 
 
-def test_loss_ranking_without_rank_column_is_ranked_by_loss(synthetic):
-    lr = synthetic.loss_ranking.drop(columns=["rank", "is_perfect"])
-    t = claims_table(pd.DataFrame(), lr).set_index("id")
-    assert t.loc["7", "verdict"] == NOT_SUPPORTED
-    assert "rank 3 of 4 at alpha=0.0095, gamma=6.5 (blog values)" in t.loc["7", "measured"]
+def test_claims_on_synthetic_store(synthetic):
+    v = _table(synthetic.runs, synthetic.loss_ranking)["verdict"]
+    assert v.to_dict() == {
+        "1": INCONCLUSIVE,  # 3 runs near 93%: no interval over 3 runs excludes 92%
+        "2": INCONCLUSIVE,
+        "3a": SUPPORTED,  # no_noise is 2 points worse in every cell
+        "3b": SUPPORTED,  # sgd is 1 point worse
+        "4": INCONCLUSIVE,  # no effect except the one bimodal cell
+        "5": INCONCLUSIVE,  # no effect but one collapsed run
+        "6": NOT_SUPPORTED,  # static_beta is slightly better in every cell
+        "7": NOT_SUPPORTED,  # perfect ranks 3rd at the blog's alpha, gamma
+    }

@@ -35,7 +35,7 @@ def test_built_report_has_every_figure(built_report):
     expected = {
         "accuracy", "cost_accuracy", "learning_curves", "beta", "loss_terms", "boundaries_moons",
         "boundaries_circles", "boundaries_classification", "cd_depth1", "cd_depth2",
-        "tuning_history", "tuning_best", "importances",
+        "tuning_history", "tuning_best", "importances", "forest",
     }  # fmt: skip
     assert names == {f"{n}.png" for n in expected}
     for p in (built_report.parent / "figures").iterdir():
@@ -59,3 +59,58 @@ def test_cd_diagram_of_a_skipped_ranking(tmp_path):
     skipped = Ranking(depth=1, setting="defaults/5 epochs", matrix=pd.DataFrame(), reason="why")
     result = reports.cd_diagram_figure(skipped, tmp_path / "cd.png")
     assert not result.ok and result.reason == "why"
+
+
+def _labels(fig):
+    return {t.get_text() for leg in fig.legends for t in leg.get_texts()}
+
+
+def test_accuracy_figure_shows_every_run_chance_and_stays_in_percent(synthetic, tmp_path):
+    res = reports.accuracy_figure(synthetic.runs, tmp_path / "a.png")
+    fig = res.figure
+    for ax in fig.axes:
+        assert ax.get_ylim() == (0.0, 100.0)
+        chance = [ln for ln in ax.get_lines() if ln.get_label() == "chance level"]
+        assert len(chance) == 1
+        dataset = ax.get_title()
+        n_runs = (synthetic.runs["dataset"] == dataset).sum()
+        dots = sum(
+            len(ln.get_xdata())
+            for ln in ax.get_lines()
+            if ln.get_label() in ("run", "collapsed run", "diverged/failed (at chance)")
+        )
+        assert dots == n_runs, dataset
+    assert {"collapsed run", "diverged/failed (at chance)", "chance level"} <= _labels(fig)
+
+
+def test_forest_figure(synthetic, tmp_path):
+    cells = reports.cell_contributions(synthetic.runs)
+    pooled = reports.pooled_contributions(synthetic.runs)
+    res = reports.forest_figure(cells, pooled, tmp_path / "f.png")
+    assert res.ok and res.path.read_bytes()[:8] == PNG
+    ax = res.figure.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 10 + 2  # 5 datasets × 2 depths, pooled, pooled survivors
+    assert labels[-2].startswith("pooled (10 cells")
+    assert not reports.forest_figure(cells.iloc[:0], pooled, tmp_path / "g.png").ok
+
+
+def test_learning_curves_leave_out_models_without_epochs(synthetic, tmp_path):
+    res = reports.learning_curves_figure(synthetic.epochs, tmp_path / "l.png")
+    labels = _labels(res.figure)
+    assert "logreg" not in labels and "full" in labels
+    for ax in res.figure.axes:
+        assert ax.get_ylim() == (0.0, 100.0)
+        assert all(len(ln.get_xdata()) >= 2 for ln in ax.get_lines())
+
+
+def test_loss_term_panels_have_y_labels(synthetic, tmp_path):
+    res = reports.loss_terms_figure(synthetic.epochs, tmp_path / "t.png")
+    assert all(ax.get_ylabel() for ax in res.figure.axes)
+
+
+def test_importances_from_few_trials_carry_a_caveat(synthetic, tmp_path):
+    res = reports.importances_figure(synthetic.importances, tmp_path / "i.png", synthetic.trials)
+    ax = res.figure.axes[0]
+    assert "caveat" in ax.get_title()
+    assert any("10 trials, few" in t.get_text() for t in ax.get_yticklabels())

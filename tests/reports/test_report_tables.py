@@ -12,10 +12,10 @@ from reports import (
     failures_table,
     runtime_table,
     status_table,
+    tuned_params_table,
     tuning_cost_table,
 )
-
-T_975_2 = 4.302652729911275
+from reports.data import normalise_runs
 
 
 def _runs(rows):
@@ -26,7 +26,7 @@ def _runs(rows):
 
 
 def _five_full_runs():
-    accs = [0.90, 0.92, 0.94, 0.10, np.nan]  # the diverged run's 0.10 must not be used
+    accs = [0.90, 0.92, 0.94, 0.10, np.nan]  # a diverged run's accuracy is not its result
     status = ["ok", "ok", "ok", "diverged", "failed"]
     return _runs(
         [{"variant": "full", "seed": s, "status": st, "test_accuracy": a}
@@ -34,14 +34,49 @@ def _five_full_runs():
     )  # fmt: skip
 
 
-def test_accuracy_counts_every_run_and_averages_ok_ones():
+def test_accuracy_counts_failures_at_chance_in_percent():
     row = accuracy_table(_five_full_runs()).iloc[0]
-    assert (row["n_runs"], row["n_ok"], row["n_diverged"], row["n_failed"]) == (5, 3, 1, 1)
-    half = T_975_2 * 0.02 / np.sqrt(3)
-    assert row["mean_ok"] == pytest.approx(0.92)
-    assert row["std_ok"] == pytest.approx(0.02)
-    assert row["ci95_low_ok"] == pytest.approx(0.92 - half)
-    assert row["ci95_high_ok"] == pytest.approx(0.92 + half)
+    assert (row["n"], row["n_ok"], row["n_diverged"], row["n_failed"]) == (5, 3, 1, 1)
+    assert row["chance"] == 50.0  # moons: 2 classes
+    assert row["mean"] == pytest.approx(np.mean([90, 92, 94, 50, 50]))
+    assert row["mean_survivors"] == pytest.approx(92.0)
+    assert 0 <= row["ci95_low"] <= row["mean"] <= row["ci95_high"] <= 100
+    assert 0 <= row["t95_low"] <= row["t95_high"] <= 100
+    assert row["runs"] == ""  # five runs: the figure shows them, the table does not list them
+
+
+def test_accuracy_lists_runs_of_small_cells_and_flags_collapse():
+    runs = _runs(
+        [{"variant": "full", "seed": 0, "status": "ok", "test_accuracy": 0.90},
+         {"variant": "full", "seed": 1, "status": "ok", "test_accuracy": 0.50},
+         {"variant": "full", "seed": 2, "status": "diverged", "test_accuracy": np.nan}]
+    )  # fmt: skip
+    row = accuracy_table(runs).iloc[0]
+    assert row["n_collapsed"] == 1  # 50% on a 2-class dataset is not above chance
+    assert row["runs"] == "90.0, 50.0c, 50.0d"
+    stored = runs.assign(collapsed=[True, False, False], chance_accuracy=[0.6, 0.6, 0.6])
+    row = accuracy_table(stored).iloc[0]
+    assert row["n_collapsed"] == 1 and row["chance"] == pytest.approx(60.0)
+    assert row["runs"] == "90.0c, 50.0, 60.0d"  # the stored flag and chance win
+
+
+def test_constant_runs_have_zero_spread_not_float_noise():
+    runs = _runs([{"variant": "full", "seed": s, "status": "ok", "test_accuracy": 0.1 + 0.2}
+                  for s in range(3)])  # fmt: skip
+    row = accuracy_table(runs).iloc[0]
+    assert row["std"] == 0.0
+
+
+def test_old_store_without_new_columns_gets_fallbacks(synthetic):
+    from report_synthetic import NEW_COLUMNS
+
+    old = synthetic.runs.drop(columns=list(NEW_COLUMNS))
+    r = normalise_runs(old)
+    assert set(r["data_seed"]) == {0}
+    assert r.loc[r["dataset"] == "digits", "chance_accuracy"].eq(0.1).all()
+    assert r.loc[r["dataset"] == "moons", "n_classes"].eq(2).all()
+    # the stored collapsed run is at 50% on a 2-class dataset: derived as collapsed too
+    assert r["collapsed"].sum() == normalise_runs(synthetic.runs)["collapsed"].sum() > 0
 
 
 def test_accuracy_keeps_settings_apart():
@@ -51,26 +86,28 @@ def test_accuracy_keeps_settings_apart():
     )  # fmt: skip
     table = accuracy_table(runs)
     assert sorted(table["source"]) == ["defaults", "preset:blog"]
-    assert table.set_index("source").loc["preset:blog", "n_runs"] == 1
+    assert table.set_index("source").loc["preset:blog", "n"] == 1
 
 
 def test_accuracy_of_synthetic_store_counts_failures(synthetic):
     t = accuracy_table(synthetic.runs).set_index(["variant", "dataset", "depth", "source"])
     failed = t.loc[("sgd", "circles", 2, "defaults")]
     diverged = t.loc[("no_noise", "moons", 1, "defaults")]
-    assert (failed["n_runs"], failed["n_ok"], failed["n_failed"]) == (6, 5, 1)
+    assert (failed["n"], failed["n_ok"], failed["n_failed"]) == (6, 5, 1)
     assert (diverged["n_ok"], diverged["n_diverged"]) == (5, 1)
-    assert t["n_runs"].sum() == len(synthetic.runs)
+    assert t.loc[("no_spatial", "circles", 2, "defaults"), "n_collapsed"] == 1
+    assert t.loc[("no_quartic", "classification", 1, "defaults"), "n_collapsed"] == 3  # bimodal
+    assert t["n"].sum() == len(synthetic.runs)
 
 
 def test_accuracy_table_of_nothing_is_empty_with_columns():
     t = accuracy_table(pd.DataFrame())
-    assert t.empty and "mean_ok" in t.columns and "n_failed" in t.columns
+    assert t.empty and {"mean", "ci95_low", "ci95_high", "n_collapsed"} <= set(t.columns)
 
 
 def test_status_and_failures(synthetic):
     s = status_table(synthetic.runs).set_index("variant")
-    assert s.loc["all", "n_runs"] == len(synthetic.runs) == 8 * 5 * 6 * 2 + 8
+    assert s.loc["all", "n_runs"] == len(synthetic.runs) == 8 * 5 * 3 * 2 * 2 + 6
     assert (s.loc["all", "diverged"], s.loc["all", "failed"]) == (1, 1)
     assert s.loc["sgd", "failed"] == 1
     f = failures_table(synthetic.runs)
@@ -82,11 +119,11 @@ def test_status_and_failures(synthetic):
 def test_runtime_means_over_ok_runs(synthetic):
     t = runtime_table(synthetic.runs).set_index(["variant", "dataset", "depth", "source"])
     row = t.loc[("full", "moons", 1, "defaults")]
-    assert row["seconds_per_run"] == pytest.approx(60 + np.mean(range(6)))  # 60 s + seed
+    assert row["seconds_per_run"] == pytest.approx(60 + np.mean(range(3)))  # 60 s + seed
     assert row["n_params"] == 30
     failed = t.loc[("sgd", "circles", 2, "defaults")]
     assert failed["n_ok"] == 5
-    assert failed["seconds_all_runs"] == pytest.approx(sum(120 + s for s in range(6)))
+    assert failed["seconds_all_runs"] == pytest.approx(2 * sum(120 + s for s in range(3)))
 
 
 def test_tuning_cost_per_variant(synthetic):
@@ -115,10 +152,12 @@ def test_anchors_pivot_puts_anchors_first():
         "plain_mlp",
         "logreg",
         "full",
+        "no_quartic",
     ]
     row = t.iloc[0]
-    assert row["logreg"] == "0.750 ± 0.071 (n=2)"
-    assert row["full"] == "0.900 (n=1)"
+    assert row["logreg"] == "75.0 ± 7.1 (n=2)"
+    assert row["full"] == "90.0 (n=1)"
+    assert row["no_quartic"] == "50.0 (n=1)"  # the failed run, at chance
     assert pd.isna(row["plain_mlp"])
 
 
@@ -135,3 +174,15 @@ def test_normalise_runs_collapses_study_sources_and_fills_columns():
     assert variant_order(["logreg", "sgd", "full", "plain_mlp", "no_noise"]) == [
         "full", "no_noise", "sgd", "plain_mlp", "logreg",
     ]  # fmt: skip
+
+
+def test_tuned_params_are_the_best_complete_trial(synthetic):
+    t = tuned_params_table(synthetic.trials).set_index("variant")
+    trials = synthetic.trials
+    for variant in ("full", "plain_mlp"):
+        done = trials[(trials["variant"] == variant) & (trials["state"] == "COMPLETE")]
+        best = done.sort_values(["value", "number"], ascending=[False, True]).iloc[0]
+        assert t.loc[variant, "best"] == pytest.approx(100 * best["value"])
+        assert t.loc[variant, "lr"] == pytest.approx(best["param_lr"])
+        assert t.loc[variant, "n_trials"] == 10
+    assert tuned_params_table(pd.DataFrame()).empty

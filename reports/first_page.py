@@ -1,0 +1,135 @@
+"""The sections that answer the question (claims with the forest plot, component contributions)
+and the one that closes the report (inputs, run status, failures)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports import figures as F
+from reports.context import ReportContext
+from reports.document import Paragraph, Table
+from reports.tables import failures_table, status_table
+
+__all__ = ["METHOD", "claims_section", "contributions_section", "inventory_section"]
+
+METHOD = (
+    "How to read it. Accuracy is in percent, differences in percentage points (pp). A failed or "
+    "diverged run counts as a failure of its variant at chance accuracy (the majority-class rate "
+    "of its test split) in every primary statistic; collapsed runs (constant prediction, or not "
+    "above chance) stay in as results and are flagged. Accuracy intervals are Anderson's "
+    "distribution-free 95% intervals: valid for any distribution of runs, bimodal ones included, "
+    "hence wide with few runs (a t-interval under-covers cells where some seeds collapse). "
+    "Per (dataset, depth) cell, the difference {ref} − ablation is paired by seed and data split, "
+    "with a t-interval and an exact sign-flip permutation test. Pooled claims take the cells, "
+    "not the runs, as units (runs of a cell share data, seeds and tuned hyperparameters): the "
+    "mean over cells of the difference in chance-normalised accuracy, (acc − chance)/(1 − "
+    "chance), so 2- and 10-class datasets share one scale, tested with Wilcoxon's signed-rank "
+    "test on the cell means (no within-cell variances needed: with 3–6 runs they are unstable, "
+    "and zero where both variants collapsed). Verdicts read the Holm-adjusted p-value over the "
+    "family of claims: supported / not supported only where p_holm < 0.05 and the 95% interval "
+    "excludes the claim's reference value; otherwise inconclusive, with the smallest effect the "
+    "data could have detected."
+)
+
+
+def _counts(r: ReportContext) -> str:
+    runs = r.runs
+    n_ok = int(runs["survived"].sum())
+    n_col = int(runs["collapsed"].sum())
+    n_div = int((runs["status"] == "diverged").sum())
+    n_fail = int((runs["status"] == "failed").sum())
+    splits = runs["data_seed"].nunique()
+    return (
+        f"{len(runs)} runs: {n_ok} ok ({n_col} of them collapsed), {n_div} diverged, {n_fail} "
+        f"failed; {splits} data split(s)."
+    )
+
+
+def claims_section(r: ReportContext) -> list:
+    blocks: list = []
+    if r.meta.get("experiment"):
+        blocks.append(Paragraph(f"Experiment: `{r.meta['experiment']}`. {_counts(r)}"))
+    else:
+        blocks.append(Paragraph(_counts(r)))
+    verdicts = r.claims["verdict"].value_counts().sort_index()
+    blocks.append(Paragraph("Claims: " + ", ".join(f"{n} {v}" for v, n in verdicts.items()) + "."))
+    blocks.append(Table("claims", r.claims, "The blog's claims, what was measured, and verdicts."))
+    if r.has_runs and not r.cells.empty:
+        caption = "Paired effect of each component per dataset and depth and pooled (pp)"
+        path = r.fig_path("forest")
+        blocks.append(r.figure(caption, F.forest_figure, r.cells, r.pooled, path, r.data.reference))
+    else:
+        blocks.append(
+            Paragraph(
+                "Forest plot: not available because no ablation variant has runs paired with "
+                f"{r.data.reference!r} — {r.hint('runs')}.",
+                missing=True,
+            )
+        )
+    blocks.append(Paragraph(METHOD.format(ref=r.data.reference)))
+    return blocks
+
+
+def contributions_section(r: ReportContext) -> list:
+    if not r.has_runs:
+        return [r.no_runs()]
+    if r.cells.empty:
+        reason = (
+            f"no ablation variant has runs paired with {r.data.reference!r} on the same "
+            f"(dataset, depth, seed, data split, setting) — {r.hint('runs')}"
+        )
+        return [Paragraph(f"Component contributions: not available because {reason}.", True)]
+    return [
+        Paragraph(
+            f"Difference = {r.data.reference} − ablation in test accuracy (pp), paired by "
+            "(dataset, depth, seed, data split, setting); positive means the removed component "
+            "helps. n_failed_pairs counts pairs with a failed or diverged run, counted at "
+            "chance. The pooled table has one primary row (failures at chance) and one "
+            "survivors-only row (sensitivity) per variant and setting; p_holm is over the "
+            "primary rows."
+        ),
+        Table("contributions_pooled", r.pooled, "Pooled over (dataset, depth) cells."),
+        Table("contributions", r.cells, "Per dataset and depth (sign-flip test, exact)."),
+    ]
+
+
+def inventory_section(r: ReportContext) -> list:
+    m = r.meta
+    blocks: list = []
+    labels = {
+        "experiment": "Experiment",
+        "generated_at": "Generated at",
+        "store": "Store",
+        "command": "Command",
+    }
+    context = [f"{label}: `{m[k]}`" for k, label in labels.items() if m.get(k)]
+    if context:
+        blocks.append(Paragraph("; ".join(context) + "."))
+    notes = m.get("notes") or []
+    blocks += [Paragraph(str(n)) for n in ([notes] if isinstance(notes, str) else notes)]
+    blocks.append(Paragraph(_counts(r)))
+    blocks.append(Table("status", status_table(r.runs), "Runs per variant and status."))
+    fails = failures_table(r.runs)
+    if fails.empty:
+        text = "No failed or diverged runs." if r.has_runs else r.no_runs().text
+        blocks.append(Paragraph(text, missing=not r.has_runs))
+    else:
+        blocks.append(Table("failures", fails, "Failed and diverged runs, with their error."))
+    d = r.data
+    frames = {
+        "runs": d.runs, "epochs": d.epochs, "betas": d.betas, "meshes": d.meshes,
+        "points": d.points, "loss_ranking": d.loss_ranking, "trials": d.trials,
+        "importances": d.importances,
+    }  # fmt: skip
+    inventory = pd.DataFrame(
+        {
+            "frame": list(frames),
+            "rows": [len(f) for f in frames.values()],
+            "if missing": [
+                "" if len(f) else r.hint("meshes" if k == "points" else k)
+                for k, f in frames.items()
+            ],
+        }
+    )
+    blocks.append(Table("inventory", inventory, "Input data: rows per frame."))
+    return blocks
