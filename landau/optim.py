@@ -138,7 +138,7 @@ def _check_hyperparameters(group: dict[str, Any]) -> None:
     lr = group["lr"]
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError(
-            "Tensor lr must be 1-element (`lr.numel() == 1` must hold), "
+            "`lr.numel() == 1` must hold (Tensor lr must be 1-element), "
             f"but got lr of shape {tuple(lr.shape)}"
         )
     if not lr > 0:
@@ -232,8 +232,8 @@ class Langevin(Optimizer):
             if "velocity" not in state:
                 if n_seeds is not None and (p.dim() == 0 or p.shape[0] != n_seeds):
                     raise ValueError(
-                        f"with {n_seeds} generators every parameter needs a leading seed axis "
-                        f"(`p.shape[0] == {n_seeds}` must hold), but got shape {tuple(p.shape)}"
+                        f"`p.shape[0] == {n_seeds}` must hold (a leading seed axis, one entry "
+                        f"per generator), but got shape {tuple(p.shape)}"
                     )
                 state["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             params.append(p)
