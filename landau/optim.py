@@ -62,11 +62,11 @@ def langevin(
         lr = lr.item()  # one host read per step; keeps tensor-lr and float-lr runs identical
     elif isinstance(lr, Tensor):
         lr = lr.reshape(())  # (1,) or (1, 1) must not broadcast into the parameters
-    # complex parameters as their real twins, so that each real degree of freedom gets T
-    params, grads, velocities = (
-        [torch.view_as_real(t) if t.is_complex() else t for t in ts]
-        for ts in (params, grads, velocities)
-    )
+    if any(p.is_complex() for p in params):  # as real twins: each real degree of freedom gets T
+        params, grads, velocities = (
+            [torch.view_as_real(t) if t.is_complex() else t for t in ts]
+            for ts in (params, grads, velocities)
+        )
     noise = None
     if temperature > 0 and damping > 0:
         noise = _noise.standard_normal(params, generator)
@@ -121,8 +121,12 @@ def _multi_tensor_langevin(
     for i, p in enumerate(params):
         buckets.setdefault((p.device, p.dtype), []).append(i)
     for idx in buckets.values():
-        ps, vs = [params[i] for i in idx], [velocities[i] for i in idx]
-        gs = [grads[i] for i in idx]
+        if len(idx) == len(params):  # the usual case: one device, one dtype
+            ps, vs, gs, ns = params, velocities, grads, noise
+        else:
+            ps, vs = [params[i] for i in idx], [velocities[i] for i in idx]
+            gs = [grads[i] for i in idx]
+            ns = None if noise is None else [noise[i] for i in idx]
         if maximize:
             gs = torch._foreach_neg(gs)
         if weight_decay != 0:
@@ -130,7 +134,7 @@ def _multi_tensor_langevin(
         torch._foreach_mul_(vs, 1.0 - damping)
         torch._foreach_add_(vs, gs, alpha=-lr)
         if noise is not None:
-            torch._foreach_add_(vs, [noise[i] for i in idx], alpha=scale)
+            torch._foreach_add_(vs, ns, alpha=scale)
         torch._foreach_add_(ps, vs)
 
 
