@@ -6,15 +6,26 @@
 (b) The blog's per-sample weights (a (B, out, in) tensor) vs LandauLayer: speed-up.
 (c) Langevin.step vs torch.optim.SGD(momentum).step on the 784-156-10 ExperimentalNet; at T > 0
     also vs "SGD step + torch.randn of the same total size": the Gaussian draws dominate on CPU.
+(d) Drawing the next step's noise ahead of time (issue 10), on a whole training step (forward,
+    backward, step) at the blog's settings, against Langevin drawing it inside step(): once at
+    the end of the previous step on the same thread, and once on a helper thread that overlaps
+    the next forward/backward. Both draw the same values (checked first). Kept in Langevin only
+    if it helps; see the ratios.
 """
 
 from __future__ import annotations
 
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from landau import ExperimentalNet, LandauLayer, Langevin
+from landau import ExperimentalNet, LandauLayer, Langevin, _noise
+from landau.optim import _multi_tensor_langevin
 
 BATCH, IN, OUT = 64, 784, 156
 BLOG = {"lr": 1e-2, "damping": 1e-3, "temperature": 8e-3}  # the blog's table
@@ -127,3 +138,84 @@ def test_langevin_vs_sgd_momentum_plus_randn(compare):
         target="<= 1.5x",
         reference_name=f"SGD step + randn({numel})",
     )
+
+
+class NoiseAhead(Langevin):
+    """A prototype: step n uses noise drawn at the end of step n - 1 (the same generator and draw
+    order, so the same values while the set of parameters with gradients stays the same), drawn
+    on the calling thread or on a helper thread. One param group, float lr, foreach path."""
+
+    def __init__(self, params, *, helper: ThreadPoolExecutor | None = None, **kwargs) -> None:
+        super().__init__(params, **kwargs)
+        self.helper = helper
+        self.ahead: Future | list[torch.Tensor] | None = None
+
+    def _draw(self, params):
+        shapes = [p.detach() for p in params]
+        if self.helper is None:
+            return _noise.standard_normal(shapes, self.generator)
+        return self.helper.submit(_noise.standard_normal, shapes, self.generator)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        (group,) = self.param_groups
+        params, grads, velocities = [], [], []
+        self._init_group(group, params, grads, velocities)
+        ahead = self._draw(params) if self.ahead is None else self.ahead
+        noise = ahead.result() if isinstance(ahead, Future) else ahead
+        _multi_tensor_langevin(
+            params, grads, velocities, noise, lr=group["lr"], damping=group["damping"],
+            temperature=group["temperature"], weight_decay=0.0, maximize=False,
+        )  # fmt: skip
+        self.ahead = self._draw(params)
+
+
+def training_step(optimizer_factory):
+    """One forward/backward/step of the 784-156-10 net on a batch of 64 (blog settings)."""
+    torch.manual_seed(0)
+    net = ExperimentalNet(784, 156, 10)
+    opt = optimizer_factory(net.parameters())
+    x, y = torch.randn(BATCH, 784), torch.randint(0, 10, (BATCH,))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+
+    return net, step
+
+
+def langevin_factory(cls=Langevin, **kwargs):
+    def make(params):
+        return cls(params, **BLOG, generator=torch.Generator().manual_seed(0), **kwargs)
+
+    return make
+
+
+@pytest.mark.benchmark(group="langevin-noise-ahead")
+@pytest.mark.parametrize("where", ["same-thread", "helper-thread"])
+def test_noise_drawn_ahead_vs_in_step(compare, monkeypatch, where):
+    helper = None
+    if where == "helper-thread":
+        helper = ThreadPoolExecutor(max_workers=1)
+        # the calling thread's CPU time would leave out the helper's draws: count the process's
+        monkeypatch.setattr(sys.modules[compare.__module__], "CLOCK", time.process_time)
+    try:
+        ahead_net, ahead_step = training_step(langevin_factory(NoiseAhead, helper=helper))
+        ref_net, ref_step = training_step(langevin_factory())
+        for _ in range(3):  # the same trajectory: the measurement compares equal work
+            ahead_step()
+            ref_step()
+        for p, q in zip(ahead_net.parameters(), ref_net.parameters(), strict=True):
+            assert torch.equal(p, q)
+        compare(
+            ahead_step,
+            ref_step,
+            rounds=300,
+            target="< 0.95x to keep it",
+            reference_name="Langevin, noise drawn in step()"
+            + (" [process_time]" if helper else ""),
+        )
+    finally:
+        if helper is not None:
+            helper.shutdown()

@@ -266,3 +266,118 @@ def test_stationary_moments_on_a_quadratic_well(lr, damping, temperature, k):
     assert m_tt == pytest.approx(temperature / k * (2 - damping) / d, rel=0.005)
     assert m_vv == pytest.approx(2 * lr * temperature / d, rel=0.005)
     assert m_tv == pytest.approx(lr * temperature / d, rel=0.005)
+
+
+# --- torch.optim options and the defects of issue 11 ----------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_tensor_lr_of_any_one_element_shape_steps_like_its_float(shape):
+    ours, ref = small_model(), small_model()
+    lr = torch.full(shape, 0.05)
+    train(ours, Langevin(ours.parameters(), lr=lr, damping=0.3, temperature=0.0), 4)
+    train(ref, torch.optim.SGD(ref.parameters(), lr=float(lr.reshape(())), momentum=0.7), 4)
+    assert_same_parameters(ours, ref, rtol=1e-6, atol=1e-7)
+
+
+def test_tensor_lr_with_two_elements_names_the_rule():
+    rule = r"`lr.numel\(\) == 1` must hold .*, but got lr of shape \(2,\)"
+    with pytest.raises(ValueError, match=rule):
+        Langevin(small_model().parameters(), lr=torch.tensor([1e-3, 1e-3]))
+
+
+@pytest.mark.parametrize("damping", [1.0, 0.4])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_weight_decay_and_maximize_follow_sgd(damping, maximize):
+    ours, ref = small_model(), small_model()
+    kwargs = {"weight_decay": 0.3, "maximize": maximize}
+    opt = Langevin(ours.parameters(), lr=0.05, damping=damping, temperature=0.0, **kwargs)
+    train(ours, opt, 6)
+    train(ref, torch.optim.SGD(ref.parameters(), lr=0.05, momentum=1 - damping, **kwargs), 6)
+    assert_same_parameters(ours, ref, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "group, match",
+    [
+        ({"weight_decay": -0.5}, r"`weight_decay >= 0` must hold, but got weight_decay=-0.5"),
+        ({"lr": -1.0}, r"`lr > 0` must hold, but got lr=-1.0"),
+        ({"foreach": True, "differentiable": True}, r"cannot both be True"),
+    ],
+)
+def test_param_groups_are_validated_too(group, match):
+    model = small_model()
+    with pytest.raises(ValueError, match=match):
+        Langevin([{"params": model[0].parameters(), **group}, {"params": model[2].parameters()}])
+
+
+def mixed_params(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [
+        torch.randn(4, 3, generator=g, dtype=torch.complex64).requires_grad_(),
+        torch.randn(5, generator=g).requires_grad_(),
+        torch.randn(2, 2, generator=g, dtype=torch.float64).requires_grad_(),
+        torch.randn(17, generator=g).requires_grad_(),
+    ]
+
+
+def run_mixed(foreach, steps=4):
+    params = mixed_params()
+    opt = Langevin(
+        [{"params": params[:2]}, {"params": params[2:], "lr": 0.02}],
+        lr=0.05,
+        damping=0.3,
+        temperature=0.5,
+        weight_decay=0.1,
+        foreach=foreach,
+        generator=torch.Generator().manual_seed(11),
+    )
+    g = torch.Generator().manual_seed(5)
+    for step in range(steps):
+        for i, p in enumerate(params):
+            p.grad = None if (step == 1 and i == 1) else torch.randn(p.shape, generator=g).to(p)
+        opt.step()
+    return params
+
+
+def test_foreach_and_for_loop_agree_bit_for_bit_with_noise():
+    # complex, float32 and float64 parameters, two groups, a missing gradient at one step
+    for p, q in zip(run_mixed(foreach=True), run_mixed(foreach=False), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_a_complex_parameter_is_its_view_as_real_twin_noise_included():
+    z = torch.zeros(100_000, dtype=torch.complex64, requires_grad=True)
+    twin = torch.view_as_real(z).detach().clone().requires_grad_()
+    kwargs = {"lr": 0.1, "damping": 0.5, "temperature": 2.0}
+    for p in (z, twin):
+        p.grad = torch.zeros_like(p)
+        Langevin([p], **kwargs, generator=torch.Generator().manual_seed(0)).step()
+    assert torch.equal(torch.view_as_real(z), twin)
+    # one step from rest moves each real degree of freedom by σξ, σ² = 2 damping lr T = 0.2
+    assert z.real.var().item() == pytest.approx(0.2, rel=0.02)
+    assert z.imag.var().item() == pytest.approx(0.2, rel=0.02)
+
+
+def test_hooks_see_the_generator_state():
+    model = small_model()
+    opt = noisy(model)
+    train(model, opt, 2)
+    seen = {}
+    opt.register_state_dict_post_hook(lambda o, sd: seen.update(saved=sd.get("generator_state")))
+    saved = opt.state_dict()
+    assert torch.equal(seen["saved"], opt.generator.get_state())
+
+    fresh = noisy(small_model(), seed=99)
+    fresh.register_load_state_dict_post_hook(
+        lambda o: seen.update(loaded=o.generator.get_state().clone())
+    )
+    fresh.load_state_dict(saved)
+    assert torch.equal(seen["loaded"], opt.generator.get_state())
+
+
+def test_loading_a_dict_without_generator_state_keeps_the_generator():
+    quiet = Langevin(small_model().parameters(), temperature=0.0)
+    opt = noisy(small_model())
+    opt.load_state_dict(quiet.state_dict())
+    assert isinstance(opt.generator, torch.Generator)
