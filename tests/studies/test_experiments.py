@@ -16,7 +16,8 @@ QUICK = ["--datasets", "moons", "--seeds", "1", "--depths", "1", "--epochs", "2"
 
 
 def _grid(store: Path, *extra: str) -> int:
-    return main(["grid", "quick", "--variants", "full,logreg", *QUICK, "--store", str(store), *extra])
+    argv = ["grid", "quick", "--variants", "full,logreg", *QUICK, "--store", str(store)]
+    return main([*argv, *extra])
 
 
 def test_runs_belong_to_the_grids_experiment_and_shared_runs_are_stored_once(tmp_path):
