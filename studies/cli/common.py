@@ -38,6 +38,9 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", help="comma list overriding the grid's variants")
     parser.add_argument("--datasets", help="comma list overriding the grid's datasets")
     parser.add_argument("--seeds", type=int, help="repetitions per (variant, dataset, depth)")
+    parser.add_argument(
+        "--data-seeds", type=int, help="independent data splits per cell (the grid's data_seeds)"
+    )
     parser.add_argument("--depths", type=int_list, help="comma list of depths (1, 2)")
     parser.add_argument("--epochs", type=int, help="epochs per run")
     parser.add_argument(
@@ -81,6 +84,7 @@ def grid_from_args(args):
         variants=parse_names(args.variants, REGISTRY, "variant") if args.variants else None,
         datasets=parse_names(args.datasets, DATASETS, "dataset") if args.datasets else None,
         seeds=args.seeds,
+        data_seeds=getattr(args, "data_seeds", None),
         depths=args.depths,
         epochs=args.epochs,
     )

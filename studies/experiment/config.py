@@ -14,9 +14,11 @@ from studies.experiment.registry import get_variant
 CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
 
 
-def derive_seed(base_seed: int, dataset: str, repetition: int) -> int:
-    """Training seed of repetition ``repetition`` on ``dataset``; the same for every variant."""
-    text = f"{base_seed}/{dataset}/{repetition}".encode()
+def derive_seed(base_seed: int, dataset: str, repetition: int, data_seed: int = 0) -> int:
+    """Training seed of repetition ``repetition`` on split ``data_seed`` of ``dataset``; the same
+    for every variant (paired). Split 0 keeps the seeds of the releases before splits existed."""
+    split = f"/{data_seed}" if data_seed else ""
+    text = f"{base_seed}/{dataset}/{repetition}{split}".encode()
     return int(hashlib.sha256(text).hexdigest()[:8], 16)
 
 
@@ -75,11 +77,13 @@ class RunConfig:
 
     @property
     def train_seed(self) -> int:
-        return derive_seed(self.base_seed, self.dataset, self.seed)
+        return derive_seed(self.base_seed, self.dataset, self.seed, self.data_seed)
 
     @property
     def name(self) -> str:
-        return f"{self.variant}[dataset={self.dataset},seed={self.seed},depth={self.depth}]"
+        """``full[dataset=moons,seed=3,depth=2]``; a data split other than 0 is named too."""
+        split = f",data_seed={self.data_seed}" if self.data_seed else ""
+        return f"{self.variant}[dataset={self.dataset},seed={self.seed}{split},depth={self.depth}]"
 
     def hashed(self) -> dict:
         """Everything that determines the result (the run key is a hash of this)."""

@@ -26,6 +26,7 @@ _KEYS = {
     "epochs",
     "base_seed",
     "data_seed",
+    "data_seeds",
     "preset",
     "params",
     "tuning",
@@ -70,7 +71,8 @@ class GridSpec:
     depths: tuple[int, ...] = DEPTHS
     epochs: int = 20
     base_seed: int = 0
-    data_seed: int = 0
+    data_seed: int = 0  # the first data split; splits data_seed .. data_seed + data_seeds - 1
+    data_seeds: int = 1  # independent data splits, paired across variants like the seeds
     preset: str | None = None
     params: Mapping = field(default_factory=dict)
     tuning: TuningBudget = field(default_factory=TuningBudget)
@@ -83,6 +85,8 @@ class GridSpec:
             raise ValueError(f"`seeds >= 1` must hold, but got seeds={self.seeds!r}")
         if not isinstance(self.epochs, int) or self.epochs < 1:
             raise ValueError(f"`epochs >= 1` must hold, but got epochs={self.epochs!r}")
+        if not isinstance(self.data_seeds, int) or self.data_seeds < 1:
+            raise ValueError(f"`data_seeds >= 1` must hold, but got data_seeds={self.data_seeds!r}")
         if not self.depths:
             raise ValueError("no depths given; known: 1, 2")
         for depth in self.depths:
@@ -122,8 +126,9 @@ class GridSpec:
         (``params_source`` then reads ``untuned:<study>``).
         """
         runs = []
-        for variant, dataset, depth, seed in itertools.product(
-            self.variants, self.datasets, self.depths, range(self.seeds)
+        splits = range(self.data_seed, self.data_seed + self.data_seeds)
+        for variant, dataset, depth, data_seed, seed in itertools.product(
+            self.variants, self.datasets, self.depths, splits, range(self.seeds)
         ):
             entry = get_variant(variant)
             if depth not in entry.depths:
@@ -137,7 +142,7 @@ class GridSpec:
                     depth=depth,
                     epochs=self.epochs,
                     params=params,
-                    data_seed=self.data_seed,
+                    data_seed=data_seed,
                     base_seed=self.base_seed,
                     device=device,
                     grid=self.name,
@@ -211,6 +216,7 @@ _TYPES = {
     "epochs": (int, "an integer"),
     "base_seed": (int, "an integer"),
     "data_seed": (int, "an integer"),
+    "data_seeds": (int, "an integer"),
     "preset": (str, "a string"),
     "params": (dict, "a table ([params])"),
     "tuning": (dict, "a table ([tuning])"),
@@ -256,6 +262,7 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
             epochs=data.get("epochs", 20),
             base_seed=data.get("base_seed", 0),
             data_seed=data.get("data_seed", 0),
+            data_seeds=data.get("data_seeds", 1),
             preset=data.get("preset"),
             params=dict(data.get("params", {})),
             tuning=TuningBudget(**tuning),

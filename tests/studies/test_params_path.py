@@ -103,3 +103,18 @@ def test_an_unknown_parameter_key_is_exit_2_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "unknown parameter 'temprature'" in err and "temperature" in err
     assert not (tmp_path / "r.db").exists()
+
+
+def test_data_seeds_repeat_every_cell_on_independent_splits_paired_across_variants():
+    spec = grid_from_dict({**BASE, "variants": ["full", "sgd"], "seeds": 2, "data_seeds": 2})
+    runs = spec.expand()
+    assert len(runs) == 2 * 2 * 2 and len({r.run_id for r in runs}) == 8
+    by = {(r.variant, r.data_seed, r.seed): r for r in runs}
+    assert {k[1] for k in by} == {0, 1}
+    for split in (0, 1):
+        for seed in (0, 1):  # paired: the same training seed for every variant
+            assert by[("full", split, seed)].train_seed == by[("sgd", split, seed)].train_seed
+    assert by[("full", 0, 0)].train_seed != by[("full", 1, 0)].train_seed
+    assert "data_seed=1" in by[("full", 1, 0)].name and "data_seed" not in by[("full", 0, 0)].name
+    with pytest.raises(ValueError, match="`data_seeds >= 1` must hold, but got data_seeds=0"):
+        grid_from_dict({**BASE, "data_seeds": 0})
