@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 Converter = Callable[[Sequence[nn.Module]], nn.Module]
 
@@ -62,6 +63,29 @@ def stack_parameter(params: Sequence[nn.Parameter]) -> nn.Parameter:
     return nn.Parameter(stack_tensors(params), requires_grad=flags.pop())
 
 
+class _SeedLinearFn(torch.autograd.Function):
+    """y = x @ w.T + b per seed. By hand so that dL/dw comes out contiguous (S, out, in): the
+    autograd of ``bmm(x, w.transpose(1, 2))`` returns it transposed, and AccumulateGrad's copy to
+    w's layout then cost more than the products (MNIST size)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
+        wt = w.transpose(1, 2)  # (S, in, out)
+        return torch.bmm(x, wt) if b is None else torch.baddbmm(b.unsqueeze(1), x, wt)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_y: Tensor):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = torch.bmm(grad_y, w) if need_x else None  # (S, B, in)
+        grad_w = torch.bmm(grad_y.transpose(1, 2), x) if need_w else None  # (S, out, in)
+        grad_b = grad_y.sum(dim=1) if ctx.has_bias and need_b else None  # (S, out)
+        return grad_x, grad_w, grad_b
+
+
 class SeedBatchedLinear(nn.Module):
     """S nn.Linear layers: y[s] = x[s] @ weight[s].T + bias[s]; x (S, B, in) -> (S, B, out)."""
 
@@ -75,9 +99,7 @@ class SeedBatchedLinear(nn.Module):
         self.bias = stack_parameter([m.bias for m in layers]) if has_bias.pop() else None
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.bias is None:
-            return torch.bmm(x, self.weight.transpose(1, 2))  # (S, B, out)
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+        return _SeedLinearFn.apply(x, self.weight, self.bias)  # (S, B, out)
 
     def extra_repr(self) -> str:
         seeds = self.weight.shape[0]
