@@ -68,11 +68,14 @@ class _GLEvaluateFn(torch.autograd.Function):
         ctx.save_for_backward(phi, m, den, d, d2, px, value)
         ctx.settings = (alpha, gamma, switches, spatial_dim, absolute)
         ctx.mark_non_differentiable(means, per_unit)
+        ctx.set_materialize_grads(False)  # no zero tensors for the two statistics' gradients
         return loss, means, per_unit
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_loss: Tensor, _means: Tensor, _per_unit: Tensor):
+    def backward(ctx, grad_loss: Tensor | None, _means: None, _per_unit: None):
+        if grad_loss is None:
+            return (None,) * 7
         phi, m, den, d, d2, px, value = ctx.saved_tensors
         alpha, gamma, (quadratic, quartic, spatial), spatial_dim, absolute = ctx.settings
         n = phi.shape[-1] * phi.shape[-2]
