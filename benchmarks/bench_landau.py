@@ -11,6 +11,12 @@
     the end of the previous step on the same thread, and once on a helper thread that overlaps
     the next forward/backward. Both draw the same values (checked first). Kept in Langevin only
     if it helps; see the ratios.
+(e) 5 seeds as one seed-batched net (landau.stack_nets) vs 1 seed: forward + loss + backward at
+    batch 64, moons (2 -> 156 -> 2), digits (64 -> 156 -> 10) and MNIST (784 -> 156 -> 10) size.
+    Goal <= 1.5x on moons and digits (5 sequential seeds cost 5x); at MNIST size the products
+    dominate and 5 seeds cost ~5x their FLOPs, so only the overhead can be saved there.
+(f) The GL loss's training pass (GinzburgLandauLoss.evaluate: one Function, hand-written
+    backward) vs the same loss through the autograd graph of loss_density.
 """
 
 from __future__ import annotations
@@ -24,7 +30,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from landau import ExperimentalNet, LandauLayer, Langevin, _noise
+from baselines import PlainMLP
+from landau import (
+    ExperimentalNet,
+    GinzburgLandauLoss,
+    LandauLayer,
+    Langevin,
+    _noise,
+    loss_density,
+    seed_cross_entropy,
+    stack_nets,
+)
 from landau.optim import _multi_tensor_langevin
 
 BATCH, IN, OUT = 64, 784, 156
@@ -219,3 +235,79 @@ def test_noise_drawn_ahead_vs_in_step(compare, monkeypatch, where):
     finally:
         if helper is not None:
             helper.shutdown()
+
+
+SEEDS = 5
+SIZES = {"moons": (2, 2), "digits": (64, 10), "mnist": (784, 10)}  # (features, classes)
+MODELS = {"full-d2": ("landau", 2), "full-d1": ("landau", 1), "plain_mlp-d2": ("mlp", 2)}
+GL = GinzburgLandauLoss(0.0095, 6.5)  # the blog's table
+
+
+def _nets(kind: str, depth: int, features: int, classes: int) -> list[nn.Module]:
+    nets = []
+    for seed in range(SEEDS):
+        torch.manual_seed(seed)
+        if kind == "landau":
+            nets.append(ExperimentalNet(features, 156, classes, depth=depth))
+        else:
+            nets.append(PlainMLP(features, 156, classes, depth=depth))
+    return nets
+
+
+def _train_step(net: nn.Module, x: torch.Tensor, y: torch.Tensor, kind: str, seeds: bool):
+    params = list(net.parameters())
+
+    def step():
+        for p in params:
+            p.grad = None
+        out = net(x)  # (S, B, C) or (B, C)
+        if kind == "mlp":
+            loss = seed_cross_entropy(out, y).sum() if seeds else F.cross_entropy(out, y)
+        else:
+            loss = GL.evaluate_seeds(out, y)[0].sum() if seeds else GL.evaluate(out, y)[0]
+        loss.backward()
+
+    return step
+
+
+@pytest.mark.benchmark(group="seed-batch")
+@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("size", list(SIZES))
+def test_five_seeds_batched_vs_one_seed(compare, size, model):
+    features, classes = SIZES[size]
+    kind, depth = MODELS[model]
+    nets = _nets(kind, depth, features, classes)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(SEEDS, BATCH, features, generator=g)  # (S, B, F)
+    y = torch.randint(0, classes, (SEEDS, BATCH), generator=g)  # (S, B)
+    compare(
+        _train_step(stack_nets(nets), x, y, kind, seeds=True),
+        _train_step(nets[0], x[0], y[0], kind, seeds=False),
+        rounds=150 if size == "mnist" else 300,
+        target="<= 1.5x" if size != "mnist" else "(FLOP-bound: 5x the products)",
+        reference_name="1 seed",
+    )
+
+
+@pytest.mark.benchmark(group="gl-loss")
+@pytest.mark.parametrize("classes", [2, 10])
+@pytest.mark.parametrize("seeds", [1, SEEDS])
+def test_fused_gl_loss_vs_autograd_graph(compare, classes, seeds):
+    g = torch.Generator().manual_seed(0)
+    phi = torch.randn(seeds, BATCH, classes, generator=g).requires_grad_()  # (S, B, C)
+    y = torch.randint(0, classes, (seeds, BATCH), generator=g)
+
+    def fused():
+        phi.grad = None
+        GL.evaluate_seeds(phi, y)[0].sum().backward()
+
+    def graph():  # the pre-fusion evaluate: autograd through loss_density
+        phi.grad = None
+        parts = loss_density(phi, y, alpha=GL.alpha, gamma=GL.gamma, seeds=True)
+        density = parts["quadratic"] - parts["quartic"] + parts["spatial"]  # (S, B, C)
+        density.mean(dim=(1, 2)).abs().sum().backward()
+        with torch.no_grad():
+            torch.stack([parts[k].mean(dim=(1, 2)) for k in parts], -1)
+            density.mean(dim=1)
+
+    compare(fused, graph, rounds=1000, target="< 1x", reference_name="autograd graph")

@@ -1,9 +1,16 @@
 """The model under study: Landau layers, the Ginzburg–Landau loss, the Allen–Cahn update of β,
 the Langevin optimizer and the blog's ExperimentalNet. Depends on torch only."""
 
-from landau.layer import BETA_SHAPES, LandauLayer
+from landau.batched import (
+    SeedBatchedBatchNorm1d,
+    SeedBatchedLinear,
+    seed_cross_entropy,
+    stack_modules,
+    unstack_state_dict,
+)
+from landau.layer import BETA_SHAPES, LandauLayer, SeedBatchedLandauLayer
 from landau.loss import GinzburgLandauLoss, ginzburg_landau_loss, loss_density, unit_loss
-from landau.nets import ACTIVATIONS, ExperimentalNet, activation_fn
+from landau.nets import ACTIVATIONS, ExperimentalNet, activation_fn, stack_nets
 from landau.optim import Langevin, langevin
 from landau.phase_field import (
     DIFFUSIONS,
@@ -23,6 +30,9 @@ __all__ = [
     "GinzburgLandauLoss",
     "LandauLayer",
     "Langevin",
+    "SeedBatchedBatchNorm1d",
+    "SeedBatchedLandauLayer",
+    "SeedBatchedLinear",
     "activation_fn",
     "allen_cahn_rhs",
     "central_difference",
@@ -31,5 +41,9 @@ __all__ = [
     "langevin",
     "laplacian",
     "loss_density",
+    "seed_cross_entropy",
+    "stack_modules",
+    "stack_nets",
     "unit_loss",
+    "unstack_state_dict",
 ]

@@ -10,11 +10,13 @@ Function computes the backward pass by hand (fewer kernel launches than the auto
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
+
+from landau.batched import stack_parameter
 
 BETA_SHAPES = ("scalar", "field")
 BETA_SCALE = 5.0  # the blog's cosh(5 β), sinh(5 β)
@@ -25,45 +27,34 @@ def _check_features(name: str, value: int) -> None:
         raise ValueError(f"`{name} >= 1` must hold, but got {name}={value!r}")
 
 
-def _cosh_sinh(z: float) -> tuple[float, float]:
-    """cosh z and sinh z, overflowing to ±inf as torch does (math raises OverflowError)."""
-    try:
-        return math.cosh(z), math.sinh(z)
-    except OverflowError:
-        return math.inf, math.copysign(math.inf, z)
-
-
 class _LandauScalarFn(torch.autograd.Function):
     """phi = (x * scale) @ w.T, scale[b, i] = i c + t s sigmoid(mean x[b]); hand-written backward.
 
     c = cosh(5 β), s = sinh(5 β). Written for few kernel launches: at batch 64 the elementwise
     work is tiny and per-op dispatch, not arithmetic, is what the autograd graph would cost.
-    β and t are read as Python floats (``.item()``: a host sync on an accelerator), which spares
-    a dozen 0-d tensor ops per call, ~7% of the layer's forward+backward on CPU.
+    β and t stay 0-d/(1,) tensors (no ``.item()``): no host sync on an accelerator and no graph
+    break under torch.compile. An overflowing cosh(5β) gives inf/nan outputs, not an exception.
     First order only: the backward uses intermediates saved without a graph, so a second
     derivative through it raises (``once_differentiable``) instead of being silently wrong.
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
-        (c, s), t_ = _cosh_sinh(BETA_SCALE * beta.item()), t.item()
+        z = beta * BETA_SCALE
+        c, s = z.cosh(), z.sinh()  # ()
+        ts = t * s  # (1,)
         g = x.mean(dim=1, keepdim=True).sigmoid_()  # (B, 1)
-        if abs(c) <= torch.finfo(x.dtype).max:
-            scale = torch.add(g * (t_ * s), idx, alpha=c)  # (B, in): i c + t s g_b
-        else:  # cosh(5β) overflows x's dtype (alpha= would raise): let inf/nan flow on
-            scale = g * (t_ * s) + idx * c
+        scale = torch.add(g * ts, idx * c)  # (B, in): i c + t s g_b (addcmul: 5x slower here)
         need_x = ctx.needs_input_grad[0]
         # dL/dx needs scale; otherwise xs = x * scale may overwrite it
         xs = x * scale if need_x else scale.mul_(x)  # (B, in)
-        ctx.save_for_backward(x, w, idx, g, xs, scale if need_x else None)
-        ctx.c, ctx.s, ctx.t = c, s, t_
+        ctx.save_for_backward(x, w, idx, g, xs, scale if need_x else None, c, s, t, ts)
         return xs.mm(w.t())  # (B, out)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_phi: Tensor):
-        x, w, idx, g, xs, scale = ctx.saved_tensors
-        c, s, t = ctx.c, ctx.s, ctx.t
+        x, w, idx, g, xs, scale, c, s, t, ts = ctx.saved_tensors
         need_x, need_w, need_beta, need_t, _ = ctx.needs_input_grad
         grad_x = grad_w = grad_beta = grad_t = None
         if need_w:
@@ -72,17 +63,16 @@ class _LandauScalarFn(torch.autograd.Function):
             grad_xs = grad_phi.mm(w)  # (B, in)
             p = grad_xs * x if need_x else grad_xs.mul_(x)  # (B, in): dL/dscale
             r = p.sum(dim=1, keepdim=True)  # (B, 1)
-            rg = r.view(-1).dot(g.view(-1))  # sum_b r_b g_b
+            rg = r.view(-1).dot(g.view(-1))  # (): sum_b r_b g_b
             if need_beta:
                 # d scale / d β = 5 s i + 5 c t g_b
-                a = p.mv(idx.view(-1)).sum()  # sum_{b,i} p[b, i] i
-                # scalar products, not alpha=: they overflow to inf instead of raising
-                grad_beta = a.mul(BETA_SCALE * s) + rg * (BETA_SCALE * c * t)
+                a = p.mv(idx.view(-1)).sum()  # (): sum_{b,i} p[b, i] i
+                grad_beta = torch.addcmul(a * s, c * rg, t.view(())).mul_(BETA_SCALE)
             if need_t:
-                grad_t = rg.mul(s).view(1)
+                grad_t = (rg * s).view(1)
             if need_x:
                 # d scale[b, i] / d x[b, j] = t s g_b (1 - g_b) / in, for every i
-                coupling = (1.0 - g).mul_(g).mul_(r).mul_(t * s / x.shape[1])  # (B, 1)
+                coupling = (1.0 - g).mul_(g).mul_(r).mul_(ts / x.shape[1])  # (B, 1)
                 grad_x = grad_xs.mul_(scale).add_(coupling)
         return grad_x, grad_w, grad_beta, grad_t, None
 
@@ -148,4 +138,95 @@ class LandauLayer(nn.Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"beta_shape={self.beta_shape}"
+        )
+
+
+class _LandauScalarSeedsFn(torch.autograd.Function):
+    """_LandauScalarFn for S seeds at once: x (S, B, in), w (S, out, in), β (S,), t (S, 1)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
+        seeds = x.shape[0]
+        z = beta * BETA_SCALE
+        c, s = z.cosh(), z.sinh()  # (S,)
+        ts = t.view(-1) * s  # (S,)
+        g = x.mean(dim=2, keepdim=True).sigmoid_()  # (S, B, 1)
+        scale = torch.add(g * ts.view(seeds, 1, 1), idx * c.view(seeds, 1, 1))  # (S, B, in)
+        need_x = ctx.needs_input_grad[0]
+        xs = x * scale if need_x else scale.mul_(x)  # (S, B, in)
+        ctx.save_for_backward(x, w, idx, g, xs, scale if need_x else None, c, s, t, ts)
+        return torch.bmm(xs, w.transpose(1, 2))  # (S, B, out)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_phi: Tensor):
+        x, w, idx, g, xs, scale, c, s, t, ts = ctx.saved_tensors
+        need_x, need_w, need_beta, need_t, _ = ctx.needs_input_grad
+        seeds = x.shape[0]
+        grad_x = grad_w = grad_beta = grad_t = None
+        if need_w:
+            grad_w = torch.bmm(grad_phi.transpose(1, 2), xs)  # (S, out, in)
+        if need_x or need_beta or need_t:
+            grad_xs = torch.bmm(grad_phi, w)  # (S, B, in)
+            p = grad_xs * x if need_x else grad_xs.mul_(x)  # (S, B, in): dL/dscale
+            r = p.sum(dim=2, keepdim=True)  # (S, B, 1)
+            rg = (r * g).sum(dim=(1, 2))  # (S,)
+            if need_beta:
+                a = p.matmul(idx.view(-1)).sum(dim=1)  # (S,): sum_{b,i} p[s, b, i] i
+                grad_beta = torch.addcmul(a * s, c * rg, t.view(-1)).mul_(BETA_SCALE)
+            if need_t:
+                grad_t = (rg * s).view(seeds, 1)
+            if need_x:
+                coupling = (1.0 - g).mul_(g).mul_(r).mul_((ts / x.shape[2]).view(seeds, 1, 1))
+                grad_x = grad_xs.mul_(scale).add_(coupling)  # (S, B, in)
+        return grad_x, grad_w, grad_beta, grad_t, None
+
+
+class SeedBatchedLandauLayer(nn.Module):
+    """S LandauLayers (one per seed) as one: x (S, B, in) -> (S, B, out), seed s with its own
+    ``w`` (S, out, in), ``beta`` (S,) or (S, out) and ``t`` (S, 1). Built from S layers."""
+
+    def __init__(self, layers: Sequence[LandauLayer]) -> None:
+        super().__init__()
+        first = layers[0]
+        for layer in layers:
+            if (layer.in_features, layer.out_features, layer.beta_shape) != (
+                first.in_features,
+                first.out_features,
+                first.beta_shape,
+            ):
+                raise ValueError(
+                    "LandauLayers to stack must agree in in_features, out_features, beta_shape"
+                )
+        self.in_features, self.out_features = first.in_features, first.out_features
+        self.beta_shape = first.beta_shape
+        self.w = stack_parameter([m.w for m in layers])  # (S, out, in)
+        self.beta = stack_parameter([m.beta for m in layers])  # (S,) or (S, out)
+        self.t = stack_parameter([m.t for m in layers])  # (S, 1)
+        self.register_buffer("idx", first.idx.clone(), False)  # (1, in)
+
+    @property
+    def seeds(self) -> int:
+        return self.w.shape[0]
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 3 or x.shape[0] != self.seeds or x.shape[2] != self.in_features:
+            raise ValueError(
+                f"SeedBatchedLandauLayer expects input of shape ({self.seeds}, batch, "
+                f"{self.in_features}), but got {tuple(x.shape)}"
+            )
+        idx = self.idx if self.idx.dtype == x.dtype else self.idx.to(x.dtype)
+        if self.beta_shape == "scalar":
+            return _LandauScalarSeedsFn.apply(x, self.w, self.beta, self.t, idx)
+        batch = x.shape[1]
+        both = torch.bmm(torch.cat([x * idx, x], dim=1), self.w.transpose(1, 2))  # (S, 2B, out)
+        g = torch.sigmoid(x.mean(dim=2, keepdim=True))  # (S, B, 1)
+        c = torch.cosh(BETA_SCALE * self.beta).unsqueeze(1)  # (S, 1, out)
+        s = torch.sinh(BETA_SCALE * self.beta).unsqueeze(1)  # (S, 1, out)
+        return c * both[:, :batch] + (self.t.unsqueeze(2) * g) * s * both[:, batch:]
+
+    def extra_repr(self) -> str:
+        return (
+            f"seeds={self.seeds}, in_features={self.in_features}, "
+            f"out_features={self.out_features}, beta_shape={self.beta_shape}"
         )

@@ -19,13 +19,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from landau.loss_fused import fused_evaluate
 
-def _check_inputs(phi: Tensor, target: Tensor) -> None:
-    if phi.dim() != 2:
-        raise ValueError(f"phi must have shape (batch, classes), but got {tuple(phi.shape)}")
-    if target.dim() != 1 or target.shape[0] != phi.shape[0]:
+
+def _check_inputs(phi: Tensor, target: Tensor, seeds: bool = False) -> None:
+    lead = "seeds, batch" if seeds else "batch"
+    if phi.dim() != (3 if seeds else 2):
+        raise ValueError(f"phi must have shape ({lead}, classes), but got {tuple(phi.shape)}")
+    if target.shape != phi.shape[:-1]:
         raise ValueError(
-            f"target must have shape ({phi.shape[0]},) of class indices, "
+            f"target must have shape {tuple(phi.shape[:-1])} of class indices, "
             f"but got {tuple(target.shape)}"
         )
     if target.dtype not in (torch.int64, torch.int32):
@@ -33,22 +36,38 @@ def _check_inputs(phi: Tensor, target: Tensor) -> None:
 
 
 def _normalise_rows(v: Tensor) -> Tensor:
-    max_abs = v.abs().amax(dim=1, keepdim=True)  # (B, 1)
+    max_abs = v.abs().amax(dim=-1, keepdim=True)  # (B, 1) or (S, B, 1)
     # an all-zero row is divided by 1: it stays zero, with a finite gradient
     return v / torch.where(max_abs > 0, max_abs, 1.0)
 
 
+def _seed_dim(spatial_dim: int, seeds: bool) -> int:
+    """The axis of (S, B, C) that is axis ``spatial_dim`` of one seed's (B, C)."""
+    if spatial_dim not in (0, 1, -1, -2):
+        raise ValueError(f"spatial_dim must be one of 0, 1, -1, -2, but got {spatial_dim!r}")
+    return spatial_dim + 1 if seeds and spatial_dim >= 0 else spatial_dim
+
+
 def loss_density(
-    phi: Tensor, target: Tensor, *, alpha: float, gamma: float, spatial_dim: int = 0
+    phi: Tensor,
+    target: Tensor,
+    *,
+    alpha: float,
+    gamma: float,
+    spatial_dim: int = 0,
+    seeds: bool = False,
 ) -> dict[str, Tensor]:
     """The three terms of the energy density, each of shape (B, C), signs not yet applied.
 
     Returns ``quadratic = alpha d^2``, ``quartic = gamma d^4`` and ``spatial = 0.5 phi_x^2``.
+    ``seeds=True``: phi (S, B, C), target (S, B), terms (S, B, C), each seed's spatial
+    difference taken within its own batch (``spatial_dim`` still names the axis of (B, C)).
     """
-    _check_inputs(phi, target)
+    _check_inputs(phi, target, seeds)
+    spatial_dim = _seed_dim(spatial_dim, seeds)
     phi_norm = _normalise_rows(phi)  # (B, C)
     # the blog normalises the one-hot target by its row max too; that max is always 1
-    target_norm = F.one_hot(target.long(), num_classes=phi.shape[1]).to(phi.dtype)
+    target_norm = F.one_hot(target.long(), num_classes=phi.shape[-1]).to(phi.dtype)
     diff2 = (phi_norm - target_norm).square()  # (B, C)
     phi_x = (phi_norm.roll(-1, dims=spatial_dim) - phi_norm.roll(1, dims=spatial_dim)) / 2.0
     return {
@@ -67,6 +86,11 @@ def _combine(terms: dict[str, Tensor], quadratic: bool, quartic: bool, spatial: 
     return density  # (B, C)
 
 
+def _reduce(density: Tensor, seeds: bool) -> Tensor:
+    """Mean over the batch and the classes: () or, per seed, (S,)."""
+    return density.mean(dim=(1, 2)) if seeds else density.mean()
+
+
 def ginzburg_landau_loss(
     phi: Tensor,
     target: Tensor,
@@ -78,10 +102,16 @@ def ginzburg_landau_loss(
     spatial: bool = True,
     spatial_dim: int = 0,
     absolute: bool = True,
+    seeds: bool = False,
 ) -> Tensor:
-    """The blog's loss; the defaults reproduce it exactly (including the absolute value)."""
-    terms = loss_density(phi, target, alpha=alpha, gamma=gamma, spatial_dim=spatial_dim)
-    value = _combine(terms, quadratic, quartic, spatial).mean()
+    """The blog's loss; the defaults reproduce it exactly (including the absolute value).
+
+    ``seeds=True``: phi (S, B, C), target (S, B) -> one loss per seed, (S,).
+    """
+    terms = loss_density(
+        phi, target, alpha=alpha, gamma=gamma, spatial_dim=spatial_dim, seeds=seeds
+    )
+    value = _reduce(_combine(terms, quadratic, quartic, spatial), seeds)
     return value.abs() if absolute else value
 
 
@@ -95,13 +125,17 @@ def unit_loss(
     quartic: bool = True,
     spatial: bool = True,
     spatial_dim: int = 0,
+    seeds: bool = False,
 ) -> Tensor:
-    """Energy density averaged over the batch: one value per output unit, shape (C,).
+    """Energy density averaged over the batch: one value per output unit, shape (C,)
+    ((S, C) with ``seeds=True``).
 
     The Allen–Cahn force of a field β is the central difference of this along the units.
     """
-    terms = loss_density(phi, target, alpha=alpha, gamma=gamma, spatial_dim=spatial_dim)
-    return _combine(terms, quadratic, quartic, spatial).mean(dim=0)
+    terms = loss_density(
+        phi, target, alpha=alpha, gamma=gamma, spatial_dim=spatial_dim, seeds=seeds
+    )
+    return _combine(terms, quadratic, quartic, spatial).mean(dim=-2)
 
 
 class GinzburgLandauLoss(nn.Module):
@@ -146,6 +180,12 @@ class GinzburgLandauLoss(nn.Module):
     def forward(self, phi: Tensor, target: Tensor) -> Tensor:
         return ginzburg_landau_loss(phi, target, absolute=self.absolute, **self._terms_kwargs())
 
+    def seed_losses(self, phi: Tensor, target: Tensor) -> Tensor:
+        """One loss per seed: phi (S, B, C), target (S, B) -> (S,)."""
+        return ginzburg_landau_loss(
+            phi, target, absolute=self.absolute, seeds=True, **self._terms_kwargs()
+        )
+
     def unit_loss(self, phi: Tensor, target: Tensor) -> Tensor:
         """Per-unit energy, shape (C,) (see :func:`unit_loss`)."""
         return unit_loss(phi, target, **self._terms_kwargs())
@@ -153,16 +193,29 @@ class GinzburgLandauLoss(nn.Module):
     def evaluate(self, phi: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """One pass for training: (loss, detached batch means of the three terms as a (3,)
         tensor [quadratic, quartic, spatial], detached per-unit energy (C,))."""
-        parts = loss_density(
-            phi, target, alpha=self.alpha, gamma=self.gamma, spatial_dim=self.spatial_dim
+        return self._evaluate(phi, target, seeds=False)
+
+    def evaluate_seeds(self, phi: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """:meth:`evaluate` for S seeds at once: phi (S, B, C), target (S, B) -> losses (S,),
+        term means (S, 3), per-unit energy (S, C). Backpropagate ``losses.sum()``: each seed's
+        parameters then get the gradient of their own loss."""
+        return self._evaluate(phi, target, seeds=True)
+
+    def _evaluate(self, phi: Tensor, target: Tensor, seeds: bool) -> tuple[Tensor, Tensor, Tensor]:
+        # one autograd Function with a hand-written backward (landau.loss_fused): the same
+        # values as loss_density + _combine, ~15% cheaper per training step's loss
+        _check_inputs(phi, target, seeds)
+        return fused_evaluate(
+            phi,
+            target,
+            alpha=self.alpha,
+            gamma=self.gamma,
+            quadratic=self.quadratic,
+            quartic=self.quartic,
+            spatial=self.spatial,
+            spatial_dim=_seed_dim(self.spatial_dim, seeds) % phi.dim(),
+            absolute=self.absolute,
         )
-        density = _combine(parts, self.quadratic, self.quartic, self.spatial)  # (B, C)
-        value = density.mean()
-        loss = value.abs() if self.absolute else value
-        with torch.no_grad():
-            means = torch.stack([parts[k].mean() for k in ("quadratic", "quartic", "spatial")])
-            per_unit = density.detach().mean(dim=0)
-        return loss, means, per_unit
 
     @torch.no_grad()
     def terms(self, phi: Tensor, target: Tensor) -> dict[str, float]:

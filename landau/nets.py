@@ -1,11 +1,15 @@
-"""The blog's ExperimentalNet: Landau -> BatchNorm1d -> activation -> Landau -> activation."""
+"""The blog's ExperimentalNet: Landau -> BatchNorm1d -> activation -> Landau -> activation;
+and ``stack_nets``, which trains S of them (or S plain MLPs) as one seed-batched net."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from landau.layer import LandauLayer
+from landau.batched import stack_modules
+from landau.layer import LandauLayer, SeedBatchedLandauLayer
 
 ACTIVATIONS = {"rrelu": F.rrelu, "mish": F.mish, "relu": F.relu}
 DEPTHS = (1, 2)
@@ -53,12 +57,13 @@ class ExperimentalNet(nn.Module):
             self.llayer2 = LandauLayer(hidden, out_features, beta_init, beta_shape=beta_shape)
 
     @property
-    def landau_layers(self) -> dict[str, LandauLayer]:
-        """Landau layers by name, input side first."""
-        return {n: m for n, m in self.named_children() if isinstance(m, LandauLayer)}
+    def landau_layers(self) -> dict[str, LandauLayer | SeedBatchedLandauLayer]:
+        """Landau layers by name, input side first (seed-batched ones in a stacked net)."""
+        kinds = (LandauLayer, SeedBatchedLandauLayer)
+        return {n: m for n, m in self.named_children() if isinstance(m, kinds)}
 
     @property
-    def output_layer(self) -> LandauLayer:
+    def output_layer(self) -> LandauLayer | SeedBatchedLandauLayer:
         """The last Landau layer: the blog's optimizer takes its loss (``llayer2.d_loss``)."""
         return self.llayer2 if self.depth == 2 else self.llayer1
 
@@ -68,3 +73,16 @@ class ExperimentalNet(nn.Module):
             return act(self.llayer1(x))  # (B, out)
         h = act(self.bn1(self.llayer1(x)))  # (B, hidden)
         return act(self.llayer2(h))  # (B, out)
+
+
+def stack_nets(nets: Sequence[nn.Module]) -> nn.Module:
+    """S nets of one architecture (ExperimentalNet, a plain MLP, an nn.Sequential of Linear /
+    BatchNorm1d / LandauLayer / elementwise activations) as one seed-batched net.
+
+    Parameters and buffers get a leading seed axis S, in the nets' own order and names; the
+    result maps x (S, B, in) to (S, B, out), seed s computing exactly what ``nets[s]`` computes
+    on x[s]. ``landau.unstack_state_dict(batched.state_dict())`` gives back S state_dicts that
+    load into the ordinary net. The activations are deterministic (the blog's ``F.rrelu`` runs
+    with ``training=False``), so no random draw needs splitting per seed.
+    """
+    return stack_modules(nets, {LandauLayer: SeedBatchedLandauLayer})

@@ -45,16 +45,22 @@ def allen_cahn_rhs(
     unit_loss: Tensor | None = None,
     diffusion: str = "blog",
     epsilon: float = 1.0,
+    seeds: bool = False,
 ) -> Tensor:
-    """dβ/dt of the update above (without dt)."""
+    """dβ/dt of the update above (without dt).
+
+    ``seeds=True``: β's first axis is a seed axis: β (S,) is S scalar βs, β (S, out) S fields,
+    unit_loss (S, out); neighbours are taken within each seed's field only.
+    """
     if diffusion not in DIFFUSIONS:
         raise ValueError(f"unknown diffusion {diffusion!r}; known: {', '.join(DIFFUSIONS)}")
+    field = beta.dim() > (1 if seeds else 0)  # each seed's β has neighbours
     rhs = beta - beta.pow(3)
-    if diffusion != "none" and beta.dim() > 0:  # a 0-d β has a zero Laplacian
+    if diffusion != "none" and field:  # a 0-d β has a zero Laplacian
         sign = -1.0 if diffusion == "blog" else 1.0
         rhs = rhs + sign * epsilon**2 * laplacian(beta)
     # a 0-d β has no neighbours: the blog's force is identically zero there
-    if unit_loss is not None and kappa != 0.0 and beta.dim() > 0:
+    if unit_loss is not None and kappa != 0.0 and field:
         if unit_loss.shape != beta.shape:
             raise ValueError(
                 f"unit_loss must have β's shape {tuple(beta.shape)}, "
@@ -94,6 +100,20 @@ class AllenCahn:
             unit_loss=unit_loss,
             diffusion=self.diffusion,
             epsilon=self.epsilon,
+        )
+        beta.add_(rhs, alpha=self.dt)
+        return beta
+
+    @torch.no_grad()
+    def step_seeds(self, beta: Tensor, unit_loss: Tensor | None = None) -> Tensor:
+        """:meth:`step` for S seeds at once, in place: β (S,) or (S, out), unit_loss (S, out)."""
+        rhs = allen_cahn_rhs(
+            beta,
+            kappa=self.kappa,
+            unit_loss=unit_loss,
+            diffusion=self.diffusion,
+            epsilon=self.epsilon,
+            seeds=True,
         )
         beta.add_(rhs, alpha=self.dt)
         return beta
