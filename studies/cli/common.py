@@ -53,6 +53,13 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         help="intra-op threads per training process (default 1: a loaded machine then slows "
         "the grid in proportion)",
     )
+    parser.add_argument(
+        "--seed-batch",
+        type=int,
+        default=None,
+        help="train at most N seeds of a cell as one batched model (default: all of them; "
+        "1: one run at a time)",
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
     parser.add_argument(
         "--device", default="auto", help="auto (default: cuda if available), cpu, cuda"

@@ -45,6 +45,7 @@ def run(args) -> int:
             progress=not args.no_progress,
             desc=spec.name,
             threads=args.threads,
+            seed_batch=args.seed_batch,
             experiment=args.experiment or spec.name,
         )
     for line in summary.lines():

@@ -70,6 +70,7 @@ def run(args) -> int:
             progress=not args.no_progress,
             desc=spec.name,
             threads=args.threads,
+            seed_batch=args.seed_batch,
             experiment=experiment,
         )
     for line in summary.lines():

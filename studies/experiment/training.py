@@ -31,59 +31,18 @@ from studies.experiment.models import (
     resolve_device,
 )
 from studies.experiment.provenance import provenance
+from studies.experiment.recording import (
+    accuracy,
+    betas,
+    chance,
+    make_record,
+    mesh,
+    predict,
+    score_test_split,
+)
 from studies.store.records import EpochRecord, RunRecord
 
 EpochCallback = Callable[[int, float], None]
-MESH_RESOLUTION = 60
-_EVAL_CHUNK = 8192
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    model.eval()
-    correct = sum(
-        int((model(x[i : i + _EVAL_CHUNK]).argmax(dim=1) == y[i : i + _EVAL_CHUNK]).sum())
-        for i in range(0, len(y), _EVAL_CHUNK)
-    )
-    return correct / len(y)
-
-
-def _betas(model: nn.Module) -> dict[str, list[float]]:
-    layers = getattr(model, "landau_layers", {})
-    return {name: layer.beta.detach().reshape(-1).tolist() for name, layer in layers.items()}
-
-
-def _record(config: RunConfig, device: str, **fields) -> RunRecord:
-    base = dict(
-        data_seed=config.data_seed,
-        run_id=config.run_id,
-        name=config.name,
-        grid=config.grid,
-        variant=config.variant,
-        dataset=config.dataset,
-        seed=config.seed,
-        depth=config.depth,
-        epochs=config.epochs,
-        device=device,
-        params=dict(config.params),
-        params_source=config.params_source,
-        study_name=config.study_name,
-        trial_number=config.trial_number,
-        config=config.as_dict(),
-        error=None,
-        val_accuracy=None,
-        test_accuracy=None,
-        final_train_loss=None,
-        seconds_per_epoch=None,
-        samples_per_second=None,
-        n_params=0,
-        epochs_run=0,
-        initial_betas={},
-        epoch_records=[],
-        mesh=None,
-    )
-    base.update(fields)
-    return RunRecord(**base)
 
 
 def train(
@@ -101,13 +60,34 @@ def train(
         data = data or load_dataset(config.dataset, data_seed=config.data_seed, data_dir=data_dir)
         return fit(config, data, evaluate_test=evaluate_test)
     except Exception as exc:
-        return _record(
+        return make_record(
             config,
             "cpu" if config.device == "auto" else config.device,
             status="failed",
             error=f"{type(exc).__name__}: {exc}",
             seconds=time.perf_counter() - start,
         )
+
+
+def train_seeds(
+    configs: list[RunConfig], *, data_dir: str | None = None, data: DatasetSplits | None = None
+) -> list[RunRecord]:
+    """:func:`train` for runs that differ only in their seed, as one seed-batched model; an
+    exception makes every run of the batch a ``failed`` record (the same boundary)."""
+    from studies.experiment.seed_batch import fit_seeds
+
+    start = time.perf_counter()
+    first = configs[0]
+    try:
+        data = data or load_dataset(first.dataset, data_seed=first.data_seed, data_dir=data_dir)
+        return fit_seeds(configs, data)
+    except Exception as exc:
+        seconds = (time.perf_counter() - start) / len(configs)
+        device = "cpu" if first.device == "auto" else first.device
+        error = f"{type(exc).__name__}: {exc}"
+        return [
+            make_record(c, device, status="failed", error=error, seconds=seconds) for c in configs
+        ]
 
 
 def fit(
@@ -124,9 +104,9 @@ def fit(
     device = resolve_device(config.device)
     if config.family == "sklearn":
         record = _train_sklearn(config, data, start, evaluate_test, on_epoch)
-        return dataclasses.replace(record, **started, **_chance(data))
+        return dataclasses.replace(record, **started, **chance(data))
     setup = _build(config, data, device)
-    initial_betas, epochs = _betas(setup.model), []
+    initial_betas, epochs = betas(setup.model), []
     status, error = "ok", None
     for epoch in range(1, config.epochs + 1):
         means = _train_epoch(setup)
@@ -146,11 +126,12 @@ def fit(
         final_train_loss=epochs[-1].train_loss if epochs else None,
         seconds_per_epoch=train_seconds / len(epochs) if epochs else None,
         samples_per_second=len(setup.y_train) * len(epochs) / train_seconds if epochs else None,
+        seed_batch=1,
     )
     if status == "ok":
         fields["val_accuracy"] = epochs[-1].val_accuracy
         fields.update(_evaluate(setup, data, evaluate_test))
-    return _record(
+    return make_record(
         config,
         device,
         status=status,
@@ -158,7 +139,7 @@ def fit(
         seconds=time.perf_counter() - start,
         **fields,
         **started,
-        **_chance(data),
+        **chance(data),
     )
 
 
@@ -254,7 +235,7 @@ def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float
         loss_spatial=means[3],
         val_accuracy=val_acc,
         seconds=seconds,
-        betas=_betas(s.model),
+        betas=betas(s.model),
     )
 
 
@@ -262,40 +243,10 @@ def _evaluate(s: _Setup, data: DatasetSplits, evaluate_test: bool) -> dict:
     """The one read of the test split (accuracy and collapse), and the decision-boundary mesh."""
     fields = {}
     if evaluate_test:
-        pred = _predict(s.model, data.x_test.to(s.device))
-        fields.update(_test_fields(pred, data))
-    fields["mesh"] = _mesh(data, lambda g: _predict(s.model, g.to(s.device)))
+        pred = predict(s.model, data.x_test.to(s.device))
+        fields.update(score_test_split(pred, data))
+    fields["mesh"] = mesh(data, lambda g: predict(s.model, g.to(s.device)))
     return fields
-
-
-def _chance(data: DatasetSplits) -> dict:
-    """The test split's class count and majority-class rate (labels only; no model involved)."""
-    counts = np.bincount(data.y_test.numpy(), minlength=data.n_classes)
-    return {"n_classes": int(data.n_classes), "chance_accuracy": float(counts.max() / counts.sum())}
-
-
-def _test_fields(pred: np.ndarray, data: DatasetSplits) -> dict:
-    """Test accuracy, and whether the run collapsed: one predicted class for the whole test
-    split, or an accuracy not above the majority-class rate."""
-    y = data.y_test.numpy()
-    acc = float((pred == y).mean())
-    collapsed = len(np.unique(pred)) == 1 or acc <= _chance(data)["chance_accuracy"]
-    return {"test_accuracy": acc, "collapsed": bool(collapsed)}
-
-
-@torch.no_grad()
-def _predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Predicted classes, in the same chunks as :func:`accuracy`."""
-    model.eval()
-    chunks = [model(x[i : i + _EVAL_CHUNK]).argmax(dim=1) for i in range(0, len(x), _EVAL_CHUNK)]
-    return torch.cat(chunks).cpu().numpy()
-
-
-def _mesh(data: DatasetSplits, predict: Callable[[torch.Tensor], np.ndarray]) -> dict | None:
-    if data.n_features != 2:
-        return None
-    _, _, grid = data.mesh(MESH_RESOLUTION)
-    return {"x": grid[:, 0].tolist(), "y": grid[:, 1].tolist(), "pred": predict(grid).tolist()}
 
 
 def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
@@ -326,8 +277,8 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
     )
     if on_epoch is not None:
         on_epoch(1, val_acc)
-    test = _test_fields(model.predict(data.x_test.numpy()), data) if evaluate_test else {}
-    return _record(
+    test = score_test_split(model.predict(data.x_test.numpy()), data) if evaluate_test else {}
+    return make_record(
         config,
         "cpu",
         status="ok",
@@ -340,5 +291,5 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
         n_params=int(model.coef_.size + model.intercept_.size),
         epochs_run=1,
         epoch_records=[epoch],
-        mesh=_mesh(data, lambda g: model.predict(g.numpy())),
+        mesh=mesh(data, lambda g: model.predict(g.numpy())),
     )
