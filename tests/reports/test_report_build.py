@@ -64,6 +64,7 @@ def _page(index: Path) -> _Page:
     return page
 
 
+@pytest.mark.slow
 def test_full_report_files(built_report):
     out = built_report.parent
     assert built_report.name == "index.html"
@@ -75,6 +76,7 @@ def test_full_report_files(built_report):
             "status", "failures", "tuning_cost", "friedman_depth1"} <= csv  # fmt: skip
 
 
+@pytest.mark.slow
 def test_full_report_sections_and_images(built_report):
     page = _page(built_report)
     assert page.titles == list(SECTION_TITLES.values())
@@ -85,6 +87,7 @@ def test_full_report_sections_and_images(built_report):
         assert (built_report.parent / src).is_file()
 
 
+@pytest.mark.slow
 def test_summary_shows_failed_and_diverged(built_report):
     html = built_report.read_text(encoding="utf-8")
     summary = html[html.index('id="summary"') : html.index('id="claims"')]
@@ -93,6 +96,7 @@ def test_summary_shows_failed_and_diverged(built_report):
     assert "importances skipped for 0 studies" in summary  # meta["notes"]
 
 
+@pytest.mark.slow
 def test_markdown_has_every_section_and_figure(built_report):
     md = (built_report.parent / "report.md").read_text(encoding="utf-8")
     for title in SECTION_TITLES.values():
@@ -100,6 +104,7 @@ def test_markdown_has_every_section_and_figure(built_report):
     assert md.count("](figures/") == 13
 
 
+@pytest.mark.slow
 def test_csv_round_trip(built_report, synthetic):
     back = pd.read_csv(built_report.parent / "tables" / "accuracy.csv")
     expected = accuracy_table(synthetic.runs)
@@ -160,6 +165,7 @@ def test_importing_reports_imports_no_torch():
     assert out.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_building_leaves_no_pyplot_figures(built_report):
     import matplotlib.pyplot as plt
 

@@ -315,10 +315,12 @@ def _share_one_study(url: str) -> None:
     assert [t.user_attrs["source"] for t in trials].count("preset:blog") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_processes_share_one_study_on_postgresql(postgres_url):
     _share_one_study(postgres_url)
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_study_on_sqlite(url):
     _share_one_study(url)  # write-behind: one transaction per trial, numbered under the lock
