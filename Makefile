@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine (Python >= 3.11):
 #   make run    set up .venv, then the main job: tune + quick ablation grid + report (embedded data)
-#   make test   set up .venv, then lint, the import-layer contract and the test suite
+#   make test   set up .venv, then lint, the import-layer contract and the test suite (fast:
+#               tests marked `slow` are left out; `make test-slow` runs only those, CI runs both)
 # torch is pinned to the 2.13.0 CPU wheel through constraints.txt (never the multi-GB CUDA build).
 
 VENV ?= .venv
@@ -8,7 +9,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PIP_FLAGS ?= -q
 
-.PHONY: setup run test test-all bench clean-results
+.PHONY: setup run test test-slow test-all bench clean-results
 
 setup: $(VENV)/.installed
 
@@ -24,6 +25,9 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
 
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"

@@ -141,6 +141,7 @@ def test_tune_refuses_a_study_with_another_space(tmp_path, capsys):
     assert stale.trials == [] and len(open_storage(store).get_all_studies()) == 1
 
 
+@pytest.mark.slow
 def test_tune_a_grid_on_two_processes(spec, tmp_path, monkeypatch):
     url = storage_url(tmp_path / "s.db")
     keys = [StudyKey("full", "moons", 2), StudyKey("logreg", "moons", 1)]

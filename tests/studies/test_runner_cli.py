@@ -40,6 +40,7 @@ def test_grid_stores_every_run_once_and_resumes(tmp_path):
     ) == {"moons"}
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_results_as_one(tmp_path):
     runs = GridSpec("w", ("full", "sgd"), ("moons",), seeds=2, depths=(1,), epochs=2).expand()
     frames = []
@@ -52,6 +53,7 @@ def test_two_workers_give_the_same_results_as_one(tmp_path):
     pd.testing.assert_series_equal(a["val_accuracy"], b["val_accuracy"], atol=0.02)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
     runs = GridSpec("d", ("full", "logreg"), ("moons",), seeds=2, depths=(1,), epochs=1).expand()
@@ -74,6 +76,7 @@ def _landau(*args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_kill_minus_nine_then_resume_loses_nothing_and_duplicates_nothing(tmp_path):
     grid = tmp_path / "k.toml"
