@@ -23,6 +23,7 @@ __all__ = [
     "make_record",
     "mesh",
     "predict",
+    "read_test_split",
     "score_test_split",
 ]
 
@@ -78,18 +79,24 @@ def make_record(config: RunConfig, device: str, **fields) -> RunRecord:
     return RunRecord(**base)
 
 
-def chance(data: DatasetSplits) -> dict:
-    """The test split's class count and majority-class rate (labels only; no model involved)."""
-    counts = np.bincount(data.y_test.numpy(), minlength=data.n_classes)
-    return {"n_classes": int(data.n_classes), "chance_accuracy": float(counts.max() / counts.sum())}
+def read_test_split(data: DatasetSplits) -> tuple[torch.Tensor, np.ndarray]:
+    """The one read of the test split of a run: inputs (N, F) and labels (N,)."""
+    return data.x_test, data.y_test.numpy()
 
 
-def score_test_split(pred: np.ndarray, data: DatasetSplits) -> dict:
+def chance(y_test: np.ndarray | None, n_classes: int) -> dict:
+    """The class count, and the test split's majority-class rate when its labels were read."""
+    if y_test is None:
+        return {"n_classes": int(n_classes)}
+    counts = np.bincount(y_test, minlength=n_classes)
+    return {"n_classes": int(n_classes), "chance_accuracy": float(counts.max() / counts.sum())}
+
+
+def score_test_split(pred: np.ndarray, y_test: np.ndarray, chance_accuracy: float) -> dict:
     """Test accuracy, and whether the run collapsed: one predicted class for the whole test
     split, or an accuracy not above the majority-class rate."""
-    y = data.y_test.numpy()
-    acc = float((pred == y).mean())
-    collapsed = len(np.unique(pred)) == 1 or acc <= chance(data)["chance_accuracy"]
+    acc = float((pred == y_test).mean())
+    collapsed = len(np.unique(pred)) == 1 or acc <= chance_accuracy
     return {"test_accuracy": acc, "collapsed": bool(collapsed)}
 
 

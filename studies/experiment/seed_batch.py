@@ -34,6 +34,7 @@ from studies.experiment.recording import (
     make_record,
     mesh,
     predict,
+    read_test_split,
     score_test_split,
 )
 from studies.store.records import EpochRecord, RunRecord
@@ -142,6 +143,8 @@ def fit_seeds(
             )
         if not any(alive):
             break
+    test = read_test_split(data) if evaluate_test else None  # one read for the whole batch
+    base_rate = chance(None if test is None else test[1], data.n_classes)
     seconds = time.perf_counter() - start
     nets_out = _unstacked(model, nets)
     records = []
@@ -165,9 +168,9 @@ def fit_seeds(
         else:
             fields["val_accuracy"] = run_epochs[-1].val_accuracy
             net = nets_out[s]
-            if evaluate_test:
-                pred = predict(net, data.x_test.to(device))
-                fields.update(score_test_split(pred, data))
+            if test is not None:
+                pred = predict(net, test[0].to(device))
+                fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
             fields["mesh"] = mesh(data, lambda g, net=net: predict(net, g.to(device)))
         records.append(
             make_record(
@@ -178,7 +181,7 @@ def fit_seeds(
                 seconds=share,
                 **fields,
                 **started,
-                **chance(data),
+                **base_rate,
             )
         )
     return records

@@ -38,6 +38,7 @@ from studies.experiment.recording import (
     make_record,
     mesh,
     predict,
+    read_test_split,
     score_test_split,
 )
 from studies.store.records import EpochRecord, RunRecord
@@ -104,7 +105,7 @@ def fit(
     device = resolve_device(config.device)
     if config.family == "sklearn":
         record = _train_sklearn(config, data, start, evaluate_test, on_epoch)
-        return dataclasses.replace(record, **started, **chance(data))
+        return dataclasses.replace(record, **started)
     setup = _build(config, data, device)
     initial_betas, epochs = betas(setup.model), []
     status, error = "ok", None
@@ -128,9 +129,11 @@ def fit(
         samples_per_second=len(setup.y_train) * len(epochs) / train_seconds if epochs else None,
         seed_batch=1,
     )
+    test = read_test_split(data) if evaluate_test else None  # the one read of the test split
+    base_rate = chance(None if test is None else test[1], data.n_classes)
     if status == "ok":
         fields["val_accuracy"] = epochs[-1].val_accuracy
-        fields.update(_evaluate(setup, data, evaluate_test))
+        fields.update(_evaluate(setup, data, test, base_rate))
     return make_record(
         config,
         device,
@@ -139,7 +142,7 @@ def fit(
         seconds=time.perf_counter() - start,
         **fields,
         **started,
-        **chance(data),
+        **base_rate,
     )
 
 
@@ -239,12 +242,12 @@ def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float
     )
 
 
-def _evaluate(s: _Setup, data: DatasetSplits, evaluate_test: bool) -> dict:
-    """The one read of the test split (accuracy and collapse), and the decision-boundary mesh."""
+def _evaluate(s: _Setup, data: DatasetSplits, test, base_rate: dict) -> dict:
+    """Test accuracy and collapse (when the test split was read), and the boundary mesh."""
     fields = {}
-    if evaluate_test:
-        pred = predict(s.model, data.x_test.to(s.device))
-        fields.update(score_test_split(pred, data))
+    if test is not None:
+        pred = predict(s.model, test[0].to(s.device))
+        fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
     fields["mesh"] = mesh(data, lambda g: predict(s.model, g.to(s.device)))
     return fields
 
@@ -277,13 +280,19 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
     )
     if on_epoch is not None:
         on_epoch(1, val_acc)
-    test = score_test_split(model.predict(data.x_test.numpy()), data) if evaluate_test else {}
+    test, base_rate = {}, chance(None, data.n_classes)
+    if evaluate_test:
+        x_test, y_test = read_test_split(data)  # the one read of the test split
+        base_rate = chance(y_test, data.n_classes)
+        pred = model.predict(x_test.numpy())
+        test = score_test_split(pred, y_test, base_rate["chance_accuracy"])
     return make_record(
         config,
         "cpu",
         status="ok",
         val_accuracy=val_acc,
         **test,
+        **base_rate,
         final_train_loss=train_loss,
         seconds=time.perf_counter() - start,
         seconds_per_epoch=seconds,
