@@ -24,8 +24,19 @@ COMMANDS = {
 }
 
 
+def suite_version() -> str:
+    """The installed distribution's version ("unknown" when run from a bare checkout)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("landau-bench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="landau", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"landau {suite_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(sub)
