@@ -6,6 +6,7 @@ trials and importances frames, never an error, and leaves the database as it was
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -189,8 +190,13 @@ def build(
     *,
     meta: dict | None = None,
     experiment: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, list[str]]:
     """Gather and write the report of ``experiment`` into ``out_dir``; the path of index.html
-    and the notes."""
+    and the notes. ``progress`` is told each stage (and each section) as it starts."""
+    if progress is not None:
+        progress("reading the runs and studies, parameter importances (fANOVA)")
     data, notes = gather(store_url, storage_url, meta=meta, experiment=experiment)
-    return build_report(data, out_dir), notes
+    if progress is None:
+        return build_report(data, out_dir), notes
+    return build_report(data, out_dir, on_section=progress), notes

@@ -7,9 +7,12 @@ import json
 import subprocess
 import sys
 
+import optuna
+import pandas as pd
 import pytest
 
 from studies.cli import main
+from studies.store.store import Store
 
 _HEAVY = ("torch", "sklearn", "optuna", "scipy", "pandas", "matplotlib")
 
@@ -39,3 +42,112 @@ def test_list_imports_neither_torch_nor_scikit_learn():
     text = "\n".join(listing)
     for expected in ("full", "plain_mlp", "logreg", "two interleaving half-moons", "quick"):
         assert expected in text
+
+
+# ---- --set KEY=VALUE ------------------------------------------------------------------------
+
+TINY = """
+name = "tiny"
+variants = ["full", "logreg"]
+datasets = ["moons"]
+seeds = 1
+depths = [1]
+epochs = 1
+
+[tuning]
+trials = 1
+epochs = 2
+"""
+
+
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    return str(path)
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_set_overrides_reach_the_runs_as_their_declared_kinds(spec, tmp_path, capsys):
+    db = str(tmp_path / "r.db")
+    args = ["grid", spec, "--store", db, "--no-progress"]
+    assert main([*args, "--set", "hidden=8", "--set", "temperature=0"]) == 0
+    out = capsys.readouterr().out
+    assert "plan: 2 runs (0 already stored)" in out
+    assert "experiment 'tiny[hidden=8,temperature=0]'" in out
+    with Store(db) as store:
+        runs = store.runs_frame().set_index("variant")
+        members, _ = store.experiment_members("tiny[hidden=8,temperature=0]")
+    assert runs.loc["full", "hp_hidden"] == 8 and runs.loc["full", "hp_temperature"] == 0.0
+    assert pd.isna(runs.loc["logreg", "hp_hidden"])  # logreg takes neither: left alone
+    assert set(runs["run_id"]) == members
+    # the same overrides again: nothing to do, and the plan says so
+    assert main([*args, "--set", "temperature=0.0", "--set", "hidden=8"]) == 0
+    assert "plan: 2 runs (2 already stored); nothing to do" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ("nosuch=1", "unknown parameter 'nosuch' in --set nosuch=…; the grid's variants take: C,"),
+        ("hidden=0", "`hidden >= 1` must hold, but got hidden=0"),
+        ("hidden=2.5", "`hidden` must be an integer"),
+        ("hidden=abc", "VALUE must be a TOML literal"),
+        ("hidden", "--set takes KEY=VALUE"),
+    ],
+)
+def test_set_refuses_bad_overrides_with_exit_2(spec, tmp_path, capsys, item, message):
+    db = tmp_path / "r.db"
+    assert main(["grid", spec, "--store", str(db), "--no-progress", "--set", item]) == 2
+    assert message in _err(capsys)
+    assert not db.exists()
+
+
+def test_tune_set_fixes_an_untuned_parameter_and_names_it_in_the_study(spec, tmp_path, capsys):
+    db = str(tmp_path / "r.db")
+    common = ["--store", db, "--no-progress"]
+    # a tuned parameter cannot be fixed: the tuned value would replace it
+    assert main(["tune", spec, *common, "--set", "temperature=0"]) == 2
+    assert "temperature is tuned for full" in _err(capsys)
+    assert main(["grid", spec, *common, "--tuned", "--set", "lr=0.1"]) == 2
+    assert "--set lr=… with --tuned: lr is tuned for full, so" in _err(capsys)
+    assert main(["tune", spec, *common, "--set", "hidden=8", "--seeds", "2"]) == 2
+    assert "--seeds has no meaning for `landau tune`" in _err(capsys)
+
+    assert main(["tune", spec, *common, "--set", "hidden=8"]) == 0
+    out = capsys.readouterr().out
+    assert "plan: 2 studies × 1 trials of 2 epochs" in out
+    assert ",hidden=8]: best" in out  # full's study is another study than without --set
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    studies = {s.study_name: s for s in storage.get_all_studies()}
+    full = next(s for n, s in studies.items() if n.startswith("full["))
+    assert full.study_name.endswith(",hidden=8]") and full.user_attrs["fixed"] == {"hidden": 8}
+    logreg = next(n for n in studies if n.startswith("logreg["))
+    assert "hidden" not in logreg  # a parameter logreg does not take leaves its study alone
+
+    # the grid finds the studies with the same fixed parameters, and no others
+    assert main(["grid", spec, *common, "--tuned"]) == 2
+    assert "1 of 2 studies" in _err(capsys)
+    assert main(["grid", spec, *common, "--tuned", "--set", "hidden=8"]) == 0
+    with Store(db) as store:
+        runs = store.runs_frame().set_index("variant")
+    assert runs.loc["full", "hp_hidden"] == 8
+    assert runs.loc["full", "params_source"].startswith("study:full[")
+
+
+def test_tuned_epochs_takes_another_budget_and_the_error_names_it(spec, tmp_path, capsys):
+    db = str(tmp_path / "r.db")
+    common = ["--store", db, "--no-progress"]
+    assert main(["tune", spec, *common, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["grid", spec, *common, "--tuned"]) == 2
+    assert "tuned with 1 epochs per trial (take those with --tuned-epochs 1)" in _err(capsys)
+    assert main(["grid", spec, *common, "--tuned", "--tuned-epochs", "1"]) == 0
+    assert "the best trials of 2 studies tuned with 1 epochs/trial" in capsys.readouterr().out
+    assert main(["grid", spec, *common, "--tuned-epochs", "1"]) == 2
+    assert "--tuned-epochs goes with --tuned" in _err(capsys)
