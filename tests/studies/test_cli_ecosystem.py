@@ -151,3 +151,56 @@ def test_tuned_epochs_takes_another_budget_and_the_error_names_it(spec, tmp_path
     assert "the best trials of 2 studies tuned with 1 epochs/trial" in capsys.readouterr().out
     assert main(["grid", spec, *common, "--tuned-epochs", "1"]) == 2
     assert "--tuned-epochs goes with --tuned" in _err(capsys)
+
+
+# ---- landau export --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stored(spec, tmp_path):
+    """A store with two experiments (tiny, tiny[hidden=8]) of 2 runs each (logreg's run, which
+    takes no hidden, is one run in both), and 2 studies."""
+    db = str(tmp_path / "results" / "r.db")
+    (tmp_path / "results").mkdir()
+    common = ["--store", db, "--no-progress"]
+    assert main(["grid", spec, *common]) == 0
+    assert main(["grid", spec, *common, "--set", "hidden=8"]) == 0
+    assert main(["tune", spec, *common]) == 0
+    return db
+
+
+def test_export_writes_every_frame_with_its_dtypes_beside_the_store(stored, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["export", "--store", stored]) == 0
+    out = tmp_path / "results" / "export" / "all"  # the default: never the current folder
+    assert f"wrote 9 parquet files to {out}/" in capsys.readouterr().out
+    frames = {p.stem: pd.read_parquet(p) for p in out.glob("*.parquet")}
+    assert set(frames) == {
+        "runs", "epochs", "betas", "meshes", "points", "loss_ranking", "trials",
+        "experiments", "experiment_members",
+    }  # fmt: skip
+    runs = frames["runs"]
+    assert len(runs) == 3 and len(frames["trials"]) == 2 and len(frames["experiments"]) == 2
+    assert str(runs["hp_hidden"].dtype) == "Int64" and str(runs["hp_max_iter"].dtype) == "Int64"
+    assert sorted(runs["hp_hidden"].dropna()) == [8, 156]
+    assert str(runs["seed"].dtype) == "int64" and str(runs["hp_lr"].dtype) == "float64"
+    assert len(frames["epochs"]) == 3 and len(frames["betas"]) > 0  # 1 epoch x 3 runs
+    assert set(frames["experiment_members"]["kind"]) == {"run", "study"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_of_one_experiment_keeps_integers_integers(stored, tmp_path, fmt):
+    out = tmp_path / "one"
+    args = ["export", "--store", stored, "--format", fmt, "--out", str(out)]
+    assert main([*args, "--experiment", "tiny[hidden=8]"]) == 0
+    path = out / f"runs.{fmt}"
+    if fmt == "json":
+        rows = {r["variant"]: r for r in json.loads(path.read_text())}
+        assert rows["full"]["hp_hidden"] == 8 and isinstance(rows["full"]["hp_hidden"], int)
+        assert rows["logreg"]["hp_hidden"] is None and rows["logreg"]["hp_max_iter"] == 200
+    else:
+        text = path.read_text()
+        assert ",8," in text and ",8.0," not in text and ",200," in text
+    experiments = pd.read_csv(out / f"experiments.{fmt}") if fmt == "csv" else None
+    assert experiments is None or list(experiments["name"]) == ["tiny[hidden=8]"]
+    assert main([*args, "--format", "xlsx"]) == 2
