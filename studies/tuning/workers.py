@@ -90,44 +90,48 @@ def _dask_job(key, budget, url, n, device, data_dir, threads):
     return tune_study(key, budget, url, n, device=device, data_dir=data_dir)
 
 
-def _on_dask(jobs, budget, url, device, data_dir, threads, scheduler, bar, states) -> list:
-    """Every study of ``jobs`` a task on the Dask cluster at ``scheduler``; the workers share
-    the storage at ``url`` (which they must reach: a SQLite file on a shared disk, or a server
-    database such as PostgreSQL). The bar advances by a study's trials when it finishes."""
+def _dask_client(scheduler: str):
+    """A client of the Dask scheduler at ``scheduler``; ValueError when it cannot be reached."""
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - dask is a dependency
         raise ValueError(f"--scheduler needs dask.distributed: {exc}") from None
     try:
-        client = Client(scheduler, timeout="10s")
+        return Client(scheduler, timeout="10s")
     except OSError as exc:
         raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+
+
+def _on_dask(jobs, budget, url, device, data_dir, threads, client, bar, states) -> list:
+    """Every study of ``jobs`` a task on the Dask cluster of ``client``; the workers share
+    the storage at ``url`` (which they must reach: a SQLite file on a shared disk, or a server
+    database such as PostgreSQL). The bar advances by a study's trials when it finishes."""
+    from distributed import as_completed as dask_completed
+
     from studies.tuning.study import study_name
 
     results = []
-    with client:
-        futures = [
-            client.submit(
-                _dask_job,
-                key,
-                budget,
-                url,
-                n,
-                device,
-                data_dir,
-                threads,
-                pure=False,
-                key=f"landau-tune-{study_name(key, budget)}-{n}-{time.time_ns()}",
-            )
-            for key, n in jobs
-        ]
-        for future in dask_completed(futures):
-            result = future.result()
-            states.update(result.states)
-            bar.update(result.ran)
-            bar.set_postfix(pruned=states["PRUNED"], failed=states["FAIL"])
-            results.append(result)
+    futures = [
+        client.submit(
+            _dask_job,
+            key,
+            budget,
+            url,
+            n,
+            device,
+            data_dir,
+            threads,
+            pure=False,
+            key=f"landau-tune-{study_name(key, budget)}-{n}-{time.time_ns()}",
+        )
+        for key, n in jobs
+    ]
+    for future in dask_completed(futures):
+        result = future.result()
+        states.update(result.states)
+        bar.update(result.ran)
+        bar.set_postfix(pruned=states["PRUNED"], failed=states["FAIL"])
+        results.append(result)
     return results
 
 
@@ -159,13 +163,24 @@ def tune_studies(
     many as each study lacks to reach ``budget.trials`` finished ones. Every process that trains
     uses ``threads`` intra-op threads. With ``scheduler`` (a Dask scheduler address) each study
     is a task on that cluster instead of the ``workers`` local processes."""
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    client = _dask_client(scheduler) if scheduler else None  # unreachable: before any change
+    try:
+        return _tune(
+            keys, budget, url, workers, device, data_dir, top_up, progress, threads, client
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _tune(keys, budget, url, workers, device, data_dir, top_up, progress, threads, client):
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
     from studies.tuning.study import open_storage, prepare_studies, study_name, tune_study
 
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     start = time.perf_counter()
     finished = prepare_studies(keys, budget, open_storage(url))
     prepared = time.perf_counter() - start
@@ -183,9 +198,9 @@ def tune_studies(
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        here = [job for job in jobs if job[1] == 0] if workers > 1 or scheduler else jobs
+        here = [job for job in jobs if job[1] == 0] if workers > 1 or client else jobs
         away = [job for job in jobs if job not in here]  # 0 trials: just read, here
-        if len(away) == 1 and not scheduler:
+        if len(away) == 1 and not client:
             here, away = here + away, []
 
         def on_trial(state: str) -> None:
@@ -200,10 +215,8 @@ def tune_studies(
             results.append(
                 tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
             )
-        if away and scheduler:
-            results += _on_dask(
-                away, budget, url, device, data_dir, threads, scheduler, bar, states
-            )
+        if away and client:
+            results += _on_dask(away, budget, url, device, data_dir, threads, client, bar, states)
         elif away:
             ctx = multiprocessing.get_context("spawn")
             queue = ctx.Queue()

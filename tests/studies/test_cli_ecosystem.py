@@ -204,3 +204,25 @@ def test_export_of_one_experiment_keeps_integers_integers(stored, tmp_path, fmt)
     experiments = pd.read_csv(out / f"experiments.{fmt}") if fmt == "csv" else None
     assert experiments is None or list(experiments["name"]) == ["tiny[hidden=8]"]
     assert main([*args, "--format", "xlsx"]) == 2
+
+
+# ---- landau tune --scheduler ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_tune_on_a_dask_local_cluster_shares_the_storage(spec, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    db = str(tmp_path / "r.db")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        args = ["tune", spec, "--store", db, "--no-progress", "--trials", "2"]
+        assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+    out = capsys.readouterr().out
+    assert "2 studies, 4 trials run now (" in out
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    for study in storage.get_all_studies():  # each worker wrote its study's trials
+        trials = storage.get_all_trials(storage.get_study_id_from_name(study.study_name))
+        assert len(trials) == 2 and all(t.state.is_finished() for t in trials)
+    assert main([*args, "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler" in _err(capsys)
