@@ -1,4 +1,4 @@
-"""The `landau` command: demo, list, grid, tune, run, report, export.
+"""The `landau` command: demo, list, grid, tune, run, report, export, compare.
 
 Bad input (ValueError, including StoreError and DatasetNotFoundError) is one line on stderr and
 exit status 2; an internal error is exit status 1 with its traceback.
@@ -10,7 +10,7 @@ import argparse
 import sys
 import traceback
 
-from studies.cli import demo, export, grid, listing, report, run, tune
+from studies.cli import compare, demo, export, grid, listing, report, run, tune
 
 # Command name -> module with add_parser(sub) and run(args); the order is the help's order.
 COMMANDS = {
@@ -21,6 +21,7 @@ COMMANDS = {
     "tune": tune,
     "run": run,
     "report": report,
+    "compare": compare,
 }
 
 

@@ -4,6 +4,7 @@ of every frame, compare, the plan line."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -226,3 +227,36 @@ def test_tune_on_a_dask_local_cluster_shares_the_storage(spec, tmp_path, capsys)
         assert len(trials) == 2 and all(t.state.is_finished() for t in trials)
     assert main([*args, "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "cannot reach the Dask scheduler" in _err(capsys)
+
+
+# ---- landau compare -------------------------------------------------------------------------
+
+
+def test_compare_two_experiments_writes_table_and_figure(stored, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["compare", "tiny", "tiny[hidden=8]", "--store", stored]) == 0
+    out = capsys.readouterr().out
+    assert "compare 'tiny[hidden=8]' − 'tiny': 2 matched pairs of runs in 2" in out
+    folder = tmp_path / "results" / "compare" / "tiny_vs_tiny_hidden=8"
+    cells = pd.read_csv(folder / "compare_cells.csv").set_index("variant")
+    assert cells.loc["logreg", "diff_pp"] == 0  # one run, in both experiments
+    assert set(cells.index) == {"full", "logreg"} and (folder / "compare.png").stat().st_size
+    # B in another store: the same runs, copied
+    other = tmp_path / "other.db"
+    shutil.copy(stored, other)
+    args = ["compare", "tiny", "tiny", "--store", stored, "--store-b", str(other)]
+    assert main([*args, "--out", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c" / "compare_pooled.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["tiny", "tiny"], "A and B are the same experiment 'tiny'"),
+        (["tiny", "nosuch"], "unknown experiment 'nosuch'; known: tiny, tiny[hidden=8]"),
+    ],
+)
+def test_compare_bad_input_is_exit_2(stored, capsys, args, message):
+    capsys.readouterr()
+    assert main(["compare", *args, "--store", stored]) == 2
+    assert message in _err(capsys)
