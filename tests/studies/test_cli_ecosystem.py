@@ -260,3 +260,21 @@ def test_compare_bad_input_is_exit_2(stored, capsys, args, message):
     capsys.readouterr()
     assert main(["compare", *args, "--store", stored]) == 2
     assert message in _err(capsys)
+
+
+# ---- optuna-dashboard (the `dashboard` extra) -------------------------------------------------
+
+
+def test_optuna_dashboard_lists_the_studies_of_the_store(stored):
+    dashboard = pytest.importorskip("optuna_dashboard", reason="the `dashboard` extra")
+    import io
+    import wsgiref.util
+
+    app = dashboard.wsgi(f"sqlite:///{stored}")  # what `optuna-dashboard sqlite:///…` serves
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/studies", "wsgi.input": io.BytesIO()}
+    wsgiref.util.setup_testing_defaults(environ)
+    status = []
+    body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+    assert status[0].startswith("200")
+    names = {s["study_name"] for s in json.loads(body)["study_summaries"]}
+    assert {n.split("[")[0] for n in names} == {"full", "logreg"}
