@@ -109,7 +109,8 @@ def _runtime(r: ReportContext) -> list:
     if r.has_runs:
         caption = (
             "Cost per run: means over ok runs; seconds_all_runs sums every run, failed and "
-            "diverged included."
+            "diverged included; threads and load_avg_max (the highest 1-minute load average at "
+            "the start of a run) say whether a slow cell ran on a loaded machine."
         )
         blocks.append(Table("runtime", runtime_table(r.runs), caption))
         path = r.fig_path("cost_accuracy")
