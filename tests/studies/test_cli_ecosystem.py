@@ -79,7 +79,7 @@ def test_set_overrides_reach_the_runs_as_their_declared_kinds(spec, tmp_path, ca
     args = ["grid", spec, "--store", db, "--no-progress"]
     assert main([*args, "--set", "hidden=8", "--set", "temperature=0"]) == 0
     out = capsys.readouterr().out
-    assert "plan: 2 runs (0 already stored)" in out
+    assert "plan: 2 runs (0 already stored); time unknown (no stored run" in out
     assert "experiment 'tiny[hidden=8,temperature=0]'" in out
     with Store(db) as store:
         runs = store.runs_frame().set_index("variant")
@@ -278,3 +278,26 @@ def test_optuna_dashboard_lists_the_studies_of_the_store(stored):
     assert status[0].startswith("200")
     names = {s["study_name"] for s in json.loads(body)["study_summaries"]}
     assert {n.split("[")[0] for n in names} == {"full", "logreg"}
+
+
+# ---- run and report: --set refused where tuning decides, progress of the report ---------------
+
+
+def test_run_refuses_to_set_a_tuned_parameter(spec, tmp_path, capsys):
+    db = tmp_path / "r.db"
+    assert main(["run", spec, "--store", str(db), "--set", "temperature=0"]) == 2
+    assert "--set temperature=… with `landau run` (it tunes): temperature is tuned" in _err(capsys)
+    assert not db.exists()
+
+
+def test_report_names_each_section_as_it_builds_it(stored, tmp_path, capsys):
+    capsys.readouterr()
+    out = tmp_path / "report"
+    assert main(["report", "--store", stored, "--out", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    stages = [line for line in err if line.startswith("report: ")]
+    assert stages[0].startswith("report: reading the runs and studies")
+    sections = [line for line in stages if line.startswith("report: section ")]
+    n = int(sections[0].split("/")[1].split(":")[0])
+    assert len(sections) == n and sections[-1].startswith(f"report: section {n}/{n}: ")
+    assert (out / "index.html").is_file()
