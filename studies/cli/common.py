@@ -139,6 +139,14 @@ def grid_from_args(args):
     return spec.with_overrides(params={**spec.params, **sets})  # validated as [params]
 
 
+def check_scheduler(args) -> None:
+    """--scheduler must answer before anything is stored (bad input changes nothing)."""
+    if getattr(args, "scheduler", None):
+        from studies.tuning.workers import dask_client
+
+        dask_client(args.scheduler).close()
+
+
 def refuse_tuned_sets(args, spec, where: str) -> None:
     """--set of a parameter that tuning chooses would be overridden by the tuned value: refused
     wherever tuned values are used (``where``), naming the variants that tune it."""

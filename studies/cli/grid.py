@@ -7,6 +7,7 @@ import shlex
 from studies.cli.common import (
     add_grid_args,
     check_datasets,
+    check_scheduler,
     default_experiment,
     ensure_default_store_dir,
     grid_from_args,
@@ -38,6 +39,7 @@ def run(args) -> int:
     if args.workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={args.workers}")
     device = resolve_device(args.device)
+    check_scheduler(args)
     experiment = default_experiment(args, spec)
     tuned = None
     if args.tuned_epochs is not None and not args.tuned:

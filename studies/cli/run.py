@@ -11,6 +11,7 @@ from studies.cli.common import (
     DEFAULT_OUT,
     add_grid_args,
     check_datasets,
+    check_scheduler,
     default_experiment,
     grid_from_args,
     refuse_tuned_sets,
@@ -46,6 +47,7 @@ def run(args) -> int:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")
     device = resolve_device(args.device)
     check_datasets(spec.datasets, args.data_dir)
+    check_scheduler(args)
     url = tuning_storage(args)
     experiment = default_experiment(args, spec)
     keys = grid_keys(spec)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from studies.cli.common import (
     add_grid_args,
     check_datasets,
+    check_scheduler,
     default_experiment,
     ensure_default_store_dir,
     grid_from_args,
@@ -115,6 +116,7 @@ def run(args) -> int:
         refuse_tuned_sets(args, spec, "`landau tune`")
         keys, budget = grid_keys(spec), budget_from_args(spec.tuning, args)
     check_datasets(dict.fromkeys(k.dataset for k in keys), args.data_dir)
+    check_scheduler(args)
     url = tuning_storage(args)
     device = resolve_device(args.device)
     ensure_default_store_dir(args.store)

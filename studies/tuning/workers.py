@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from queue import Empty
 
-__all__ = ["TuningSummary", "tune_studies"]
+__all__ = ["TuningSummary", "dask_client", "tune_studies"]
 
 
 @dataclass
@@ -90,7 +90,7 @@ def _dask_job(key, budget, url, n, device, data_dir, threads):
     return tune_study(key, budget, url, n, device=device, data_dir=data_dir)
 
 
-def _dask_client(scheduler: str):
+def dask_client(scheduler: str):
     """A client of the Dask scheduler at ``scheduler``; ValueError when it cannot be reached."""
     try:
         from distributed import Client
@@ -165,7 +165,7 @@ def tune_studies(
     is a task on that cluster instead of the ``workers`` local processes."""
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
-    client = _dask_client(scheduler) if scheduler else None  # unreachable: before any change
+    client = dask_client(scheduler) if scheduler else None  # unreachable: before any change
     try:
         return _tune(
             keys, budget, url, workers, device, data_dir, top_up, progress, threads, client

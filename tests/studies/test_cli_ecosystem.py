@@ -225,8 +225,11 @@ def test_tune_on_a_dask_local_cluster_shares_the_storage(spec, tmp_path, capsys)
     for study in storage.get_all_studies():  # each worker wrote its study's trials
         trials = storage.get_all_trials(storage.get_study_id_from_name(study.study_name))
         assert len(trials) == 2 and all(t.state.is_finished() for t in trials)
-    assert main([*args, "--scheduler", "tcp://127.0.0.1:9"]) == 2
-    assert "cannot reach the Dask scheduler" in _err(capsys)
+    other = tmp_path / "other.db"
+    for command in (args, ["grid", spec, "--store", str(other)]):  # refused before any change
+        assert main([*command, "--scheduler", "tcp://127.0.0.1:9"]) == 2
+        assert "cannot reach the Dask scheduler" in _err(capsys)
+    assert not other.exists()
 
 
 # ---- landau compare -------------------------------------------------------------------------
