@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
         help="paired differences B − A between two experiments (table, figure, summary)",
         description="Compare experiment B with experiment A run by run: runs match on (variant, "
         "dataset, depth, seed, data_seed); per variant × dataset × depth the mean paired "
-        "difference B − A with its 95%% t-interval and sign-flip test, pooled over cells with "
+        "difference B − A with its 95 % t-interval and sign-flip test, pooled over cells with "
         "Wilcoxon's test, Holm-corrected.",
     )
     compare.add_argument("a", metavar="A", help="the baseline experiment")
