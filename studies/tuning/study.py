@@ -388,10 +388,11 @@ def best_params_for_grid(
         fixed = dict(sorted(kv for k in missing for kv in k.fixed))
         sets = "".join(f" --set {k}={v}" for k, v in fixed.items())
         cmd = (
-            f"{command or f'landau tune {spec.name} --storage {where}'} --variants {variants} "
+            f"{command or f'landau tune {spec.name}'} --variants {variants} "
             f"--datasets {','.join(dict.fromkeys(k.dataset for k in missing))} "
             f"--depths {','.join(map(str, sorted({k.depth for k in missing})))} "
             f"--trials {budget.trials} --epochs {budget.epochs} --seed {budget.seed}{sets}"
+            + ("" if command else f" --storage {where}")
         )
         others = sorted(tuned_epochs(storage, missing) - {budget.epochs})
         elsewhere = (
