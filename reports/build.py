@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,12 +74,14 @@ def build_report(
     *,
     strict: bool = False,
     figures: bool = True,
+    on_section: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the report into `out_dir` (created if needed; files of an earlier report with the
     same names are replaced) and return the path of index.html. Never fails for missing data:
     each section then says what is missing. A section that raises unexpectedly is replaced by
     the error message and a RuntimeWarning, unless `strict=True` (tests), which re-raises.
-    `figures=False` writes the tables and pages without drawing any figure.
+    `figures=False` writes the tables and pages without drawing any figure; `on_section` is
+    told which section is being built (progress).
 
     Deterministic: the same frames, in any row order, give byte-identical tables (runs are
     sorted canonically, random states are fixed, CSV floats have 10 significant digits)."""
@@ -89,7 +92,7 @@ def build_report(
     (out / "tables").mkdir(parents=True, exist_ok=True)
     meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **data.meta}
     data = ReportData(**{**{k: getattr(data, k) for k in data.__dataclass_fields__}, "meta": meta})
-    sections = make_sections(data, out, strict=strict, draw_figures=figures)
+    sections = make_sections(data, out, strict=strict, draw_figures=figures, on_section=on_section)
     _write_tables(sections, out / "tables")
     (out / "report.md").write_text(render_markdown(sections, meta), encoding="utf-8")
     index = out / "index.html"

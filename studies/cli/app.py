@@ -1,4 +1,4 @@
-"""The `landau` command: demo, list, grid, tune, run, report, export.
+"""The `landau` command: demo, list, grid, tune, run, report, export, compare.
 
 Bad input (ValueError, including StoreError and DatasetNotFoundError) is one line on stderr and
 exit status 2; an internal error is exit status 1 with its traceback.
@@ -10,7 +10,7 @@ import argparse
 import sys
 import traceback
 
-from studies.cli import demo, export, grid, listing, report, run, tune
+from studies.cli import compare, demo, export, grid, listing, report, run, tune
 
 # Command name -> module with add_parser(sub) and run(args); the order is the help's order.
 COMMANDS = {
@@ -21,11 +21,23 @@ COMMANDS = {
     "tune": tune,
     "run": run,
     "report": report,
+    "compare": compare,
 }
+
+
+def suite_version() -> str:
+    """The installed distribution's version ("unknown" when run from a bare checkout)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("landau-bench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="landau", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"landau {suite_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(sub)

@@ -68,8 +68,47 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set_arg(parser)
     add_experiment_arg(parser)
     add_store_arg(parser)
+
+
+def add_set_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="set",
+        help="hyperparameter override, repeatable, validated like the grid's [params]; VALUE is "
+        "a TOML literal (--set temperature=0 --set hidden=64)",
+    )
+
+
+def parse_sets(items: list[str] | None) -> dict:
+    """``["hidden=64", "lr=1e-3"]`` -> ``{"hidden": 64, "lr": 0.001}`` (values as TOML
+    literals); a repeated key keeps its last value."""
+    import tomllib
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise ValueError(f"--set takes KEY=VALUE (e.g. --set hidden=64), but got {item!r}")
+        try:
+            out[key] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ValueError(
+                f'--set {item}: VALUE must be a TOML literal (64, 0.01, 1e-3, true, "text"), '
+                f"but got {value.strip()!r}"
+            ) from None
+    return out
+
+
+def sets_label(sets: dict) -> str:
+    """``[hidden=64,temperature=0.0]``: what --set adds to the default experiment name."""
+    return "[" + ",".join(f"{k}={v}" for k, v in sorted(sets.items())) + "]" if sets else ""
 
 
 def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False) -> None:
@@ -86,8 +125,7 @@ def grid_from_args(args):
     from studies.experiment.grid import load_grid
     from studies.experiment.registry import REGISTRY, parse_names
 
-    spec = load_grid(args.spec)
-    return spec.with_overrides(
+    spec = load_grid(args.spec).with_overrides(
         variants=parse_names(args.variants, REGISTRY, "variant") if args.variants else None,
         datasets=parse_names(args.datasets, DATASETS, "dataset") if args.datasets else None,
         seeds=args.seeds,
@@ -95,6 +133,46 @@ def grid_from_args(args):
         depths=args.depths,
         epochs=args.epochs,
     )
+    sets = parse_sets(getattr(args, "set", None))
+    if not sets:
+        return spec
+    known = sorted({k for v in spec.variants for k in REGISTRY[v].defaults})
+    for key in sets:
+        if key not in known:
+            raise ValueError(
+                f"unknown parameter {key!r} in --set {key}=…; the grid's variants take: "
+                f"{', '.join(known)}"
+            )
+    return spec.with_overrides(params={**spec.params, **sets})  # validated as [params]
+
+
+def check_scheduler(args) -> None:
+    """--scheduler must answer before anything is stored (bad input changes nothing)."""
+    if getattr(args, "scheduler", None):
+        from studies.tuning.workers import dask_client
+
+        dask_client(args.scheduler).close()
+
+
+def refuse_tuned_sets(args, spec, where: str) -> None:
+    """--set of a parameter that tuning chooses would be overridden by the tuned value: refused
+    wherever tuned values are used (``where``), naming the variants that tune it."""
+    from studies.tuning import tuned_names
+
+    for key in parse_sets(getattr(args, "set", None)):
+        tuning = [v for v in spec.variants if key in tuned_names(v)]
+        if tuning:
+            raise ValueError(
+                f"--set {key}=… with {where}: {key} is tuned for {', '.join(tuning)}, so the "
+                "tuned value would replace it; --set fixes untuned parameters there (hidden, "
+                f"batch_size, …), or run `landau grid` without --tuned"
+            )
+
+
+def default_experiment(args, spec) -> str:
+    """--experiment, else the grid's name with the --set overrides: ``quick[hidden=64]`` (runs
+    with other parameters are another experiment, not a second run of the same cell)."""
+    return args.experiment or spec.name + sets_label(parse_sets(getattr(args, "set", None)))
 
 
 def ensure_default_store_dir(store: str) -> None:

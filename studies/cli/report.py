@@ -19,15 +19,29 @@ def add_parser(sub) -> None:
 
 
 def write_report(
-    store: str, storage: str | None, out: str, meta: dict, *, experiment: str | None = None
+    store: str,
+    storage: str | None,
+    out: str,
+    meta: dict,
+    *,
+    experiment: str | None = None,
+    progress: bool = True,
 ) -> Path:
     """Build the report of ``experiment`` (default: the latest); print its notes; the path of
-    its index."""
+    its index. With ``progress`` each stage and section is named on stderr as it starts."""
     from studies.report_data import build
+
+    def stage(text: str) -> None:
+        print(f"report: {text} …", file=sys.stderr, flush=True)
 
     command = "landau " + " ".join(sys.argv[1:]) if sys.argv[1:] else "landau"
     path, notes = build(
-        store, storage, out, meta={"command": command, **meta}, experiment=experiment
+        store,
+        storage,
+        out,
+        meta={"command": command, **meta},
+        experiment=experiment,
+        progress=stage if progress else None,
     )
     for note in notes:
         print(note)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
-from studies.data.datasets import DATASETS
+from studies.data.catalog import DATASETS
 from studies.experiment.registry import get_variant
 
 CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run

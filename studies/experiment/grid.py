@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
-from studies.data.datasets import DATASETS
+from studies.data.catalog import DATASETS
 from studies.experiment.config import RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from queue import Empty
 
-__all__ = ["TuningSummary", "tune_studies"]
+__all__ = ["TuningSummary", "dask_client", "tune_studies"]
 
 
 @dataclass
@@ -78,6 +78,63 @@ def _job(key, budget, url, n, device, data_dir):
     return tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put)
 
 
+def _dask_job(key, budget, url, n, device, data_dir, threads):
+    """One study as a task on a Dask worker (which has no initializer of ours)."""
+    import optuna
+
+    from studies.experiment.process import init_process
+    from studies.tuning.study import tune_study
+
+    init_process(threads)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return tune_study(key, budget, url, n, device=device, data_dir=data_dir)
+
+
+def dask_client(scheduler: str):
+    """A client of the Dask scheduler at ``scheduler``; ValueError when it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - dask is a dependency
+        raise ValueError(f"--scheduler needs dask.distributed: {exc}") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+
+
+def _on_dask(jobs, budget, url, device, data_dir, threads, client, bar, states) -> list:
+    """Every study of ``jobs`` a task on the Dask cluster of ``client``; the workers share
+    the storage at ``url`` (which they must reach: a SQLite file on a shared disk, or a server
+    database such as PostgreSQL). The bar advances by a study's trials when it finishes."""
+    from distributed import as_completed as dask_completed
+
+    from studies.tuning.study import study_name
+
+    results = []
+    futures = [
+        client.submit(
+            _dask_job,
+            key,
+            budget,
+            url,
+            n,
+            device,
+            data_dir,
+            threads,
+            pure=False,
+            key=f"landau-tune-{study_name(key, budget)}-{n}-{time.time_ns()}",
+        )
+        for key, n in jobs
+    ]
+    for future in dask_completed(futures):
+        result = future.result()
+        states.update(result.states)
+        bar.update(result.ran)
+        bar.set_postfix(pruned=states["PRUNED"], failed=states["FAIL"])
+        results.append(result)
+    return results
+
+
 def _drain(queue, bar, states: Counter) -> None:
     while True:
         try:
@@ -100,17 +157,30 @@ def tune_studies(
     top_up=False,
     progress=True,
     threads=1,
+    scheduler=None,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
     many as each study lacks to reach ``budget.trials`` finished ones. Every process that trains
-    uses ``threads`` intra-op threads."""
+    uses ``threads`` intra-op threads. With ``scheduler`` (a Dask scheduler address) each study
+    is a task on that cluster instead of the ``workers`` local processes."""
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    client = dask_client(scheduler) if scheduler else None  # unreachable: before any change
+    try:
+        return _tune(
+            keys, budget, url, workers, device, data_dir, top_up, progress, threads, client
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _tune(keys, budget, url, workers, device, data_dir, top_up, progress, threads, client):
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
     from studies.tuning.study import open_storage, prepare_studies, study_name, tune_study
 
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     start = time.perf_counter()
     finished = prepare_studies(keys, budget, open_storage(url))
     prepared = time.perf_counter() - start
@@ -128,9 +198,9 @@ def tune_studies(
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        here = [job for job in jobs if job[1] == 0] if workers > 1 else jobs  # 0: just read
-        away = [job for job in jobs if job not in here]
-        if len(away) == 1:
+        here = [job for job in jobs if job[1] == 0] if workers > 1 or client else jobs
+        away = [job for job in jobs if job not in here]  # 0 trials: just read, here
+        if len(away) == 1 and not client:
             here, away = here + away, []
 
         def on_trial(state: str) -> None:
@@ -145,7 +215,9 @@ def tune_studies(
             results.append(
                 tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
             )
-        if away:
+        if away and client:
+            results += _on_dask(away, budget, url, device, data_dir, threads, client, bar, states)
+        elif away:
             ctx = multiprocessing.get_context("spawn")
             queue = ctx.Queue()
             with ProcessPoolExecutor(

@@ -5,6 +5,7 @@ Tiny budgets; the report itself is faked (reports/ tests its own), except in the
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 
 import optuna
@@ -47,7 +48,7 @@ def reports(monkeypatch, tmp_path):
     """Captures the ReportData instead of building the report."""
     seen = []
 
-    def fake_build(data, out_dir):
+    def fake_build(data, out_dir, **kwargs):
         assert isinstance(data, ReportData)
         seen.append(data)
         return tmp_path / "index.html"
@@ -171,7 +172,14 @@ def test_grid_tuned_without_studies_names_them_and_the_command(spec, tmp_path, c
     assert main(["grid", spec, "--tuned", "--store", str(tmp_path / "r.db"), "--no-progress"]) == 2
     err = _error(capsys)
     assert "3 of 3 studies" in err and "logreg[dataset=moons,depth=1," in err
-    assert "`landau tune tiny --variants full,logreg --datasets moons --depths 1,2" in err
+    # the grid is a path: the suggested command names the path, and it works
+    assert f"`landau tune {spec} --store {tmp_path / 'r.db'} --variants full,logreg" in err
+    assert "--datasets moons --depths 1,2 --trials 2 --epochs 2" in err
+    suggested = shlex.split(err.rsplit("`", 2)[-2])
+    assert main([*suggested[1:], "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["grid", spec, "--tuned", "--store", str(tmp_path / "r.db"), "--no-progress"]) == 0
+    assert "the best trials of 3 studies tuned with 2 epochs/trial" in capsys.readouterr().out
 
 
 def test_run_tunes_runs_the_grid_with_tuned_parameters_and_reports(spec, tmp_path, capsys, reports):

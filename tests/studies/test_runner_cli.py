@@ -213,8 +213,9 @@ def test_list_and_export(tmp_path, capsys):
     )
     assert "2 executed (2 ok, 0 diverged, 0 failed)" in capsys.readouterr().out
     for fmt in ("csv", "parquet"):
-        out_file = tmp_path / f"runs.{fmt}"
-        assert main(["export", "--store", str(db), "--format", fmt, "--out", str(out_file)]) == 0
+        out_dir = tmp_path / fmt
+        assert main(["export", "--store", str(db), "--format", fmt, "--out", str(out_dir)]) == 0
+        out_file = out_dir / f"runs.{fmt}"
         frame = pd.read_csv(out_file) if fmt == "csv" else pd.read_parquet(out_file)
         for col in (
             "run_id",
