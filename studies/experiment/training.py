@@ -69,6 +69,7 @@ def _record(config: RunConfig, device: str, **fields) -> RunRecord:
         params_source=config.params_source,
         study_name=config.study_name,
         trial_number=config.trial_number,
+        sweep=config.sweep_text,
         config=config.as_dict(),
         error=None,
         val_accuracy=None,
