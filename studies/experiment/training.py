@@ -21,6 +21,7 @@ from baselines import fit_logreg
 from landau import AllenCahn, GinzburgLandauLoss
 from studies.data.datasets import DatasetSplits, batch_indices, load_dataset
 from studies.experiment.config import RunConfig
+from studies.experiment.diagnostics import landscape
 from studies.experiment.models import (
     build_beta_update,
     build_loss,
@@ -260,13 +261,31 @@ def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float
 
 
 def _evaluate(s: _Setup, data: DatasetSplits, evaluate_test: bool) -> dict:
-    """The one read of the test split (accuracy and collapse), and the decision-boundary mesh."""
+    """The one read of the test split (accuracy and collapse), the loss-landscape diagnostics
+    (not for tuning trials) and the decision-boundary mesh."""
     fields = {}
     if evaluate_test:
         pred = _predict(s.model, data.x_test.to(s.device))
         fields.update(_test_fields(pred, data))
+        found = landscape(
+            s.model,
+            _loss_fn(s),
+            s.x_train,
+            s.y_train,
+            batch_size=s.config.params["batch_size"],
+            budget=s.config.diagnostics,
+            seed=s.config.train_seed,
+        )
+        fields.update(sharpness=found.sharpness, hessian_trace=found.hessian_trace)
     fields["mesh"] = _mesh(data, lambda g: _predict(s.model, g.to(s.device)))
     return fields
+
+
+def _loss_fn(s: _Setup) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The training loss of ``s`` as a function of (output, target)."""
+    if s.gl_loss is None:
+        return ce_loss
+    return lambda out, y: s.gl_loss.evaluate(out, y)[0]
 
 
 def _chance(data: DatasetSplits) -> dict:
