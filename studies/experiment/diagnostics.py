@@ -76,6 +76,8 @@ def _lanczos_top(hvp, n: int, iterations: int, generator: torch.Generator, dtype
     for j in range(min(iterations, n)):
         a = float(w @ basis[-1])
         alphas.append(a)
+        if not math.isfinite(a):
+            break
         w = w - a * basis[-1] - (betas[-1] * basis[-2] if betas else 0.0)
         for q in basis:  # full reorthogonalisation: k is small, stability matters more
             w = w - (w @ q) * q
@@ -86,6 +88,8 @@ def _lanczos_top(hvp, n: int, iterations: int, generator: torch.Generator, dtype
         basis.append(w / b)
         w = hvp(basis[-1])
     k = len(alphas)
+    if not np.isfinite(alphas).all() or not np.isfinite(betas).all():
+        return math.nan  # a non-finite Hessian-vector product (e.g. a loss that overflowed)
     t = np.diag(alphas) + np.diag(betas[: k - 1], 1) + np.diag(betas[: k - 1], -1)
     return float(np.linalg.eigvalsh(t)[-1])
 

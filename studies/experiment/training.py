@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from baselines import fit_logreg
-from landau import AllenCahn, GinzburgLandauLoss
+from landau import AllenCahn, GinzburgLandauLoss, blog_sequential_step
 from studies.data.datasets import DatasetSplits, batch_indices, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.diagnostics import landscape
@@ -29,6 +29,7 @@ from studies.experiment.models import (
     build_optimizer,
     ce_loss,
     count_parameters,
+    landau_options,
     resolve_device,
 )
 from studies.experiment.provenance import provenance
@@ -179,6 +180,7 @@ class _Setup:
     x_val: torch.Tensor
     y_val: torch.Tensor
     device: str
+    blog_order: list | None = None  # parameters in the blog's order (gradients="blog")
 
     @property
     def field_out_layer(self) -> nn.Module | None:
@@ -196,6 +198,7 @@ def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
     batch_gen = torch.Generator().manual_seed(config.train_seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.train_seed + 1)
     model = build_model(config, data.n_features, data.n_classes).to(device)
+    blog = config.family == "landau" and landau_options(config)["gradients"] == "blog"
     return _Setup(
         config=config,
         model=model,
@@ -208,6 +211,7 @@ def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
         x_val=data.x_val.to(device),
         y_val=data.y_val.to(device),
         device=device,
+        blog_order=model.blog_parameters() if blog else None,
     )
 
 
@@ -225,11 +229,17 @@ def _train_epoch(s: _Setup) -> list[float]:
         out = s.model(s.x_train[idx])  # (B, classes)
         if s.gl_loss is None:
             loss, terms, per_unit = ce_loss(out, s.y_train[idx]), None, None
+        elif s.blog_order is not None:  # a plain graph: backward runs once per parameter
+            _, terms, per_unit = s.gl_loss.evaluate(out.detach(), s.y_train[idx])
+            loss = s.gl_loss(out, s.y_train[idx])
         else:
             loss, terms, per_unit = s.gl_loss.evaluate(out, s.y_train[idx])
-        s.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        s.optimizer.step()
+        if s.blog_order is not None:  # the blog's sequential per-parameter gradients
+            blog_sequential_step(s.optimizer, loss, s.blog_order)
+        else:
+            s.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            s.optimizer.step()
         if s.beta_update is not None:
             for layer in s.model.landau_layers.values():
                 s.beta_update.step(layer.beta, per_unit if layer is out_layer else None)

@@ -66,3 +66,9 @@ def test_a_torch_run_stores_sharpness_and_trace_and_a_zero_budget_turns_them_off
     )
     record = train(off)
     assert record.sharpness is None and record.hessian_trace is None
+
+
+def test_a_non_finite_hessian_gives_nan_not_an_exception():
+    p = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    top, trace = hessian_diagnostics(lambda: (p * float("inf")).square().sum(), [p], probes=2)
+    assert np.isnan(top) and not np.isfinite(trace)

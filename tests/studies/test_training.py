@@ -7,6 +7,7 @@ import torch
 
 from studies.data.datasets import DatasetSplits, load_dataset
 from studies.experiment.config import RunConfig
+from studies.experiment.registry import REGISTRY
 from studies.experiment.training import fit, train
 
 
@@ -100,7 +101,14 @@ def test_test_split_is_read_once_and_never_when_tuning(monkeypatch):
         reads.append(x.data_ptr())
         return original(model, x, y)
 
+    predict = training._predict
+
+    def spy_predict(model, x):
+        reads.append(x.data_ptr())
+        return predict(model, x)
+
     monkeypatch.setattr(training, "accuracy", spy)
+    monkeypatch.setattr(training, "_predict", spy_predict)  # the test split is read here
     data = load_dataset("moons")
     train(RunConfig("full", "moons", 0, 1, 3), data=data)
     assert reads.count(data.x_test.data_ptr()) == 1
@@ -114,21 +122,7 @@ def test_logreg_anchor_is_accurate_on_digits():
     assert r.status == "ok" and r.test_accuracy > 0.9 and r.epochs_run == 1
 
 
-@pytest.mark.parametrize(
-    "variant",
-    [
-        "full",
-        "no_quartic",
-        "no_spatial",
-        "static_beta",
-        "sgd",
-        "no_noise",
-        "ce_loss",
-        "field_beta",
-        "plain_mlp",
-        "logreg",
-    ],
-)
+@pytest.mark.parametrize("variant", sorted(REGISTRY))  # every registry entry, new ones too
 @pytest.mark.parametrize(
     "dataset", ["moons", "circles", "classification", "digits", "mnist1d", "mnist"]
 )
