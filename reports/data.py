@@ -152,7 +152,8 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
         [FIXED, TUNED],
         "unknown",
     )
-    out["sweep"] = out["sweep"].map(_off_stated, na_action="ignore").fillna("").astype(str)
+    out["sweep"] = out["sweep"].astype(object).map(_off_stated, na_action="ignore")
+    out["sweep"] = out["sweep"].where(out["sweep"].notna(), "").astype(str)
     swept = out["sweep"] != ""
     out.loc[swept, "source"] = out.loc[swept, "source"] + "|" + out.loc[swept, "sweep"]
     out["epochs"] = out["epochs"].fillna(-1).astype(int)
