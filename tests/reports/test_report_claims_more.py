@@ -145,3 +145,21 @@ def test_signed_mean_and_phase_boundaries():
     assert t.loc["11", "verdict"] == SUPPORTED and "median 1" in t.loc["11", "measured"]
     flat = betas.assign(beta=0.001)
     assert _table(pd.DataFrame(), betas=flat).loc["11", "verdict"] == NOT_SUPPORTED
+
+
+def test_sweep_and_sharpness_figures(tmp_path):
+    from reports.figures import sharpness_figure, sweep_figure, swept_params
+
+    frames = []
+    for t in (0.0, 8e-5, 8e-3):
+        sweep = f"temperature={t!r}"
+        frames.append(_runs("full", [0.5, 0.6], dataset="moons", sweep=sweep, hp_temperature=t,
+                            sharpness=[3.0, -1.0]))  # fmt: skip
+    runs = pd.concat(frames)
+    assert swept_params(runs) == ["temperature"]
+    result = sweep_figure(runs, tmp_path / "sweep.png", "temperature")
+    assert result.ok
+    ticks = [t.get_text() for t in result.figure.axes[0].get_xticklabels()]
+    assert ticks == ["0", "8e-05", "0.008"]  # 0 as its own tick on a log axis
+    assert sharpness_figure(runs, tmp_path / "sharp.png").ok  # the stated (0.008) runs
+    assert not sharpness_figure(runs.assign(sharpness=np.nan), tmp_path / "x.png").ok
