@@ -122,16 +122,28 @@ class GridSpec:
     def _check_sweep(self) -> None:
         """Every [sweep] key is in the search space of at least one variant of the grid (it
         sweeps those; the others run once at their own value); its values are a non-empty list
-        of valid, distinct values, coerced like [params]."""
+        of valid, distinct values, coerced like [params]. An optional ``variants`` list in the
+        table restricts the sweep to those variants of the grid."""
         if not isinstance(self.sweep, Mapping):
             raise ValueError(f"`sweep` must be a table, but got sweep={self.sweep!r}")
-        entries = [get_variant(v) for v in self.variants]
-        known = sorted({p.name for e in entries for p in e.search_space})
-        sweep = {}
-        for key, values in self.sweep.items():
+        sweep = dict(self.sweep)
+        only = sweep.pop("variants", None)
+        if only is not None:
+            if isinstance(only, str) or not isinstance(only, list | tuple):
+                raise ValueError(f"`variants` in [sweep] must be a list, but got {only!r}")
+            unknown = sorted(set(only) - set(self.variants))
+            if unknown:
+                raise ValueError(
+                    f"[sweep] variants {unknown} are not variants of the grid; known: "
+                    f"{', '.join(self.variants)}"
+                )
+        swept = [v for v in self.variants if only is None or v in only]
+        known = sorted({p.name for v in swept for p in get_variant(v).search_space})
+        out: dict = {}
+        for key, values in sweep.items():
             if key not in known:
                 raise ValueError(
-                    f"unknown parameter {key!r} in [sweep]; the grid's variants can vary: "
+                    f"unknown parameter {key!r} in [sweep]; the swept variants can vary: "
                     f"{', '.join(known)}"
                 )
             if isinstance(values, str) or not isinstance(values, list | tuple) or not values:
@@ -142,14 +154,20 @@ class GridSpec:
             coerced = tuple(coerce(key, v) for v in values)
             if len(set(coerced)) != len(coerced):
                 raise ValueError(f"`{key}` in [sweep] repeats a value: {key}={list(values)!r}")
-            sweep[key] = coerced
-        object.__setattr__(self, "sweep", sweep)
+            out[key] = coerced
+        if only is not None:
+            out["variants"] = tuple(only)
+        object.__setattr__(self, "sweep", out)
 
     def sweep_for(self, variant: str) -> list[tuple[tuple[str, float | int], ...]]:
         """The swept combinations of ``variant``: the product over the [sweep] keys in its
-        search space; ``[()]`` (one unswept run) when it has none of them."""
+        search space; ``[()]`` (one unswept run) when it has none of them or the sweep's
+        ``variants`` list leaves it out."""
+        only = self.sweep.get("variants")
+        if only is not None and variant not in only:
+            return [()]
         names = {p.name for p in get_variant(variant).search_space}
-        keys = [k for k in self.sweep if k in names]
+        keys = [k for k in self.sweep if k != "variants" and k in names]
         return [
             tuple(zip(keys, values, strict=True))
             for values in itertools.product(*(self.sweep[k] for k in keys))

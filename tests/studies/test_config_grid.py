@@ -219,3 +219,14 @@ def test_sweep_and_diagnostics_tables_load_from_toml(tmp_path):
         load_grid(path)
     cfg = spec.expand()[0]
     assert RunConfig(**cfg.to_kwargs()) == cfg
+
+
+def test_sweep_variants_restricts_the_sweep():
+    spec = GridSpec(
+        "g", ("full", "no_quartic"), ("moons",), seeds=1, depths=(1,), epochs=2,
+        sweep={"temperature": [0, 8e-3], "variants": ["full"]},
+    )  # fmt: skip
+    runs = spec.expand()
+    assert sorted(r.variant for r in runs) == ["full", "full", "no_quartic"]
+    with pytest.raises(ValueError, match="not variants of the grid"):
+        GridSpec("g", ("full",), ("moons",), sweep={"temperature": [0.0], "variants": ["sgd"]})
