@@ -32,6 +32,7 @@ _KEYS = {
     "tuning",
     "sweep",
     "diagnostics",
+    "dataset_epochs",
 }
 _TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
 
@@ -80,6 +81,7 @@ class GridSpec:
     tuning: TuningBudget = field(default_factory=TuningBudget)
     description: str = ""
     sweep: Mapping = field(default_factory=dict)  # name -> values: an axis like the seeds
+    dataset_epochs: Mapping = field(default_factory=dict)  # dataset -> epochs (else `epochs`)
     diagnostics: DiagnosticsBudget = field(default_factory=DiagnosticsBudget)
 
     def __post_init__(self) -> None:
@@ -100,6 +102,7 @@ class GridSpec:
             get_preset(self.preset)
         self._check_params()
         self._check_sweep()
+        self._check_dataset_epochs()
         if isinstance(self.diagnostics, Mapping):
             object.__setattr__(self, "diagnostics", DiagnosticsBudget(**self.diagnostics))
 
@@ -159,6 +162,23 @@ class GridSpec:
             out["variants"] = tuple(only)
         object.__setattr__(self, "sweep", out)
 
+    def _check_dataset_epochs(self) -> None:
+        if not isinstance(self.dataset_epochs, Mapping):
+            raise ValueError(f"`dataset_epochs` must be a table, but got {self.dataset_epochs!r}")
+        for name, value in self.dataset_epochs.items():
+            if name not in self.datasets:
+                raise ValueError(
+                    f"[dataset_epochs] names {name!r}, not a dataset of the grid; known: "
+                    f"{', '.join(self.datasets)}"
+                )
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`epochs >= 1` must hold, but got {name}={value!r}")
+        object.__setattr__(self, "dataset_epochs", dict(self.dataset_epochs))
+
+    def epochs_for(self, dataset: str) -> int:
+        """The epochs of ``dataset``'s runs: [dataset_epochs] where given, else ``epochs``."""
+        return self.dataset_epochs.get(dataset, self.epochs)
+
     def sweep_for(self, variant: str) -> list[tuple[tuple[str, float | int], ...]]:
         """The swept combinations of ``variant``: the product over the [sweep] keys in its
         search space; ``[()]`` (one unswept run) when it has none of them or the sweep's
@@ -211,7 +231,7 @@ class GridSpec:
             dataset=dataset,
             seed=seed,
             depth=depth,
-            epochs=self.epochs,
+            epochs=self.epochs_for(dataset),
             params=params,
             data_seed=data_seed,
             base_seed=self.base_seed,
@@ -241,7 +261,7 @@ class GridSpec:
             overrides.update(best)
             return overrides, f"study:{study}#{trial}", study, trial
         merged = entry.resolve(overrides)
-        return overrides, params_source(entry, merged, self.epochs), None, None
+        return overrides, params_source(entry, merged, self.epochs_for(dataset)), None, None
 
 
 def params_source(entry, params: Mapping, epochs: int) -> str:
@@ -294,6 +314,7 @@ _TYPES = {
     "tuning": (dict, "a table ([tuning])"),
     "sweep": (dict, "a table ([sweep])"),
     "diagnostics": (dict, "a table ([diagnostics])"),
+    "dataset_epochs": (dict, "a table ([dataset_epochs])"),
 }
 
 
@@ -355,6 +376,7 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
             tuning=TuningBudget(**tuning),
             sweep=dict(data.get("sweep", {})),
             diagnostics=_diagnostics(data.get("diagnostics", {}), origin),
+            dataset_epochs=dict(data.get("dataset_epochs", {})),
         )
     except ValueError as exc:
         raise ValueError(f"{origin}: {exc}") from None

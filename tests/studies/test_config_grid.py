@@ -230,3 +230,13 @@ def test_sweep_variants_restricts_the_sweep():
     assert sorted(r.variant for r in runs) == ["full", "full", "no_quartic"]
     with pytest.raises(ValueError, match="not variants of the grid"):
         GridSpec("g", ("full",), ("moons",), sweep={"temperature": [0.0], "variants": ["sgd"]})
+
+
+def test_dataset_epochs_override_the_grids_epochs_for_one_dataset():
+    spec = GridSpec(
+        "g", ("full",), ("moons", "digits"), seeds=1, depths=(1,), epochs=10,
+        dataset_epochs={"digits": 3},
+    )  # fmt: skip
+    assert {r.dataset: r.epochs for r in spec.expand()} == {"moons": 10, "digits": 3}
+    with pytest.raises(ValueError, match="not a dataset of the grid"):
+        GridSpec("g", ("full",), ("moons",), dataset_epochs={"mnist": 3})
