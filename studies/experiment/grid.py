@@ -166,10 +166,9 @@ class GridSpec:
         if not isinstance(self.dataset_epochs, Mapping):
             raise ValueError(f"`dataset_epochs` must be a table, but got {self.dataset_epochs!r}")
         for name, value in self.dataset_epochs.items():
-            if name not in self.datasets:
+            if name not in DATASETS:  # a dataset left out by --datasets is fine
                 raise ValueError(
-                    f"[dataset_epochs] names {name!r}, not a dataset of the grid; known: "
-                    f"{', '.join(self.datasets)}"
+                    f"unknown dataset {name!r} in [dataset_epochs]; known: {', '.join(DATASETS)}"
                 )
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`epochs >= 1` must hold, but got {name}={value!r}")
