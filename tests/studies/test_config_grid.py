@@ -126,7 +126,7 @@ def test_overrides_apply_and_validate():
 
 
 def test_unknown_grid_lists_known(tmp_path):
-    with pytest.raises(ValueError, match="unknown grid 'quik'; known: paper, quick, standard"):
+    with pytest.raises(ValueError, match="unknown grid 'quik'; known: claims, paper, quick, standard"):
         load_grid("quik")
     with pytest.raises(ValueError, match="does not exist"):
         load_grid(str(tmp_path / "nope.toml"))
