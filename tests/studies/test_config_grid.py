@@ -126,7 +126,8 @@ def test_overrides_apply_and_validate():
 
 
 def test_unknown_grid_lists_known(tmp_path):
-    with pytest.raises(ValueError, match="unknown grid 'quik'; known: claims, paper, quick, standard"):
+    known = "known: claims, paper, quick, standard"
+    with pytest.raises(ValueError, match=f"unknown grid 'quik'; {known}"):
         load_grid("quik")
     with pytest.raises(ValueError, match="does not exist"):
         load_grid(str(tmp_path / "nope.toml"))
