@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from reports.contributions import PRIMARY, SURVIVORS
+from reports.contributions import PRIMARY, SURVIVORS, _pooled_row
 from reports.data import FIXED, TUNED, hint, with_columns
 from reports.intervals import bounded_mean_ci, bounded_mean_pvalue
 from reports.stats import detectable_effect, min_sign_flip_p
@@ -25,6 +25,7 @@ __all__ = [
     "Measurement",
     "PairedEffect",
     "accuracy_measurement",
+    "pooled_by_source",
     "protocol_mask",
     "setting_text",
 ]
@@ -44,6 +45,7 @@ class ClaimInputs:
     epochs: pd.DataFrame = field(default_factory=pd.DataFrame)
     betas: pd.DataFrame = field(default_factory=pd.DataFrame)
     meshes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # cell_contributions, both analyses
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,23 @@ def protocol_mask(source: pd.Series, protocol: str | None) -> pd.Series:
     if protocol == TUNED:
         return source == "study"
     raise ValueError(f"unknown protocol {protocol!r}; known: {FIXED}, {TUNED}")
+
+
+def pooled_by_source(
+    cells: pd.DataFrame, variant: str, protocol: str | None, analysis: str
+) -> dict[str, tuple[dict, pd.DataFrame]]:
+    """`variant`'s cells (reports.contributions.cell_contributions) pooled per setting source
+    of `protocol`: each (dataset, depth) cell at its largest epochs, so a grid with per-dataset
+    epochs (MNIST at fewer) pools as one setting. source -> (pooled row, the cells used)."""
+    if cells.empty:
+        return {}
+    c = cells[(cells["variant"] == variant) & (cells["analysis"] == analysis)]
+    c = c[protocol_mask(c["source"], protocol)]
+    out = {}
+    for source, g in c.groupby("source", sort=True):
+        g = g.sort_values("epochs", kind="mergesort").groupby(["dataset", "depth"]).tail(1)
+        out[str(source)] = (_pooled_row(g), g)
+    return out
 
 
 def _no_data(text: str) -> Measurement:
@@ -203,30 +222,28 @@ class PairedEffect:
         )
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
-        pooled = inputs.pooled
-        rows = pooled[(pooled["variant"] == self.variant) & (pooled["analysis"] == PRIMARY)]
-        rows = rows[protocol_mask(rows["source"], self.protocol)]
-        if rows.empty:
+        by_source = pooled_by_source(inputs.cells, self.variant, self.protocol, PRIMARY)
+        if not by_source:
             which = f" under the {self.protocol} protocol" if self.protocol else ""
             how = "`landau run standard`" if self.protocol == TUNED else hint(inputs.meta, "runs")
             return _no_data(
                 f"no runs of {inputs.reference!r} and {self.variant!r} on the same (dataset, "
                 f"depth, seed, data split, setting){which} — {how}"
             )
-        best = rows.sort_values(["n_cells", "source"], ascending=[False, True]).iloc[0]
-        source, epochs = best["source"], int(best["epochs"])
+        source = min(by_source, key=lambda s: (-by_source[s][0]["n_cells"], s))
+        best, used = by_source[source]
         r = inputs.runs
+        keys = set(zip(used["dataset"], used["depth"], used["epochs"], strict=True))
+        in_cells = [
+            k in keys for k in zip(r["dataset"], r["depth"], r["epochs"], strict=True)
+        ]  # fmt: skip
         sel = r[
             r["variant"].isin([inputs.reference, self.variant])
             & (r["source"] == source)
-            & (r["epochs"] == epochs)
+            & pd.Series(in_cells, index=r.index, dtype=bool)
         ]
-        sens = pooled[
-            (pooled["variant"] == self.variant)
-            & (pooled["analysis"] == SURVIVORS)
-            & (pooled["source"] == source)
-            & (pooled["epochs"] == epochs)
-        ]
+        survivors = pooled_by_source(inputs.cells, self.variant, self.protocol, SURVIVORS)
+        sens = pd.DataFrame([survivors[source][0]]) if source in survivors else pd.DataFrame()
         k = int(best["n_cells"])
         sign = -1.0 if self.favours_variant else 1.0
         est, lo, hi = (sign * best[c] for c in ("estimate_pp", "ci95_low", "ci95_high"))

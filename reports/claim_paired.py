@@ -21,7 +21,6 @@ from reports.claim_measures import (
     protocol_mask,
     setting_text,
 )
-from reports.contributions import pooled_contributions
 from reports.data import FIXED, hint, sweep_values
 from reports.intervals import t_interval
 from reports.stats import detectable_effect, wilcoxon_test
@@ -91,12 +90,7 @@ class Equivalence:
         )
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
-        r = inputs.runs
-        sel = r[r["variant"].isin([inputs.reference, self.variant])]
-        pooled = pooled_contributions(sel, reference=inputs.reference, anchors=())
-        m = PairedEffect(self.variant, self.protocol).measure(
-            dataclasses.replace(inputs, pooled=pooled)
-        )
+        m = PairedEffect(self.variant, self.protocol).measure(inputs)
         if m.verdict is not None:
             return m
         k, sd, est, margin = m.n, _sd_from(m), m.estimate, self.margin_pp

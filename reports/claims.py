@@ -32,7 +32,7 @@ from reports.claim_measures import (
 )
 from reports.claim_paired import AccuracyBest, Equivalence, PairedOutcome, SweepEffect
 from reports.claim_structure import BoundaryUse, PhaseBoundaries, SeedDisagreement, SignedMean
-from reports.contributions import pooled_contributions
+from reports.contributions import PRIMARY, SURVIVORS, cell_contributions, pooled_contributions
 from reports.data import FIXED, REFERENCE, TUNED, normalise_runs
 from reports.stats import holm
 
@@ -174,6 +174,14 @@ def claims_table(
         epochs=epochs if epochs is not None else pd.DataFrame(),
         betas=betas if betas is not None else pd.DataFrame(),
         meshes=meshes if meshes is not None else pd.DataFrame(),
+        cells=pd.concat(
+            [
+                cell_contributions(r, reference=reference, anchors=(), analysis=a).assign(
+                    analysis=a
+                )
+                for a in (PRIMARY, SURVIVORS)
+            ]
+        ),
     )
     measured = [c.measure.measure(inputs) for c in claims]
     p_holm = holm([m.p_value for m in measured])

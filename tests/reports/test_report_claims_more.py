@@ -163,3 +163,18 @@ def test_sweep_and_sharpness_figures(tmp_path):
     assert ticks == ["0", "8e-05", "0.008"]  # 0 as its own tick on a log axis
     assert sharpness_figure(runs, tmp_path / "sharp.png").ok  # the stated (0.008) runs
     assert not sharpness_figure(runs.assign(sharpness=np.nan), tmp_path / "x.png").ok
+
+
+def test_a_dataset_at_fewer_epochs_pools_with_the_others():
+    # eight cells at 10 epochs and MNIST at 3 (a grid's [dataset_epochs]): one setting, 9 cells
+    runs = _pairs("no_noise", [0.02] * 8)
+    runs["epochs"] = 10
+    mnist = pd.concat([
+        _runs("full", [0.9] * 6, dataset="mnist", n_classes=10),
+        _runs("no_noise", [0.88] * 6, dataset="mnist", n_classes=10),
+    ]).assign(epochs=3)  # fmt: skip
+    t = _table(pd.concat([runs, mnist]))
+    assert t.loc["4a-fixed", "n"] == 9
+    assert (
+        "10 epochs" in t.loc["4a-fixed", "setting"] and "3 epochs" in t.loc["4a-fixed", "setting"]
+    )
