@@ -51,7 +51,7 @@ N_CLASSES = {
 # How to produce each missing piece; overridable through ReportData.meta["hints"].
 HINTS = {
     "runs": "run `landau grid standard`",
-    "blog": "run the blog preset on MNIST (`landau grid paper`)",
+    "blog": "run the blog preset on MNIST for 100 epochs (`landau grid claims`)",
     "epochs": "run `landau grid standard` (epochs are recorded with every run)",
     "betas": "run Landau variants with `landau grid standard` (β is recorded per epoch)",
     "meshes": "run a grid with a 2-D dataset: moons, circles, classification (`landau grid quick`)",
