@@ -2,12 +2,13 @@
 
 from ablations.presets import BLOG, PRESETS, get_preset
 from ablations.spec import FAMILIES, Param, Variant, build_registry
-from ablations.variants import LANDAU_DEFAULTS, LANDAU_SETTINGS, VARIANTS, space
+from ablations.variants import LANDAU_DEFAULTS, LANDAU_OPTIONS, LANDAU_SETTINGS, VARIANTS, space
 
 __all__ = [
     "BLOG",
     "FAMILIES",
     "LANDAU_DEFAULTS",
+    "LANDAU_OPTIONS",
     "LANDAU_SETTINGS",
     "PRESETS",
     "VARIANTS",

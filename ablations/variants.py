@@ -28,6 +28,18 @@ LANDAU_SETTINGS = MappingProxyType(
     }
 )
 
+# Options added after the first release, at the full model's (the blog's) value. A variant's
+# settings carry only those it changes, so the run ids of existing variants stay as they were;
+# studies/experiment/models.py reads {**LANDAU_OPTIONS, **settings}.
+LANDAU_OPTIONS = MappingProxyType(
+    {
+        "layer": "landau",  # "linear": bias-free nn.Linear instead of the Landau layers
+        "index_scale": True,  # the blog's arange(in) input weighting; False: ones
+        "t_dynamic": True,  # the input-adaptive t * sigmoid(mean x) * sinh(5 β) term
+        "gradients": "autograd",  # "blog": its sequential per-parameter gradients and updates
+    }
+)
+
 LANDAU_DEFAULTS = MappingProxyType(
     {
         "lr": BLOG["lr"],
@@ -129,6 +141,42 @@ VARIANTS: tuple[Variant, ...] = (
         "loss: cross-entropy",
         {"loss": "ce"},
         params=("lr", "damping", "temperature", "dt"),
+    ),
+    _landau(
+        "no_index_scale",
+        "Every input weighted by 1 instead of its index i (arange): input 0 is no longer dead.",
+        "layer: ones instead of arange index weighting (correction)",
+        {"index_scale": False},
+        params=_FULL_PARAMS,
+    ),
+    _landau(
+        "no_tdynamic",
+        "Without the input-adaptive t sigmoid(mean x) sinh(5β) term (t frozen).",
+        "layer: t_dynamic term removed",
+        {"t_dynamic": False},
+        params=_FULL_PARAMS,
+    ),
+    _landau(
+        "linear_layers",
+        "Landau layers replaced by bias-free linear layers; same GL loss and Langevin, no β.",
+        "layers: bias-free nn.Linear (no β, no t, no hyperbolic modulation)",
+        {"layer": "linear", "beta_update": "static"},
+        params=("lr", "damping", "temperature", "alpha", "gamma"),
+    ),
+    _landau(
+        "mish",
+        "Mish activation, as the caption of the blog's results table says (its code: rrelu).",
+        "activation: Mish",
+        {"activation": "mish"},
+        params=_FULL_PARAMS,
+    ),
+    _landau(
+        "blog_gradients",
+        "The blog's optimizer order: each parameter's gradient taken after the earlier ones "
+        "were updated in place (β, t and BatchNorm read the new w / t).",
+        "optimizer: the blog's sequential per-parameter gradients (faithful, item 17)",
+        {"gradients": "blog"},
+        params=_FULL_PARAMS,
     ),
     _landau(
         "field_beta",

@@ -11,7 +11,7 @@ from landau.batched import (
 from landau.layer import BETA_SHAPES, LandauLayer, SeedBatchedLandauLayer
 from landau.loss import GinzburgLandauLoss, ginzburg_landau_loss, loss_density, unit_loss
 from landau.nets import ACTIVATIONS, ExperimentalNet, activation_fn, stack_nets
-from landau.optim import Langevin, langevin
+from landau.optim import Langevin, blog_sequential_step, langevin
 from landau.phase_field import (
     DIFFUSIONS,
     AllenCahn,
@@ -34,6 +34,7 @@ __all__ = [
     "SeedBatchedLandauLayer",
     "SeedBatchedLinear",
     "activation_fn",
+    "blog_sequential_step",
     "allen_cahn_rhs",
     "central_difference",
     "ginzburg_landau_energy",

@@ -19,6 +19,7 @@ from torch.autograd.function import once_differentiable
 from landau.batched import stack_parameter
 
 BETA_SHAPES = ("scalar", "field")
+GRAPHS = ("fused", "blog")
 BETA_SCALE = 5.0  # the blog's cosh(5 β), sinh(5 β)
 
 
@@ -83,6 +84,13 @@ class LandauLayer(nn.Module):
     Parameters keep the blog's names, so its state_dicts load with ``strict=True``:
     ``w`` (out, in), Xavier-normal; ``beta`` (0-d for ``beta_shape="scalar"``, (out,) for
     ``"field"``: one β per output unit, which modulates that unit's row of w); ``t`` (1,).
+
+    Options (defaults: the blog): ``index_scale=False`` weights every input by 1 instead of its
+    index ``i`` (a correction: ``arange`` leaves input 0 dead); ``t_dynamic=False`` drops the
+    input-adaptive ``t sigmoid(mean x) sinh(5β)`` term (``t`` is then frozen);
+    ``graph="blog"`` computes the blog's autograd graph verbatim (per-sample weights
+    (B, out, in)), whose saved tensors alias ``w`` and ``t`` exactly as the blog's do — what the
+    blog's sequential per-parameter gradients read (landau.optim.blog_sequential_step).
     """
 
     def __init__(
@@ -92,24 +100,31 @@ class LandauLayer(nn.Module):
         beta_init: float = 1e-3,
         *,
         beta_shape: str = "scalar",
+        index_scale: bool = True,
+        t_dynamic: bool = True,
+        graph: str = "fused",
     ) -> None:
         super().__init__()
         _check_features("in_features", in_features)
         _check_features("out_features", out_features)
         if beta_shape not in BETA_SHAPES:
             raise ValueError(f"unknown beta_shape {beta_shape!r}; known: {', '.join(BETA_SHAPES)}")
+        if graph not in GRAPHS:
+            raise ValueError(f"unknown graph {graph!r}; known: {', '.join(GRAPHS)}")
         self.in_features = in_features
         self.out_features = out_features
         self.beta_shape = beta_shape
+        self.index_scale, self.t_dynamic, self.graph = bool(index_scale), bool(t_dynamic), graph
         self.w = nn.Parameter(torch.empty(out_features, in_features))
         nn.init.xavier_normal_(self.w)
         beta = torch.tensor(float(beta_init))
         if beta_shape == "field":
             beta = beta.repeat(out_features)
         self.beta = nn.Parameter(beta)
-        self.t = nn.Parameter(torch.tensor([1.0]))
+        self.t = nn.Parameter(torch.tensor([1.0]), requires_grad=self.t_dynamic)
         # the blog's `a = arange(in)`: input index i, kept as a (1, in) buffer (not in state_dict)
-        self.register_buffer("idx", torch.arange(in_features, dtype=torch.float32)[None], False)
+        idx = torch.arange(in_features, dtype=torch.float32)[None]
+        self.register_buffer("idx", idx if index_scale else torch.ones_like(idx), False)
 
     def _check_input(self, x: Tensor) -> None:
         if x.dim() != 2 or x.shape[1] != self.in_features:
@@ -123,6 +138,8 @@ class LandauLayer(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
         idx = self.idx if self.idx.dtype == x.dtype else self.idx.to(x.dtype)
+        if self.graph == "blog" or not self.t_dynamic:
+            return self._plain_forward(x, idx)
         if self.beta_shape == "scalar":
             return _LandauScalarFn.apply(x, self.w, self.beta, self.t, idx)
         # field: one β per output unit o, so phi = cosh(5β_o) (x*i)@w.T + t g_b sinh(5β_o) x@w.T;
@@ -134,10 +151,30 @@ class LandauLayer(nn.Module):
         s = torch.sinh(BETA_SCALE * self.beta)
         return c * both[:batch] + (self.t * g) * s * both[batch:]
 
+    def _plain_forward(self, x: Tensor, idx: Tensor) -> Tensor:
+        """The blog's forward in plain autograd ops (w2 = w * bracket; phi = w2 x)."""
+        c, s = torch.cosh(BETA_SCALE * self.beta), torch.sinh(BETA_SCALE * self.beta)
+        if self.beta_shape == "field":
+            c, s = c[:, None], s[:, None]  # (out, 1)
+        bracket = idx * c  # (1, in) or (out, in)
+        if not self.t_dynamic:
+            return x @ (self.w * bracket).t()  # (B, out)
+        t_dynamic = self.t * torch.sigmoid(torch.mean(x, dim=-1)).unsqueeze(-1)  # (B, 1)
+        if self.beta_shape == "field":
+            w2 = self.w * (bracket + t_dynamic[:, :, None] * s)  # (B, out, in)
+        else:
+            w2 = self.w * (bracket + t_dynamic * s).unsqueeze(1)  # (B, out, in)
+        return torch.matmul(w2, x.unsqueeze(-1)).squeeze(-1)  # (B, out)
+
     def extra_repr(self) -> str:
+        options = "".join(
+            f", {k}={getattr(self, k)!r}"
+            for k, default in (("index_scale", True), ("t_dynamic", True), ("graph", "fused"))
+            if getattr(self, k) != default
+        )
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"beta_shape={self.beta_shape}"
+            f"beta_shape={self.beta_shape}{options}"
         )
 
 
@@ -198,6 +235,8 @@ class SeedBatchedLandauLayer(nn.Module):
                 raise ValueError(
                     "LandauLayers to stack must agree in in_features, out_features, beta_shape"
                 )
+        if not first.t_dynamic or first.graph != "fused":
+            raise ValueError("seed-batched LandauLayers need t_dynamic=True and graph='fused'")
         self.in_features, self.out_features = first.in_features, first.out_features
         self.beta_shape = first.beta_shape
         self.w = stack_parameter([m.w for m in layers])  # (S, out, in)

@@ -13,6 +13,7 @@ from landau.layer import LandauLayer, SeedBatchedLandauLayer
 
 ACTIVATIONS = {"rrelu": F.rrelu, "mish": F.mish, "relu": F.relu}
 DEPTHS = (1, 2)
+LAYERS = ("landau", "linear")
 
 
 def activation_fn(name: str):
@@ -30,6 +31,9 @@ class ExperimentalNet(nn.Module):
     The blog calls the functional ``F.rrelu(x)``, whose ``training`` argument defaults to False:
     its "randomised" ReLU is in fact a fixed leaky ReLU of slope (1/8 + 1/3) / 2 = 11/48 in
     training and evaluation alike. That is reproduced as written.
+
+    ``layer="linear"``: bias-free nn.Linear layers in place of the Landau layers (no β, no t);
+    ``layer_options`` (index_scale, t_dynamic, graph) go to every LandauLayer.
     """
 
     def __init__(
@@ -42,19 +46,35 @@ class ExperimentalNet(nn.Module):
         depth: int = 2,
         *,
         beta_shape: str = "scalar",
+        layer: str = "landau",
+        **layer_options,
     ) -> None:
         super().__init__()
         if depth not in DEPTHS:
             raise ValueError(f"unknown depth {depth!r}; known: 1, 2")
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}; known: {', '.join(LAYERS)}")
         self.activation_name = activation
         self._act = activation_fn(activation)
         self.depth = depth
+
+        def make(n_in: int, n_out: int) -> nn.Module:
+            if layer == "linear":
+                return nn.Linear(n_in, n_out, bias=False)
+            return LandauLayer(n_in, n_out, beta_init, beta_shape=beta_shape, **layer_options)
+
         if depth == 1:
-            self.llayer1 = LandauLayer(in_features, out_features, beta_init, beta_shape=beta_shape)
+            self.llayer1 = make(in_features, out_features)
         else:
-            self.llayer1 = LandauLayer(in_features, hidden, beta_init, beta_shape=beta_shape)
+            self.llayer1 = make(in_features, hidden)
             self.bn1 = nn.BatchNorm1d(hidden)
-            self.llayer2 = LandauLayer(hidden, out_features, beta_init, beta_shape=beta_shape)
+            self.llayer2 = make(hidden, out_features)
+
+    def blog_parameters(self) -> list[nn.Parameter]:
+        """Trainable parameters in the blog's ``model.parameters()`` order (its __init__ makes
+        llayer1, llayer2, then bn1): the order of its sequential per-parameter updates."""
+        names = ["llayer1", "llayer2", "bn1"] if self.depth == 2 else ["llayer1"]
+        return [p for n in names for p in getattr(self, n).parameters() if p.requires_grad]
 
     @property
     def landau_layers(self) -> dict[str, LandauLayer | SeedBatchedLandauLayer]:

@@ -33,7 +33,7 @@ from torch.optim.optimizer import _use_grad_for_differentiable
 
 from landau import _noise
 
-__all__ = ["Langevin", "langevin"]
+__all__ = ["Langevin", "blog_sequential_step", "langevin"]
 
 
 def langevin(
@@ -315,3 +315,34 @@ class Langevin(Optimizer):
         finally:
             for name, table in zip(names, saved, strict=True):
                 setattr(self, name, table)
+
+
+def blog_sequential_step(optimizer: Langevin, loss: Tensor, params: Sequence[Tensor]) -> None:
+    """The blog's LangevinLandauOptimizer.step, in its order: for each parameter in turn, its
+    gradient of ``loss`` by ``autograd.grad`` through the one forward graph, then its Langevin
+    update through ``.data`` (no version bump, as in the blog). The graph's saved tensors alias
+    the parameters, so later gradients read earlier parameters *already updated in this step*:
+    with the blog's graph (LandauLayer ``graph="blog"``) β's and t's gradients use the new ``w``
+    and BatchNorm's the new ``t`` of the layer after it. Noise is drawn per parameter in the same
+    order. Uses the first parameter group's hyperparameters and the optimizer's velocities.
+    """
+    group = optimizer.param_groups[0]
+    for p in params:
+        (g,) = torch.autograd.grad(loss, p, retain_graph=True, allow_unused=True)
+        if g is None:
+            continue
+        state = optimizer.state[p]
+        if "velocity" not in state:
+            state["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        langevin(
+            [p.data],
+            [g],
+            [state["velocity"]],
+            lr=group["lr"],
+            damping=group["damping"],
+            temperature=group["temperature"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+            foreach=False,
+            generator=optimizer.generator,
+        )

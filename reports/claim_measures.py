@@ -4,14 +4,15 @@ estimate, a 95% interval, a p-value and the smallest detectable effect on the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from reports.contributions import PRIMARY, SURVIVORS
-from reports.data import hint, with_columns
+from reports.contributions import PRIMARY, SURVIVORS, _pooled_row
+from reports.data import FIXED, TUNED, hint, with_columns
 from reports.intervals import bounded_mean_ci, bounded_mean_pvalue
 from reports.stats import detectable_effect, min_sign_flip_p
 
@@ -23,6 +24,9 @@ __all__ = [
     "Measure",
     "Measurement",
     "PairedEffect",
+    "accuracy_measurement",
+    "pooled_by_source",
+    "protocol_mask",
     "setting_text",
 ]
 
@@ -38,6 +42,10 @@ class ClaimInputs:
     loss_ranking: pd.DataFrame
     reference: str
     meta: dict[str, Any]
+    epochs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    betas: pd.DataFrame = field(default_factory=pd.DataFrame)
+    meshes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # cell_contributions, both analyses
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Measurement:
     reference_value: float = 0.0  # what the interval must exclude
     power: str = ""  # smallest detectable effect, shown when inconclusive
     verdict: str | None = None  # set for `no data` and deterministic measurements
+    band: float | None = None  # equivalence: supported if the interval lies inside ±band
 
 
 class Measure(Protocol):
@@ -81,6 +90,36 @@ def setting_text(runs: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def protocol_mask(source: pd.Series, protocol: str | None) -> pd.Series:
+    """Settings (`source` values) of a protocol: fixed = preset/defaults at the stated values
+    (no sweep suffix), tuned = studies; None = every setting."""
+    source = source.astype(str)
+    if protocol is None:
+        return pd.Series(True, index=source.index)
+    if protocol == FIXED:
+        return source.str.match(r"^(preset:[^|]*|defaults)$")
+    if protocol == TUNED:
+        return source == "study"
+    raise ValueError(f"unknown protocol {protocol!r}; known: {FIXED}, {TUNED}")
+
+
+def pooled_by_source(
+    cells: pd.DataFrame, variant: str, protocol: str | None, analysis: str
+) -> dict[str, tuple[dict, pd.DataFrame]]:
+    """`variant`'s cells (reports.contributions.cell_contributions) pooled per setting source
+    of `protocol`: each (dataset, depth) cell at its largest epochs, so a grid with per-dataset
+    epochs (MNIST at fewer) pools as one setting. source -> (pooled row, the cells used)."""
+    if cells.empty:
+        return {}
+    c = cells[(cells["variant"] == variant) & (cells["analysis"] == analysis)]
+    c = c[protocol_mask(c["source"], protocol)]
+    out = {}
+    for source, g in c.groupby("source", sort=True):
+        g = g.sort_values("epochs", kind="mergesort").groupby(["dataset", "depth"]).tail(1)
+        out[str(source)] = (_pooled_row(g), g)
+    return out
+
+
 def _no_data(text: str) -> Measurement:
     return Measurement(text, verdict="no data")
 
@@ -106,43 +145,56 @@ class AccuracyTarget:
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
         r = inputs.runs
-        sel = r[
+        cell = r[
             (r["dataset"] == self.dataset)
             & (r["variant"] == inputs.reference)
             & (r["depth"] == self.depth)
-            & (r["params_source"] == self.source)
         ]
+        sel = cell[cell["params_source"] == self.source]
+        note = ""
+        if sel.empty and self.source == "preset:blog":
+            # the stated values at fewer epochs than the blog's 100 (fixed protocol, unswept)
+            sel = cell[protocol_mask(cell["source"], FIXED)]
+            if not sel.empty:
+                note = f"the blog's values at {int(sel['epochs'].max())} epochs, not 100; "
         if sel.empty:
             where = f"dataset={self.dataset!r}, variant={inputs.reference!r}, depth={self.depth}"
             return _no_data(
                 f"no runs with {where}, params_source={self.source!r} — {hint(inputs.meta, 'blog')}"
             )
         sel = sel[sel["epochs"] == sel["epochs"].max()]
-        acc = sel["accuracy"].dropna()
-        ci = bounded_mean_ci(acc)
-        p = bounded_mean_pvalue(acc, self.target) if ci.n >= 1 else np.nan
-        counts = (
-            f"{len(sel)} runs: {int(sel['survived'].sum())} ok "
-            f"({int(sel['collapsed'].sum())} collapsed), "
-            f"{int((sel['status'] == 'diverged').sum())} diverged, "
-            f"{int((sel['status'] == 'failed').sum())} failed (counted at chance)"
-        )
-        shown = ", ".join(f"{100 * a:.1f}" for a in acc)
-        measured = (
-            f"mean {100 * ci.mean:.1f}% (runs: {shown}), 95% interval "
-            f"[{100 * ci.low:.1f}, {100 * ci.high:.1f}]%; {counts}"
-        )
-        mde = detectable_effect(ci.n, ci.std)
-        power = (
-            f"a t-test on {ci.n} runs with this spread detects ≈{100 * mde:.1f} pp from the "
-            "target (80% power, α = 0.05); the distribution-free interval needs more runs"
-            if np.isfinite(mde)
-            else f"{ci.n} run(s) cannot give an interval that excludes anything"
-        )
-        return Measurement(
-            measured, setting_text(sel), ci.n, 100 * ci.mean, 100 * ci.low, 100 * ci.high, p,
-            "% accuracy", 100 * self.target, power,
-        )  # fmt: skip
+        m = accuracy_measurement(sel, self.target)
+        return dataclasses.replace(m, setting=note + m.setting)
+
+
+def accuracy_measurement(sel: pd.DataFrame, target: float, chosen: str = "") -> Measurement:
+    """Anderson's interval of the mean test accuracy of `sel` (failures at chance) and its
+    p-value against `target`; `chosen` says how the setting was chosen."""
+    acc = sel["accuracy"].dropna()
+    ci = bounded_mean_ci(acc)
+    p = bounded_mean_pvalue(acc, target) if ci.n >= 1 else np.nan
+    counts = (
+        f"{len(sel)} runs: {int(sel['survived'].sum())} ok "
+        f"({int(sel['collapsed'].sum())} collapsed), "
+        f"{int((sel['status'] == 'diverged').sum())} diverged, "
+        f"{int((sel['status'] == 'failed').sum())} failed (counted at chance)"
+    )
+    shown = ", ".join(f"{100 * a:.1f}" for a in acc)
+    measured = (
+        f"{chosen}mean {100 * ci.mean:.1f}% (runs: {shown}), 95% interval "
+        f"[{100 * ci.low:.1f}, {100 * ci.high:.1f}]%; {counts}"
+    )
+    mde = detectable_effect(ci.n, ci.std)
+    power = (
+        f"a t-test on {ci.n} runs with this spread detects ≈{100 * mde:.1f} pp from the "
+        "target (80% power, α = 0.05); the distribution-free interval needs more runs"
+        if np.isfinite(mde)
+        else f"{ci.n} run(s) cannot give an interval that excludes anything"
+    )
+    return Measurement(
+        measured, setting_text(sel), ci.n, 100 * ci.mean, 100 * ci.low, 100 * ci.high, p,
+        "% accuracy", 100 * target, power,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -152,10 +204,17 @@ class PairedEffect:
     variant removes or replaces helps when the effect is positive."""
 
     variant: str
+    protocol: str | None = None  # "fixed" (preset/defaults, unswept) or "tuned" (studies)
+    favours_variant: bool = False  # the claim is that the variant does better
 
     def rule(self, reference: str) -> str:
+        a, b = (self.variant, reference) if self.favours_variant else (reference, self.variant)
+        where = {
+            FIXED: "fixed protocol (preset/defaults at the blog's stated values), ",
+            TUNED: "tuned protocol (each variant's own study), ",
+        }.get(self.protocol, "")
         return (
-            f"{reference} − {self.variant}, paired by (seed, data split), failures at chance; "
+            f"{where}{a} − {b}, paired by (seed, data split), failures at chance; "
             "mean over (dataset, depth) cells of the chance-normalised difference (pp), "
             "t-interval over cells, Wilcoxon signed-rank test on the cell means: supported if "
             "p_holm < 0.05 and the interval lies above 0, not supported if below 0, else "
@@ -163,31 +222,37 @@ class PairedEffect:
         )
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
-        pooled = inputs.pooled
-        rows = pooled[(pooled["variant"] == self.variant) & (pooled["analysis"] == PRIMARY)]
-        if rows.empty:
+        by_source = pooled_by_source(inputs.cells, self.variant, self.protocol, PRIMARY)
+        if not by_source:
+            which = f" under the {self.protocol} protocol" if self.protocol else ""
+            how = "`landau run standard`" if self.protocol == TUNED else hint(inputs.meta, "runs")
             return _no_data(
                 f"no runs of {inputs.reference!r} and {self.variant!r} on the same (dataset, "
-                f"depth, seed, data split, setting) — {hint(inputs.meta, 'runs')}"
+                f"depth, seed, data split, setting){which} — {how}"
             )
-        best = rows.sort_values(["n_cells", "source"], ascending=[False, True]).iloc[0]
-        source, epochs = best["source"], int(best["epochs"])
+        source = min(by_source, key=lambda s: (-by_source[s][0]["n_cells"], s))
+        best, used = by_source[source]
         r = inputs.runs
+        keys = set(zip(used["dataset"], used["depth"], used["epochs"], strict=True))
+        in_cells = [
+            k in keys for k in zip(r["dataset"], r["depth"], r["epochs"], strict=True)
+        ]  # fmt: skip
         sel = r[
             r["variant"].isin([inputs.reference, self.variant])
             & (r["source"] == source)
-            & (r["epochs"] == epochs)
+            & pd.Series(in_cells, index=r.index, dtype=bool)
         ]
-        sens = pooled[
-            (pooled["variant"] == self.variant)
-            & (pooled["analysis"] == SURVIVORS)
-            & (pooled["source"] == source)
-            & (pooled["epochs"] == epochs)
-        ]
+        survivors = pooled_by_source(inputs.cells, self.variant, self.protocol, SURVIVORS)
+        sens = pd.DataFrame([survivors[source][0]]) if source in survivors else pd.DataFrame()
         k = int(best["n_cells"])
+        sign = -1.0 if self.favours_variant else 1.0
+        est, lo, hi = (sign * best[c] for c in ("estimate_pp", "ci95_low", "ci95_high"))
+        lo, hi = min(lo, hi), max(lo, hi)
+        a, b = (self.variant, inputs.reference) if self.favours_variant else (
+            inputs.reference, self.variant)  # fmt: skip
         measured = (
-            f"{inputs.reference} − {self.variant} = {best['estimate_pp']:+.1f} pp "
-            f"[{best['ci95_low']:+.1f}, {best['ci95_high']:+.1f}] over {k} cells "
+            f"{a} − {b} = {est:+.1f} pp "
+            f"[{lo:+.1f}, {hi:+.1f}] over {k} cells "
             f"({int(best['n_datasets'])} datasets, {int(best['n_pairs'])} pairs, "
             f"{int(best['n_failed_pairs'])} with a failed/diverged run counted at chance); "
             f"{best['test']} p={best['p_value']:.3g}"
@@ -205,9 +270,8 @@ class PairedEffect:
         elif not np.isfinite(mde) or mde == 0:
             power = f"{k} cell(s) with no spread between them: no detectable effect to size"
         return Measurement(
-            measured, setting_text(sel), k, float(best["estimate_pp"]),
-            float(best["ci95_low"]), float(best["ci95_high"]), float(best["p_value"]),
-            "pp (chance-normalised)", 0.0, power,
+            measured, f"{self.protocol or 'any'} protocol: {setting_text(sel)}", k, float(est),
+            float(lo), float(hi), float(best["p_value"]), "pp (chance-normalised)", 0.0, power,
         )  # fmt: skip
 
 

@@ -47,8 +47,9 @@ class ReportContext:
     def claims(self) -> pd.DataFrame:
         d = self.data
         return claims_table(
-            self.runs, d.loss_ranking, reference=d.reference, meta=self.meta, pooled=self.pooled
-        )
+            self.runs, d.loss_ranking, reference=d.reference, meta=self.meta, pooled=self.pooled,
+            epochs=d.epochs, betas=d.betas, meshes=d.meshes,
+        )  # fmt: skip
 
     def hint(self, key: str) -> str:
         return hint(self.meta, key)

@@ -15,6 +15,9 @@ __all__ = [
     "ANCHORS",
     "N_CLASSES",
     "EXPECTED_DATASETS",
+    "FIXED",
+    "STATED",
+    "TUNED",
     "HINTS",
     "REFERENCE",
     "ReportData",
@@ -23,6 +26,7 @@ __all__ = [
     "hint",
     "normalise_runs",
     "sort_by_variant",
+    "sweep_values",
     "variant_order",
     "with_columns",
 ]
@@ -47,7 +51,7 @@ N_CLASSES = {
 # How to produce each missing piece; overridable through ReportData.meta["hints"].
 HINTS = {
     "runs": "run `landau grid standard`",
-    "blog": "run the blog preset on MNIST (`landau grid paper`)",
+    "blog": "run the blog preset on MNIST for 100 epochs (`landau grid claims`)",
     "epochs": "run `landau grid standard` (epochs are recorded with every run)",
     "betas": "run Landau variants with `landau grid standard` (β is recorded per epoch)",
     "meshes": "run a grid with a 2-D dataset: moons, circles, classification (`landau grid quick`)",
@@ -63,7 +67,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "error", "val_accuracy", "test_accuracy", "final_train_loss", "seconds",
         "seconds_per_epoch", "samples_per_second", "n_params", "epochs_run", "device",
         "params_source", "study_name", "trial_number", "data_seed", "n_classes",
-        "chance_accuracy", "collapsed",
+        "chance_accuracy", "collapsed", "sweep", "sharpness", "hessian_trace",
     ),
     "epochs": (
         "run_id", "variant", "dataset", "seed", "depth", "epoch", "train_loss",
@@ -87,8 +91,16 @@ _NUMERIC = {
     "seconds_per_epoch", "samples_per_second", "n_params", "epochs_run", "trial_number", "epoch",
     "train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "unit", "beta", "x", "y",
     "pred", "label", "alpha", "gamma", "loss", "rank", "number", "value", "importance",
-    "data_seed", "n_classes", "chance_accuracy",
+    "data_seed", "n_classes", "chance_accuracy", "sharpness", "hessian_trace",
 }  # fmt: skip
+
+# The blog's stated setting (its table; the same numbers as ablations.presets.BLOG, which reports
+# does not import): a swept run at these values *is* the unswept run (same parameters, same id).
+STATED = {
+    "alpha": 0.0095, "gamma": 6.5, "beta_init": 1e-3, "lr": 1e-2, "kappa": 1e-2, "hidden": 156,
+    "damping": 1e-3, "temperature": 8e-3, "dt": 1e-3,
+}  # fmt: skip
+FIXED, TUNED = "fixed", "tuned"  # the two ablation protocols
 
 
 _KEYS = {"variant", "dataset", "status", "layer"}
@@ -121,6 +133,11 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     - `data_seed` (0 when absent), `n_classes` (N_CLASSES when absent), `chance_accuracy`
       (1 / n_classes when absent), `collapsed` (when absent: an ok run whose test accuracy is not
       above chance; failed and diverged runs are not flagged, they count as failures).
+    - `sweep`: the swept values (``temperature=0.0``), "" for an unswept run and for a run swept
+      at the blog's stated values (STATED: it is the unswept run); `source` then gains
+      ``|<sweep>`` so that analyses pair only runs at the same swept values.
+    - `protocol`: ``fixed`` (preset or defaults: every variant at the same values) or ``tuned``
+      (parameters from a study, ``study:``/``untuned:``); "unknown" otherwise.
     - `survived`: ok with a finite test accuracy; `accuracy`: the primary outcome, the test
       accuracy of a survivor and chance accuracy for every other run (a failure of its variant);
       `normalised`: (accuracy − chance) / (1 − chance), comparable across datasets.
@@ -130,6 +147,15 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     # `untuned:<study>` (the study found no complete trial, so the defaults ran) belongs to the
     # tuned setting too: it is what the tuning procedure produced for that variant
     out["source"] = src.str.replace(r"^(study|untuned):.*$", "study", regex=True)
+    out["protocol"] = np.select(
+        [src.str.match(r"^(preset:|defaults$)"), src.str.match(r"^(study|untuned):")],
+        [FIXED, TUNED],
+        "unknown",
+    )
+    out["sweep"] = out["sweep"].astype(object).map(_off_stated, na_action="ignore")
+    out["sweep"] = out["sweep"].where(out["sweep"].notna(), "").astype(str)
+    swept = out["sweep"] != ""
+    out.loc[swept, "source"] = out.loc[swept, "source"] + "|" + out.loc[swept, "sweep"]
     out["epochs"] = out["epochs"].fillna(-1).astype(int)
     out["data_seed"] = out["data_seed"].fillna(0)
     known = out["dataset"].map(N_CLASSES).astype(float)
@@ -147,6 +173,27 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     order = ["variant", "dataset", "depth", "source", "epochs", "seed", "data_seed", "run_id"]
     out = out.sort_values(order, na_position="last", kind="mergesort")
     return out.reset_index(drop=True)
+
+
+def sweep_values(text: Any) -> dict[str, float]:
+    """``"temperature=0.0;lr=0.01"`` -> {"temperature": 0.0, "lr": 0.01} (bad parts skipped)."""
+    values = {}
+    for part in str(text or "").split(";"):
+        key, _, value = part.partition("=")
+        try:
+            values[key.strip()] = float(value)
+        except ValueError:
+            continue
+    return values
+
+
+def _off_stated(text: Any) -> str:
+    """The sweep text, or "" when every swept value is the blog's stated one."""
+    values = sweep_values(text)
+    if not values:
+        return ""
+    at_stated = all(k in STATED and np.isclose(v, STATED[k]) for k, v in values.items())
+    return "" if at_stated else str(text)
 
 
 def _as_bool(v: Any) -> bool | None:

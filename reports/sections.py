@@ -84,6 +84,12 @@ def _accuracy(r: ReportContext) -> list:
         )
     )
     blocks.append(r.figure("Test accuracy", F.accuracy_figure, r.runs, r.fig_path("accuracy")))
+    for param in F.swept_params(r.data.runs):  # issue 9: the sweeps and the diagnostics
+        path = r.fig_path(f"sweep_{param}")
+        caption = f"Test accuracy against {param} (the sweep)"
+        blocks.append(r.figure(caption, F.sweep_figure, r.data.runs, path, param))
+    caption = "Sharpness (top Hessian eigenvalue of the training loss)"
+    blocks.append(r.figure(caption, F.sharpness_figure, r.data.runs, r.fig_path("sharpness")))
     return blocks
 
 

@@ -5,6 +5,7 @@ from reports.figures._base import FigureResult
 from reports.figures.accuracy import accuracy_figure, cost_accuracy_figure
 from reports.figures.boundaries import decision_boundary_figure
 from reports.figures.forest import forest_figure
+from reports.figures.landscape import sharpness_figure, sweep_figure, swept_params
 from reports.figures.statistics import cd_diagram_figure
 from reports.figures.training import beta_figure, learning_curves_figure, loss_terms_figure
 from reports.figures.tuning import best_so_far_figure, importances_figure, tuning_history_figure
@@ -21,5 +22,8 @@ __all__ = [
     "importances_figure",
     "learning_curves_figure",
     "loss_terms_figure",
+    "sharpness_figure",
+    "swept_params",
+    "sweep_figure",
     "tuning_history_figure",
 ]

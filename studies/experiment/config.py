@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -12,6 +13,24 @@ from studies.data.catalog import DATASETS
 from studies.experiment.registry import get_variant
 
 CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
+
+
+@dataclass(frozen=True)
+class DiagnosticsBudget:
+    """What the loss-landscape diagnostics of a torch run may spend (studies.experiment.
+    diagnostics): ``subset`` training samples (fixed indices), ``iterations`` Lanczos steps for
+    the top Hessian eigenvalue, ``probes`` Rademacher probes for Hutchinson's trace. 0
+    iterations and 0 probes turn them off. Not part of a run's hash (training is unchanged)."""
+
+    subset: int = 512
+    iterations: int = 12  # Lanczos: the top eigenvalue converges first (see diagnostics.py)
+    probes: int = 6
+
+    def __post_init__(self) -> None:
+        for name, low in (("subset", 2), ("iterations", 0), ("probes", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"`{name} >= {low}` must hold, but got {name}={value!r}")
 
 
 def derive_seed(base_seed: int, dataset: str, repetition: int, data_seed: int = 0) -> int:
@@ -49,6 +68,8 @@ class RunConfig:
     params_source: str = "defaults"
     study_name: str | None = None
     trial_number: int | None = None
+    sweep: tuple[tuple[str, float | int], ...] = ()  # swept (name, value)s, in the grid's order
+    diagnostics: DiagnosticsBudget = field(default_factory=lambda: DiagnosticsBudget())
 
     def __post_init__(self) -> None:
         entry = get_variant(self.variant)
@@ -66,6 +87,17 @@ class RunConfig:
         # The one merge: the variant's defaults with these parameters, validated and coerced
         # to their declared kinds before anything is hashed.
         object.__setattr__(self, "params", MappingProxyType(entry.resolve(self.params)))
+        # the swept values are in params (so in the hash); the sweep only names them
+        sweep = tuple((str(k), v) for k, v in self.sweep)
+        for key, value in sweep:
+            if key not in self.params or self.params[key] != value:
+                raise ValueError(
+                    f"swept {key}={value!r} must be the run's parameter, but got "
+                    f"{key}={self.params.get(key)!r}"
+                )
+        object.__setattr__(self, "sweep", sweep)
+        if isinstance(self.diagnostics, Mapping):
+            object.__setattr__(self, "diagnostics", DiagnosticsBudget(**self.diagnostics))
 
     @property
     def settings(self) -> Mapping:
@@ -81,9 +113,19 @@ class RunConfig:
 
     @property
     def name(self) -> str:
-        """``full[dataset=moons,seed=3,depth=2]``; a data split other than 0 is named too."""
+        """``full[dataset=moons,seed=3,depth=2]``; a data split other than 0 and the swept
+        values are named too: ``full[dataset=mnist,seed=0,depth=2,temperature=0.0]``."""
         split = f",data_seed={self.data_seed}" if self.data_seed else ""
-        return f"{self.variant}[dataset={self.dataset},seed={self.seed}{split},depth={self.depth}]"
+        swept = "".join(f",{k}={v!r}" for k, v in self.sweep)
+        return (
+            f"{self.variant}[dataset={self.dataset},seed={self.seed}{split},"
+            f"depth={self.depth}{swept}]"
+        )
+
+    @property
+    def sweep_text(self) -> str | None:
+        """The ``sweep`` column: ``temperature=0.0`` (``;``-separated), None when unswept."""
+        return ";".join(f"{k}={v!r}" for k, v in self.sweep) or None
 
     def hashed(self) -> dict:
         """Everything that determines the result (the run key is a hash of this)."""
@@ -111,6 +153,7 @@ class RunConfig:
         """Plain constructor arguments (picklable: configs cross process boundaries as these)."""
         kwargs = {f.name: getattr(self, f.name) for f in fields(self)}
         kwargs["params"] = dict(self.params)
+        kwargs["diagnostics"] = dataclasses.asdict(self.diagnostics)
         return kwargs
 
     def as_dict(self) -> dict:
@@ -121,4 +164,6 @@ class RunConfig:
             "params_source": self.params_source,
             "study_name": self.study_name,
             "trial_number": self.trial_number,
+            "sweep": self.sweep_text,
+            "diagnostics": dataclasses.asdict(self.diagnostics),
         }

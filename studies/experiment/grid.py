@@ -12,7 +12,7 @@ from pathlib import Path
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
 from studies.data.catalog import DATASETS
-from studies.experiment.config import RunConfig
+from studies.experiment.config import DiagnosticsBudget, RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
 DEPTHS = (1, 2)
@@ -30,6 +30,9 @@ _KEYS = {
     "preset",
     "params",
     "tuning",
+    "sweep",
+    "diagnostics",
+    "dataset_epochs",
 }
 _TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
 
@@ -77,6 +80,9 @@ class GridSpec:
     params: Mapping = field(default_factory=dict)
     tuning: TuningBudget = field(default_factory=TuningBudget)
     description: str = ""
+    sweep: Mapping = field(default_factory=dict)  # name -> values: an axis like the seeds
+    dataset_epochs: Mapping = field(default_factory=dict)  # dataset -> epochs (else `epochs`)
+    diagnostics: DiagnosticsBudget = field(default_factory=DiagnosticsBudget)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variants", parse_names(list(self.variants), REGISTRY, "variant"))
@@ -95,6 +101,10 @@ class GridSpec:
         if self.preset is not None:
             get_preset(self.preset)
         self._check_params()
+        self._check_sweep()
+        self._check_dataset_epochs()
+        if isinstance(self.diagnostics, Mapping):
+            object.__setattr__(self, "diagnostics", DiagnosticsBudget(**self.diagnostics))
 
     def _check_params(self) -> None:
         """Every [params] key is a parameter of at least one variant of the grid (it applies to
@@ -112,6 +122,76 @@ class GridSpec:
             coerce(key, value)
         object.__setattr__(self, "params", {k: coerce(k, v) for k, v in self.params.items()})
 
+    def _check_sweep(self) -> None:
+        """Every [sweep] key is in the search space of at least one variant of the grid (it
+        sweeps those; the others run once at their own value); its values are a non-empty list
+        of valid, distinct values, coerced like [params]. An optional ``variants`` list in the
+        table restricts the sweep to those variants of the grid."""
+        if not isinstance(self.sweep, Mapping):
+            raise ValueError(f"`sweep` must be a table, but got sweep={self.sweep!r}")
+        sweep = dict(self.sweep)
+        only = sweep.pop("variants", None)
+        if only is not None:
+            if isinstance(only, str) or not isinstance(only, list | tuple):
+                raise ValueError(f"`variants` in [sweep] must be a list, but got {only!r}")
+            unknown = sorted(set(only) - set(self.variants))
+            if unknown:
+                raise ValueError(
+                    f"[sweep] variants {unknown} are not variants of the grid; known: "
+                    f"{', '.join(self.variants)}"
+                )
+        swept = [v for v in self.variants if only is None or v in only]
+        known = sorted({p.name for v in swept for p in get_variant(v).search_space})
+        out: dict = {}
+        for key, values in sweep.items():
+            if key not in known:
+                raise ValueError(
+                    f"unknown parameter {key!r} in [sweep]; the swept variants can vary: "
+                    f"{', '.join(known)}"
+                )
+            if isinstance(values, str) or not isinstance(values, list | tuple) or not values:
+                raise ValueError(
+                    f"`{key}` in [sweep] must be a non-empty list of values, but got "
+                    f"{key}={values!r}"
+                )
+            coerced = tuple(coerce(key, v) for v in values)
+            if len(set(coerced)) != len(coerced):
+                raise ValueError(f"`{key}` in [sweep] repeats a value: {key}={list(values)!r}")
+            out[key] = coerced
+        if only is not None:
+            out["variants"] = tuple(only)
+        object.__setattr__(self, "sweep", out)
+
+    def _check_dataset_epochs(self) -> None:
+        if not isinstance(self.dataset_epochs, Mapping):
+            raise ValueError(f"`dataset_epochs` must be a table, but got {self.dataset_epochs!r}")
+        for name, value in self.dataset_epochs.items():
+            if name not in DATASETS:  # a dataset left out by --datasets is fine
+                raise ValueError(
+                    f"unknown dataset {name!r} in [dataset_epochs]; known: {', '.join(DATASETS)}"
+                )
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`epochs >= 1` must hold, but got {name}={value!r}")
+        object.__setattr__(self, "dataset_epochs", dict(self.dataset_epochs))
+
+    def epochs_for(self, dataset: str) -> int:
+        """The epochs of ``dataset``'s runs: [dataset_epochs] where given, else ``epochs``."""
+        return self.dataset_epochs.get(dataset, self.epochs)
+
+    def sweep_for(self, variant: str) -> list[tuple[tuple[str, float | int], ...]]:
+        """The swept combinations of ``variant``: the product over the [sweep] keys in its
+        search space; ``[()]`` (one unswept run) when it has none of them or the sweep's
+        ``variants`` list leaves it out."""
+        only = self.sweep.get("variants")
+        if only is not None and variant not in only:
+            return [()]
+        names = {p.name for p in get_variant(variant).search_space}
+        keys = [k for k in self.sweep if k != "variants" and k in names]
+        return [
+            tuple(zip(keys, values, strict=True))
+            for values in itertools.product(*(self.sweep[k] for k in keys))
+        ]
+
     def with_overrides(self, **overrides) -> GridSpec:
         """A copy with the non-None overrides applied (CLI flags win over the TOML)."""
         kwargs = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -124,36 +204,46 @@ class GridSpec:
         ``tuned`` maps (variant, dataset, depth) -> (params, study name, trial number); a trial
         number of None means the study has no complete trial, and the defaults are used
         (``params_source`` then reads ``untuned:<study>``).
+
+        ``[sweep]`` multiplies the runs of each variant by its swept combinations (the swept
+        value overrides preset and [params]). With ``tuned`` the sweep is not applied: tuning
+        already chose those values on validation accuracy, and a swept value would discard
+        them (the fixed protocol sweeps, the tuned one tunes).
         """
         runs = []
         splits = range(self.data_seed, self.data_seed + self.data_seeds)
-        for variant, dataset, depth, data_seed, seed in itertools.product(
-            self.variants, self.datasets, self.depths, splits, range(self.seeds)
-        ):
+        for variant, dataset, depth in itertools.product(self.variants, self.datasets, self.depths):
             entry = get_variant(variant)
             if depth not in entry.depths:
                 continue  # e.g. logreg has one layer only: not applicable, not a failure
-            params, source, study, trial = self._params(variant, dataset, depth, tuned)
-            runs.append(
-                RunConfig(
-                    variant=variant,
-                    dataset=dataset,
-                    seed=seed,
-                    depth=depth,
-                    epochs=self.epochs,
-                    params=params,
-                    data_seed=data_seed,
-                    base_seed=self.base_seed,
-                    device=device,
-                    grid=self.name,
-                    params_source=source,
-                    study_name=study,
-                    trial_number=trial,
+            combos = [()] if tuned is not None else self.sweep_for(variant)
+            for combo, data_seed, seed in itertools.product(combos, splits, range(self.seeds)):
+                runs.append(
+                    self._run(variant, dataset, depth, data_seed, seed, combo, device, tuned)
                 )
-            )
         return runs
 
-    def _params(self, variant, dataset, depth, tuned):
+    def _run(self, variant, dataset, depth, data_seed, seed, combo, device, tuned) -> RunConfig:
+        params, source, study, trial = self._params(variant, dataset, depth, tuned, dict(combo))
+        return RunConfig(
+            variant=variant,
+            dataset=dataset,
+            seed=seed,
+            depth=depth,
+            epochs=self.epochs_for(dataset),
+            params=params,
+            data_seed=data_seed,
+            base_seed=self.base_seed,
+            device=device,
+            grid=self.name,
+            params_source=source,
+            study_name=study,
+            trial_number=trial,
+            sweep=combo,
+            diagnostics=self.diagnostics,
+        )
+
+    def _params(self, variant, dataset, depth, tuned, swept=None):
         """The overrides of one run, in order preset -> [params] -> tuned (RunConfig merges them
         with the defaults), and where they came from."""
         entry = get_variant(variant)
@@ -162,6 +252,7 @@ class GridSpec:
         if self.preset is not None:
             overrides.update({k: v for k, v in get_preset(self.preset).items() if k in known})
         overrides.update({k: v for k, v in self.params.items() if k in known})
+        overrides.update(swept or {})
         if tuned is not None:
             best, study, trial = tuned[(variant, dataset, depth)]
             if trial is None:  # the study exists but no trial completed: the defaults, labelled
@@ -169,7 +260,7 @@ class GridSpec:
             overrides.update(best)
             return overrides, f"study:{study}#{trial}", study, trial
         merged = entry.resolve(overrides)
-        return overrides, params_source(entry, merged, self.epochs), None, None
+        return overrides, params_source(entry, merged, self.epochs_for(dataset)), None, None
 
 
 def params_source(entry, params: Mapping, epochs: int) -> str:
@@ -220,6 +311,9 @@ _TYPES = {
     "preset": (str, "a string"),
     "params": (dict, "a table ([params])"),
     "tuning": (dict, "a table ([tuning])"),
+    "sweep": (dict, "a table ([sweep])"),
+    "diagnostics": (dict, "a table ([diagnostics])"),
+    "dataset_epochs": (dict, "a table ([dataset_epochs])"),
 }
 
 
@@ -232,6 +326,19 @@ def _check_types(data: dict, origin: str) -> None:
             raise ValueError(f"{origin}: `{key}` must be {what}, but got {key}={value!r}")
         if kind is list and key != "depths" and not all(isinstance(v, str) for v in value):
             raise ValueError(f"{origin}: `{key}` must be {what}, but got {key}={value!r}")
+
+
+_DIAGNOSTICS_KEYS = {"subset", "iterations", "probes"}
+
+
+def _diagnostics(table: dict, origin: str) -> DiagnosticsBudget:
+    bad = set(table) - _DIAGNOSTICS_KEYS
+    if bad:
+        raise ValueError(
+            f"unknown keys {sorted(bad)} in [diagnostics] of {origin}; "
+            f"known: {', '.join(sorted(_DIAGNOSTICS_KEYS))}"
+        )
+    return DiagnosticsBudget(**table)
 
 
 def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
@@ -266,6 +373,9 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
             preset=data.get("preset"),
             params=dict(data.get("params", {})),
             tuning=TuningBudget(**tuning),
+            sweep=dict(data.get("sweep", {})),
+            diagnostics=_diagnostics(data.get("diagnostics", {}), origin),
+            dataset_epochs=dict(data.get("dataset_epochs", {})),
         )
     except ValueError as exc:
         raise ValueError(f"{origin}: {exc}") from None

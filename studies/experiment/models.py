@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ablations import LANDAU_OPTIONS
 from baselines import PlainMLP
 from landau import AllenCahn, ExperimentalNet, GinzburgLandauLoss, Langevin
 from studies.experiment.config import RunConfig
@@ -26,6 +27,12 @@ def resolve_device(name: str) -> str:
 def build_model(config: RunConfig, n_features: int, n_classes: int) -> nn.Module:
     p, s = config.params, config.settings
     if config.family == "landau":
+        o = landau_options(config)
+        layer_options = {}
+        if o["layer"] == "landau":
+            layer_options = dict(index_scale=o["index_scale"], t_dynamic=o["t_dynamic"])
+            if o["gradients"] == "blog":
+                layer_options["graph"] = "blog"  # the tensors the blog's graph saves
         return ExperimentalNet(
             n_features,
             p["hidden"],
@@ -34,10 +41,17 @@ def build_model(config: RunConfig, n_features: int, n_classes: int) -> nn.Module
             activation=s["activation"],
             depth=config.depth,
             beta_shape=s["beta_shape"],
+            layer=o["layer"],
+            **layer_options,
         )
     if config.family == "mlp":
         return PlainMLP(n_features, p["hidden"], n_classes, s["activation"], config.depth)
     raise ValueError(f"family {config.family!r} has no torch model")
+
+
+def landau_options(config: RunConfig) -> dict:
+    """The later options of a Landau variant (ablations.variants.LANDAU_OPTIONS) with its own."""
+    return {**LANDAU_OPTIONS, **{k: v for k, v in config.settings.items() if k in LANDAU_OPTIONS}}
 
 
 def build_loss(config: RunConfig) -> GinzburgLandauLoss | None:

@@ -13,6 +13,8 @@ from torch import nn
 
 from studies.data.datasets import DatasetSplits
 from studies.experiment.config import RunConfig
+from studies.experiment.diagnostics import landscape
+from studies.experiment.models import ce_loss
 from studies.store.records import RunRecord
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "accuracy",
     "betas",
     "chance",
+    "diagnose",
     "make_record",
     "mesh",
     "predict",
@@ -62,6 +65,7 @@ def make_record(config: RunConfig, device: str, **fields) -> RunRecord:
         params_source=config.params_source,
         study_name=config.study_name,
         trial_number=config.trial_number,
+        sweep=config.sweep_text,
         config=config.as_dict(),
         error=None,
         val_accuracy=None,
@@ -113,3 +117,24 @@ def mesh(data: DatasetSplits, predict: Callable[[torch.Tensor], np.ndarray]) -> 
         return None
     _, _, grid = data.mesh(MESH_RESOLUTION)
     return {"x": grid[:, 0].tolist(), "y": grid[:, 1].tolist(), "pred": predict(grid).tolist()}
+
+
+def diagnose(
+    config: RunConfig, model: nn.Module, gl_loss, x_train: torch.Tensor, y_train: torch.Tensor
+) -> dict:
+    """Sharpness and Hessian trace of the training loss at ``model``'s final weights, within
+    the config's diagnostics budget (see studies.experiment.diagnostics)."""
+
+    def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return ce_loss(out, y) if gl_loss is None else gl_loss.evaluate(out, y)[0]
+
+    found = landscape(
+        model,
+        loss,
+        x_train,
+        y_train,
+        batch_size=config.params["batch_size"],
+        budget=config.diagnostics,
+        seed=config.train_seed,
+    )
+    return {"sharpness": found.sharpness, "hessian_trace": found.hessian_trace}

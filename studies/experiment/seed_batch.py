@@ -25,12 +25,14 @@ from studies.experiment.models import (
     build_loss,
     build_model,
     build_optimizer,
+    landau_options,
     resolve_device,
 )
 from studies.experiment.provenance import provenance
 from studies.experiment.recording import (
     EVAL_CHUNK,
     chance,
+    diagnose,
     make_record,
     mesh,
     predict,
@@ -39,7 +41,7 @@ from studies.experiment.recording import (
 )
 from studies.store.records import EpochRecord, RunRecord
 
-__all__ = ["batch_key", "fit_seeds", "group_seeds"]
+__all__ = ["batch_key", "batchable", "fit_seeds", "group_seeds"]
 
 
 def batch_key(config: RunConfig) -> Hashable:
@@ -49,6 +51,18 @@ def batch_key(config: RunConfig) -> Hashable:
     return repr(sorted(hashed.items()))
 
 
+def batchable(config: RunConfig) -> bool:
+    """Torch runs, except the blog's sequential per-parameter gradients (one backward pass per
+    parameter of one net: nothing to share across seeds) and Landau layers without the
+    input-adaptive t term (the seed-batched layer implements the full layer only)."""
+    if config.family == "sklearn":
+        return False
+    if config.family != "landau":
+        return True
+    options = landau_options(config)
+    return options["gradients"] != "blog" and options["t_dynamic"]
+
+
 def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[list[RunConfig]]:
     """``configs`` in batches of at most ``cap`` seeds (None: all seeds of a cell); the order of
     first appearance is kept, and sklearn models (nothing to batch) run alone."""
@@ -56,7 +70,7 @@ def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[li
         raise ValueError(f"`seed_batch >= 1` must hold, but got seed_batch={cap!r}")
     groups: dict[Hashable, list[RunConfig]] = {}
     for config in configs:
-        key = batch_key(config) if config.family != "sklearn" else config.run_id
+        key = batch_key(config) if batchable(config) else config.run_id
         groups.setdefault(key, []).append(config)
     size = cap or max((len(g) for g in groups.values()), default=1)
     return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
@@ -67,8 +81,8 @@ def fit_seeds(
 ) -> list[RunRecord]:
     """Train seed-batched ``configs`` (one :func:`batch_key`) on ``data``; one record each."""
     keys = {batch_key(c) for c in configs}
-    if len(keys) != 1 or configs[0].family == "sklearn":
-        raise ValueError("fit_seeds takes torch configs that differ only in their seed")
+    if len(keys) != 1 or not batchable(configs[0]):
+        raise ValueError("fit_seeds takes batchable configs that differ only in their seed")
     start = time.perf_counter()
     started = provenance()
     first = configs[0]
@@ -171,6 +185,7 @@ def fit_seeds(
             if test is not None:
                 pred = predict(net, test[0].to(device))
                 fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
+                fields.update(diagnose(config, net, gl_loss, x_train, y_train))
             fields["mesh"] = mesh(data, lambda g, net=net: predict(net, g.to(device)))
         records.append(
             make_record(

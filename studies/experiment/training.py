@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from baselines import fit_logreg
-from landau import AllenCahn, GinzburgLandauLoss
+from landau import AllenCahn, GinzburgLandauLoss, blog_sequential_step
 from studies.data.datasets import DatasetSplits, batch_indices, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.models import (
@@ -28,6 +28,7 @@ from studies.experiment.models import (
     build_optimizer,
     ce_loss,
     count_parameters,
+    landau_options,
     resolve_device,
 )
 from studies.experiment.provenance import provenance
@@ -35,6 +36,7 @@ from studies.experiment.recording import (
     accuracy,
     betas,
     chance,
+    diagnose,
     make_record,
     mesh,
     predict,
@@ -161,6 +163,7 @@ class _Setup:
     x_val: torch.Tensor
     y_val: torch.Tensor
     device: str
+    blog_order: list | None = None  # parameters in the blog's order (gradients="blog")
 
     @property
     def field_out_layer(self) -> nn.Module | None:
@@ -178,6 +181,7 @@ def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
     batch_gen = torch.Generator().manual_seed(config.train_seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.train_seed + 1)
     model = build_model(config, data.n_features, data.n_classes).to(device)
+    blog = config.family == "landau" and landau_options(config)["gradients"] == "blog"
     return _Setup(
         config=config,
         model=model,
@@ -190,6 +194,7 @@ def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
         x_val=data.x_val.to(device),
         y_val=data.y_val.to(device),
         device=device,
+        blog_order=model.blog_parameters() if blog else None,
     )
 
 
@@ -207,11 +212,17 @@ def _train_epoch(s: _Setup) -> list[float]:
         out = s.model(s.x_train[idx])  # (B, classes)
         if s.gl_loss is None:
             loss, terms, per_unit = ce_loss(out, s.y_train[idx]), None, None
+        elif s.blog_order is not None:  # a plain graph: backward runs once per parameter
+            _, terms, per_unit = s.gl_loss.evaluate(out.detach(), s.y_train[idx])
+            loss = s.gl_loss(out, s.y_train[idx])
         else:
             loss, terms, per_unit = s.gl_loss.evaluate(out, s.y_train[idx])
-        s.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        s.optimizer.step()
+        if s.blog_order is not None:  # the blog's sequential per-parameter gradients
+            blog_sequential_step(s.optimizer, loss, s.blog_order)
+        else:
+            s.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            s.optimizer.step()
         if s.beta_update is not None:
             for layer in s.model.landau_layers.values():
                 s.beta_update.step(layer.beta, per_unit if layer is out_layer else None)
@@ -243,11 +254,13 @@ def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float
 
 
 def _evaluate(s: _Setup, data: DatasetSplits, test, base_rate: dict) -> dict:
-    """Test accuracy and collapse (when the test split was read), and the boundary mesh."""
+    """Test accuracy and collapse (when the test split was read), the loss-landscape
+    diagnostics (not for tuning trials, which read no test split) and the boundary mesh."""
     fields = {}
     if test is not None:
         pred = predict(s.model, test[0].to(s.device))
         fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
+        fields.update(diagnose(s.config, s.model, s.gl_loss, s.x_train, s.y_train))
     fields["mesh"] = mesh(data, lambda g: predict(s.model, g.to(s.device)))
     return fields
 

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from ablations import BLOG, VARIANTS, Param, Variant, build_registry
+from ablations import (
+    BLOG,
+    LANDAU_OPTIONS,
+    VARIANTS,
+    Param,
+    Variant,
+    build_registry,
+)
 from baselines import BASELINES
 from studies.experiment.config import RunConfig
 
@@ -96,9 +103,9 @@ def test_the_full_model_runs_with_the_blog_table():
 
 def test_each_ablation_changes_what_it_says():
     by_name = {v.name: v for v in VARIANTS}
-    full = by_name["full"].settings
+    full = {**LANDAU_OPTIONS, **by_name["full"].settings}
     diffs = {
-        name: {k for k in full if v.settings[k] != full[k]}
+        name: {k for k in full if {**LANDAU_OPTIONS, **v.settings}[k] != full[k]}
         | {k for k in v.defaults if v.defaults[k] != by_name["full"].defaults.get(k)}
         for name, v in by_name.items()
     }
@@ -111,6 +118,11 @@ def test_each_ablation_changes_what_it_says():
     assert by_name["no_noise"].defaults["temperature"] == 0.0
     assert diffs["ce_loss"] == {"loss"}
     assert diffs["field_beta"] == {"beta_shape", "diffusion"}
+    assert diffs["no_index_scale"] == {"index_scale"}
+    assert diffs["no_tdynamic"] == {"t_dynamic"}
+    assert diffs["linear_layers"] == {"layer", "beta_update"}
+    assert diffs["mish"] == {"activation"}
+    assert diffs["blog_gradients"] == {"gradients"}
 
 
 def test_space_version_changes_with_the_space():

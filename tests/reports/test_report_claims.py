@@ -51,23 +51,24 @@ def _table(runs, loss_ranking=None, **kw):
 def test_columns_and_no_rank_in_estimate(synthetic):
     t = claims_table(synthetic.runs, synthetic.loss_ranking)
     assert REQUIRED == [c for c in t.columns if c in REQUIRED]
-    row = t.set_index("id").loc["7"]
+    row = t.set_index("id").loc["14"]
     assert np.isnan(row["estimate"]) and "rank 3 of 4" in row["measured"]
 
 
 def test_paired_claims_on_cells():
     t = _table(_cells([0.02] * 8))  # 8 positive cells: Wilcoxon p = 2/256
-    assert t.loc["3a", "verdict"] == SUPPORTED
-    assert t.loc["3a", "estimate"] == pytest.approx(4.0)  # pp of chance-normalised accuracy
-    assert t.loc["3a", "n"] == 8
-    assert _table(_cells([-0.02] * 8)).loc["3a", "verdict"] == NOT_SUPPORTED
+    assert t.loc["4a-fixed", "verdict"] == SUPPORTED
+    assert t.loc["4a-fixed", "estimate"] == pytest.approx(4.0)  # pp of chance-normalised accuracy
+    assert t.loc["4a-fixed", "n"] == 8
+    assert _table(_cells([-0.02] * 8)).loc["4a-fixed", "verdict"] == NOT_SUPPORTED
     mixed = _table(_cells([0.02, -0.02, 0.01, -0.01, 0.03, -0.015]))
-    assert mixed.loc["3a", "verdict"] == INCONCLUSIVE
-    assert "detectable" in mixed.loc["3a", "measured"]
+    assert mixed.loc["4a-fixed", "verdict"] == INCONCLUSIVE
+    assert "detectable" in mixed.loc["4a-fixed", "measured"]
     few = _table(_cells([0.05, 0.05, 0.05]))  # 3 cells: p ≥ 0.25 whatever the data
-    assert few.loc["3a", "verdict"] == INCONCLUSIVE
-    assert "cannot reach p < 0.05" in few.loc["3a", "measured"]
-    assert {few.loc[i, "verdict"] for i in ("3b", "4", "5", "6")} == {NO_DATA}
+    assert few.loc["4a-fixed", "verdict"] == INCONCLUSIVE
+    assert "cannot reach p < 0.05" in few.loc["4a-fixed", "measured"]
+    others = ("4b-fixed", "6a-fixed", "7a-fixed", "8-fixed", "4a-tuned", "5a", "11", "13")
+    assert {few.loc[i, "verdict"] for i in others} == {NO_DATA}
 
 
 def test_verdict_reads_the_holm_adjusted_p_value():
@@ -77,13 +78,13 @@ def test_verdict_reads_the_holm_adjusted_p_value():
         [_cells([0.02] * 6, v) for v in ("no_noise", "sgd", "no_quartic", "no_spatial")]
     )
     t = _table(runs)
-    for i in ("3a", "3b", "4", "5"):
+    for i in ("4a-fixed", "4b-fixed", "6a-fixed", "7a-fixed"):
         assert t.loc[i, "p_value"] == pytest.approx(2 / 64)
         assert t.loc[i, "p_holm"] == pytest.approx(4 * 2 / 64)
         assert t.loc[i, "verdict"] == INCONCLUSIVE  # the raw p alone would have said supported
     alone = _table(_cells([0.02] * 6))
-    assert alone.loc["3a", "p_holm"] == pytest.approx(2 / 64)
-    assert alone.loc["3a", "verdict"] == SUPPORTED
+    assert alone.loc["4a-fixed", "p_holm"] == pytest.approx(2 / 64)
+    assert alone.loc["4a-fixed", "verdict"] == SUPPORTED
 
 
 def test_failures_count_at_chance_in_claims():
@@ -92,27 +93,27 @@ def test_failures_count_at_chance_in_claims():
     bad = (runs["variant"] == "no_noise") & (runs["seed"] == 0)
     runs.loc[bad, "status"] = "diverged"
     t = _table(runs)
-    assert t.loc["3a", "verdict"] == SUPPORTED
-    assert "survivors only: +0.0 pp" in t.loc["3a", "measured"]
+    assert t.loc["4a-fixed", "verdict"] == SUPPORTED
+    assert "survivors only: +0.0 pp" in t.loc["4a-fixed", "measured"]
 
 
 def test_accuracy_claims():
     runs = pd.concat([_blog([0.10, 0.12, 0.11, 0.09, 0.1, 0.12], 1), _blog([0.97] * 3, 2)])
     t = _table(runs)
-    assert t.loc["1", "verdict"] == NOT_SUPPORTED  # far below 92%, even distribution-free
-    assert t.loc["1", "ci_high"] < 92 and t.loc["1", "p_holm"] < 0.05
-    assert t.loc["1", "setting"] == "preset:blog, 100 epochs; lr=0.05"
+    assert t.loc["1a", "verdict"] == NOT_SUPPORTED  # far below 92%, even distribution-free
+    assert t.loc["1a", "ci_high"] < 92 and t.loc["1a", "p_holm"] < 0.05
+    assert t.loc["1a", "setting"] == "preset:blog, 100 epochs; lr=0.05"
     # three runs at 97%: the interval cannot exclude 96% (a mode the runs did not hit)
-    assert t.loc["2", "verdict"] == INCONCLUSIVE
-    assert 0 <= t.loc["2", "ci_low"] <= t.loc["2", "ci_high"] <= 100
+    assert t.loc["2a", "verdict"] == INCONCLUSIVE
+    assert 0 <= t.loc["2a", "ci_low"] <= t.loc["2a", "ci_high"] <= 100
 
 
 def test_accuracy_claim_counts_failures_and_says_what_is_missing():
     runs = _blog([0.97, np.nan, np.nan], 2, ["ok", "diverged", "failed"])
     t = _table(runs)
-    assert "1 diverged, 1 failed" in t.loc["2", "measured"]
-    assert t.loc["2", "estimate"] == pytest.approx((97 + 10 + 10) / 3)  # failures at chance
-    assert t.loc["1", "verdict"] == NO_DATA and "landau" in t.loc["1", "measured"]
+    assert "1 diverged, 1 failed" in t.loc["2a", "measured"]
+    assert t.loc["2a", "estimate"] == pytest.approx((97 + 10 + 10) / 3)  # failures at chance
+    assert t.loc["1a", "verdict"] == NO_DATA and "landau" in t.loc["1a", "measured"]
 
 
 def test_adding_a_claim_is_one_entry():
@@ -122,15 +123,15 @@ def test_adding_a_claim_is_one_entry():
     assert t.loc["8", "verdict"] == SUPPORTED and "30%" in t.loc["8", "rule"]
     assert t.loc["8", "p_holm"] >= t.loc["8", "p_value"]
     with pytest.raises(ValueError, match="duplicate claim id"):
-        claims_table(runs, claims=(*CLAIMS, Claim("1", "again", PairedEffect("sgd"))))
+        claims_table(runs, claims=(*CLAIMS, Claim("1a", "again", PairedEffect("sgd"))))
 
 
 def test_loss_ranking_claim(synthetic):
-    assert _table(pd.DataFrame(), synthetic.loss_ranking).loc["7", "verdict"] == NOT_SUPPORTED
+    assert _table(pd.DataFrame(), synthetic.loss_ranking).loc["14", "verdict"] == NOT_SUPPORTED
     best = synthetic.loss_ranking[synthetic.loss_ranking["gamma"] == 0]
-    assert _table(pd.DataFrame(), best).loc["7", "verdict"] == SUPPORTED
+    assert _table(pd.DataFrame(), best).loc["14", "verdict"] == SUPPORTED
     lr = synthetic.loss_ranking.drop(columns=["rank", "is_perfect"])
-    assert "rank 3 of 4 at alpha=0.0095" in _table(pd.DataFrame(), lr).loc["7", "measured"]
+    assert "rank 3 of 4 at alpha=0.0095" in _table(pd.DataFrame(), lr).loc["14", "measured"]
 
 
 def test_empty_store_gives_no_data_everywhere():
@@ -140,13 +141,14 @@ def test_empty_store_gives_no_data_everywhere():
 
 def test_claims_on_synthetic_store(synthetic):
     v = _table(synthetic.runs, synthetic.loss_ranking)["verdict"]
-    assert v.to_dict() == {
-        "1": INCONCLUSIVE,  # 3 runs near 93%: no interval over 3 runs excludes 92%
-        "2": INCONCLUSIVE,
-        "3a": SUPPORTED,  # no_noise is 2 points worse in every cell
-        "3b": SUPPORTED,  # sgd is 1 point worse
-        "4": INCONCLUSIVE,  # no effect except the one bimodal cell
-        "5": INCONCLUSIVE,  # no effect but one collapsed run
-        "6": NOT_SUPPORTED,  # static_beta is slightly better in every cell
-        "7": NOT_SUPPORTED,  # perfect ranks 3rd at the blog's alpha, gamma
+    old = ["1a", "2a", "4a-fixed", "4b-fixed", "6a-fixed", "7a-fixed", "8-fixed", "14"]
+    assert v[old].to_dict() == {
+        "1a": INCONCLUSIVE,  # 3 runs near 93%: no interval over 3 runs excludes 92%
+        "2a": INCONCLUSIVE,
+        "4a-fixed": SUPPORTED,  # no_noise is 2 points worse in every cell
+        "4b-fixed": SUPPORTED,  # sgd is 1 point worse
+        "6a-fixed": INCONCLUSIVE,  # no effect except the one bimodal cell
+        "7a-fixed": INCONCLUSIVE,  # no effect but one collapsed run
+        "8-fixed": NOT_SUPPORTED,  # static_beta is slightly better in every cell
+        "14": NOT_SUPPORTED,  # perfect ranks 3rd at the blog's alpha, gamma
     }

@@ -124,7 +124,8 @@ def test_overrides_apply_and_validate():
 
 
 def test_unknown_grid_lists_known(tmp_path):
-    with pytest.raises(ValueError, match="unknown grid 'quik'; known: paper, quick, standard"):
+    known = "known: claims, paper, quick, standard"
+    with pytest.raises(ValueError, match=f"unknown grid 'quik'; {known}"):
         load_grid("quik")
     with pytest.raises(ValueError, match="does not exist"):
         load_grid(str(tmp_path / "nope.toml"))
@@ -169,3 +170,80 @@ def test_a_study_without_complete_trial_falls_back_to_labelled_defaults():
     runs = spec.expand(tuned={("full", "moons", 1): ({}, "study-b", None)})
     assert runs[0].params["lr"] == 0.01
     assert (runs[0].params_source, runs[0].study_name) == ("untuned:study-b", "study-b")
+
+
+def test_sweep_multiplies_the_grid_and_names_and_hashes_each_value():
+    spec = GridSpec(
+        "g", ("full", "sgd"), ("moons",), seeds=2, depths=(1,), epochs=2,
+        sweep={"temperature": [0, 8e-5, 8e-3]},
+    )  # fmt: skip
+    runs = spec.expand()
+    full = [r for r in runs if r.variant == "full"]
+    sgd = [r for r in runs if r.variant == "sgd"]
+    # full has temperature in its search space: 3 values x 2 seeds; sgd runs once per seed
+    assert len(full) == 6 and len(sgd) == 2
+    assert {r.params["temperature"] for r in full} == {0.0, 8e-5, 8e-3}
+    assert len({r.run_id for r in full}) == 6
+    assert full[0].name == "full[dataset=moons,seed=0,depth=1,temperature=0.0]"
+    assert full[0].sweep_text == "temperature=0.0" and sgd[0].sweep_text is None
+    # the swept value at the default is the unswept run (same parameters, same hash)
+    plain = GridSpec("g", ("full",), ("moons",), seeds=1, depths=(1,), epochs=2).expand()[0]
+    assert plain.run_id == next(r for r in full if r.params["temperature"] == 8e-3).run_id
+
+
+def test_sweep_values_are_validated_and_coerced_like_params():
+    with pytest.raises(ValueError, match="temperature >= 0"):
+        GridSpec("g", ("full",), ("moons",), sweep={"temperature": [-1.0]})
+    with pytest.raises(ValueError, match="unknown parameter 'temprature' in \\[sweep\\]"):
+        GridSpec("g", ("full",), ("moons",), sweep={"temprature": [0.0]})
+    with pytest.raises(ValueError, match="repeats a value"):
+        GridSpec("g", ("full",), ("moons",), sweep={"temperature": [0, 0.0]})
+    with pytest.raises(ValueError, match="non-empty list"):
+        GridSpec("g", ("full",), ("moons",), sweep={"temperature": 0.0})
+
+
+def test_tuned_runs_are_not_swept():
+    spec = GridSpec(
+        "g", ("full",), ("moons",), seeds=1, depths=(1,), epochs=2, sweep={"temperature": [0, 1]}
+    )
+    (run,) = spec.expand(tuned={("full", "moons", 1): ({"temperature": 0.5}, "s", 3)})
+    assert run.sweep == () and run.params["temperature"] == 0.5
+
+
+def test_sweep_and_diagnostics_tables_load_from_toml(tmp_path):
+    path = tmp_path / "g.toml"
+    path.write_text(
+        'variants = ["full"]\ndatasets = ["moons"]\n[sweep]\ntemperature = [0, 8e-3]\n'
+        "[diagnostics]\niterations = 5\nprobes = 2\n"
+    )
+    spec = load_grid(path)
+    assert spec.sweep == {"temperature": (0.0, 8e-3)}
+    assert spec.diagnostics.iterations == 5 and spec.diagnostics.subset == 512
+    path.write_text('variants = ["full"]\ndatasets = ["moons"]\n[diagnostics]\nprobs = 2\n')
+    with pytest.raises(ValueError, match="unknown keys \\['probs'\\] in \\[diagnostics\\]"):
+        load_grid(path)
+    cfg = spec.expand()[0]
+    assert RunConfig(**cfg.to_kwargs()) == cfg
+
+
+def test_sweep_variants_restricts_the_sweep():
+    spec = GridSpec(
+        "g", ("full", "no_quartic"), ("moons",), seeds=1, depths=(1,), epochs=2,
+        sweep={"temperature": [0, 8e-3], "variants": ["full"]},
+    )  # fmt: skip
+    runs = spec.expand()
+    assert sorted(r.variant for r in runs) == ["full", "full", "no_quartic"]
+    with pytest.raises(ValueError, match="not variants of the grid"):
+        GridSpec("g", ("full",), ("moons",), sweep={"temperature": [0.0], "variants": ["sgd"]})
+
+
+def test_dataset_epochs_override_the_grids_epochs_for_one_dataset():
+    spec = GridSpec(
+        "g", ("full",), ("moons", "digits"), seeds=1, depths=(1,), epochs=10,
+        dataset_epochs={"digits": 3},
+    )  # fmt: skip
+    assert {r.dataset: r.epochs for r in spec.expand()} == {"moons": 10, "digits": 3}
+    with pytest.raises(ValueError, match="unknown dataset 'mnst' in \\[dataset_epochs\\]"):
+        GridSpec("g", ("full",), ("moons",), dataset_epochs={"mnst": 3})
+    # a dataset the CLI's --datasets left out keeps its entry harmlessly
+    assert GridSpec("g", ("full",), ("moons",), dataset_epochs={"mnist": 3}).expand()

@@ -8,10 +8,12 @@ import pytest
 
 from studies.data import load_dataset
 from studies.experiment import REGISTRY, RunConfig
-from studies.experiment.seed_batch import batch_key, fit_seeds, group_seeds
+from studies.experiment.seed_batch import batch_key, batchable, fit_seeds, group_seeds
 from studies.experiment.training import fit
 
-TORCH_VARIANTS = [name for name, entry in REGISTRY.items() if entry.family != "sklearn"]
+TORCH_VARIANTS = [
+    name for name in REGISTRY if batchable(RunConfig(name, "moons", 0, 1, 1))
+]  # every torch variant but blog_gradients (one backward per parameter: nothing to batch)
 
 
 def _configs(variant, depth=2, seeds=3, epochs=3, **params):

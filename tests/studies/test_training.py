@@ -6,6 +6,7 @@ import pytest
 
 from studies.data.datasets import DatasetSplits, load_dataset
 from studies.experiment.config import RunConfig
+from studies.experiment.registry import REGISTRY
 from studies.experiment.training import fit, train
 
 
@@ -160,18 +161,15 @@ def test_logreg_anchor_is_accurate_on_digits():
     assert r.status == "ok" and r.test_accuracy > 0.9 and r.epochs_run == 1
 
 
-VARIANTS = [
-    "full",
-    "no_quartic",
-    "no_spatial",
-    "static_beta",
-    "sgd",
-    "no_noise",
-    "ce_loss",
-    "field_beta",
-    "plain_mlp",
-    "logreg",
-]
+VARIANTS = sorted(REGISTRY)  # every registry entry, the new ones too
+# Entries that diverge in their first epoch here, as measured (README faithfulness): Mish on
+# moons (the blog's caption says Mish; its code uses rrelu) and the blog's sequential gradient
+# order on two of the 2-D datasets at 128 samples.
+DIVERGES_AT_TINY_SIZE = {
+    ("mish", "moons"),
+    ("blog_gradients", "circles"),
+    ("blog_gradients", "classification"),
+}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -192,7 +190,11 @@ def test_contract_every_variant_trains_on_every_dataset(variant, dataset, reques
             ),
             data=data,
         )
-        assert r.status == "ok", r.error  # at this size every entry trains without diverging
+        if (variant, dataset) in DIVERGES_AT_TINY_SIZE and r.status == "diverged":
+            # a diverged run is a result: well-formed, with no accuracy and no mesh
+            assert r.epochs_run == 0 and r.test_accuracy is None and r.mesh is None
+            continue
+        assert r.status == "ok", r.error  # at this size every other entry trains
         assert r.epochs_run == 1 and len(r.epoch_records) == 1
         assert 0 <= r.val_accuracy <= 1 and 0 <= r.test_accuracy <= 1
         assert math.isfinite(r.final_train_loss) and r.n_params > 0
