@@ -46,6 +46,7 @@ def run(args) -> int:
             desc=spec.name,
             threads=args.threads,
             seed_batch=args.seed_batch,
+            compile=args.compile,
             experiment=args.experiment or spec.name,
         )
     for line in summary.lines():
