@@ -197,9 +197,17 @@ def compare_long(benchmark, request, intra_op_threads):
             target=target,
             clock=clock.__name__,
             threads=torch.get_num_threads(),
+            subject_s=[round(t, 3) for t in times[0]],  # every round: how noisy the load was
+            reference_s=[round(t, 3) for t in times[1]],
             **info,
         )
         RESULTS.append({"name": request.node.name, **benchmark.extra_info})
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        if reporter is not None and capture is not None:
+            # at once: a long run cut short still shows what it measured
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"\n{request.node.name}: {ratio:.2f}x {benchmark.extra_info}")
         return ratio
 
     return run
