@@ -8,8 +8,10 @@ import shutil
 import pytest
 import torch
 
+from studies.data.datasets import load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.runner import run_grid
+from studies.experiment.seed_batch import fit_seeds
 from studies.experiment.training import train
 from studies.store.store import Store
 
@@ -51,3 +53,21 @@ def test_compiled_grid_run_matches_eager_within_float_rounding(tmp_path):
     assert set(frame["run_id"]) == {compiled_id, runs[1].run_id}
     losses = epochs.loc[epochs["run_id"] == compiled_id, "train_loss"].tolist()
     assert losses == pytest.approx([e.train_loss for e in eager.epoch_records], rel=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="inductor on CPU needs a C++ compiler")
+def test_compiled_seed_batch_matches_eager_seed_batch():
+    data = load_dataset("moons")
+    eager = fit_seeds([RunConfig("full", "moons", s, 2, 2) for s in range(2)], data)
+    torch._dynamo.reset()
+    try:
+        compiled = fit_seeds(
+            [RunConfig("full", "moons", s, 2, 2, compile=True) for s in range(2)], data
+        )
+    finally:
+        torch._dynamo.reset()
+    for e, c in zip(eager, compiled, strict=True):
+        assert c.status == e.status == "ok"
+        got = [r.train_loss for r in c.epoch_records]
+        assert got == pytest.approx([r.train_loss for r in e.epoch_records], rel=1e-4)
