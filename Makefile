@@ -32,8 +32,14 @@ test-slow: setup
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
+# `make bench`: the budgeted subset (<= 10 min on 2 shared cores; benchmarks marked slow are left
+# out); all of them: make bench BENCH_FLAGS='-m "slow or not slow"'. Results are saved under
+# .benchmarks/ as "landau"; compare a later run with BENCH_FLAGS=--benchmark-compare.
+# MNIST: LANDAU_DATA=DIR (passed on as --data-dir), else where the tests look.
+BENCH_FLAGS ?=
 bench: setup
-	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=median,iqr,rounds
+	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=median,iqr,rounds \
+		--benchmark-save=landau $(if $(LANDAU_DATA),--data-dir="$(LANDAU_DATA)") $(BENCH_FLAGS)
 
 clean-results:
 	rm -rf landau-results

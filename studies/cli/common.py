@@ -60,6 +60,13 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         help="train at most N seeds of a cell as one batched model (default: all of them; "
         "1: one run at a time)",
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="train torch runs under torch.compile: compiling costs tens of seconds per run on a "
+        "2-core CPU, so it pays only for long runs (MNIST, many epochs), never on the quick "
+        "grid; compiled runs round differently and so get their own run ids",
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
     parser.add_argument(
         "--device", default="auto", help="auto (default: cuda if available), cpu, cuda"

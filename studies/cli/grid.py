@@ -74,6 +74,7 @@ def run(args) -> int:
             desc=spec.name,
             threads=args.threads,
             seed_batch=args.seed_batch,
+            compile=args.compile,
             experiment=experiment,
         )
     for line in summary.lines():

@@ -7,6 +7,7 @@ finished run is committed on its own as soon as it arrives, so a grid killed at 
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from collections import Counter
@@ -142,6 +143,7 @@ def run_grid(
     threads: int = DEFAULT_THREADS,
     experiment: str | None = None,
     seed_batch: int | None = None,
+    compile: bool = False,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
     """Run what is not stored yet, write each record as it arrives, and summarise.
@@ -150,9 +152,13 @@ def run_grid(
     ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front).
     Runs that differ only in their seed train as one model, at most ``seed_batch`` seeds each
     (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
+    ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
+    runs' ids (compiled kernels round differently), and pays only for long runs.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    if compile:
+        runs = [r if r.family == "sklearn" else dataclasses.replace(r, compile=True) for r in runs]
     start = time.perf_counter()
     if runs:
         prepare(store, runs, data_dir)

@@ -27,6 +27,7 @@ from studies.experiment.models import (
     build_optimizer,
     landau_options,
     resolve_device,
+    training_forward,
 )
 from studies.experiment.provenance import provenance
 from studies.experiment.recording import (
@@ -94,6 +95,7 @@ def fit_seeds(
         batch_gens.append(torch.Generator().manual_seed(c.train_seed))
         noise_gens.append(torch.Generator(device=device).manual_seed(c.train_seed + 1))
     model = stack_nets(nets)
+    forward = training_forward(first, model)  # the model, or compiled (--compile)
     gl_loss = build_loss(first)
     beta_update = build_beta_update(first, model)
     optimizer = build_optimizer(first, model, noise_gens)
@@ -115,7 +117,7 @@ def fit_seeds(
             if len(idx[0]) < 2:  # BatchNorm cannot train on a single sample
                 continue
             idx = torch.stack(idx).to(device)  # (S, B)
-            out = model(x_train[idx])  # (S, B, classes)
+            out = forward(x_train[idx])  # (S, B, classes)
             if gl_loss is None:
                 losses, terms, per_unit = seed_cross_entropy(out, y_train[idx]), None, None
             else:

@@ -30,6 +30,7 @@ from studies.experiment.models import (
     count_parameters,
     landau_options,
     resolve_device,
+    training_forward,
 )
 from studies.experiment.provenance import provenance
 from studies.experiment.recording import (
@@ -154,6 +155,7 @@ class _Setup:
 
     config: RunConfig
     model: nn.Module
+    forward: nn.Module  # the model, or the model under torch.compile (training only)
     gl_loss: GinzburgLandauLoss | None
     beta_update: AllenCahn | None
     optimizer: torch.optim.Optimizer
@@ -185,6 +187,7 @@ def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
     return _Setup(
         config=config,
         model=model,
+        forward=training_forward(config, model),
         gl_loss=build_loss(config),
         beta_update=build_beta_update(config, model),
         optimizer=build_optimizer(config, model, noise_gen),
@@ -209,7 +212,7 @@ def _train_epoch(s: _Setup) -> list[float]:
         if len(idx) < 2:  # BatchNorm cannot train on a single sample
             continue
         idx = idx.to(s.device)
-        out = s.model(s.x_train[idx])  # (B, classes)
+        out = s.forward(s.x_train[idx])  # (B, classes)
         if s.gl_loss is None:
             loss, terms, per_unit = ce_loss(out, s.y_train[idx]), None, None
         elif s.blog_order is not None:  # a plain graph: backward runs once per parameter
