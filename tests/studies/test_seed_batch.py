@@ -16,14 +16,20 @@ TORCH_VARIANTS = [
 ]  # every torch variant but blog_gradients (one backward per parameter: nothing to batch)
 
 
-def _configs(variant, depth=2, seeds=3, epochs=3, **params):
-    return [RunConfig(variant, "moons", s, depth, epochs, params) for s in range(seeds)]
+def _configs(variant, depth=2, seeds=3, epochs=3, dataset="moons", **params):
+    return [RunConfig(variant, dataset, s, depth, epochs, params) for s in range(seeds)]
+
+
+# Mish diverges on moons at the blog preset (README faithfulness): on the way, float rounding is
+# amplified beyond any tolerance, so its equivalence is checked where it trains.
+DATASET = {"mish": "digits"}
 
 
 @pytest.mark.parametrize("variant", TORCH_VARIANTS)
 def test_batched_seeds_equal_sequential_runs(variant):
-    data = load_dataset("moons")
-    configs = _configs(variant)
+    dataset = DATASET.get(variant, "moons")
+    data = load_dataset(dataset)
+    configs = _configs(variant, dataset=dataset)
     batched = fit_seeds(configs, data)
     for config, got in zip(configs, batched, strict=True):
         want = fit(config, data)
@@ -39,9 +45,10 @@ def test_batched_seeds_equal_sequential_runs(variant):
                 assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(
                     b, rel=1e-4, abs=1e-7
                 )
-            assert abs(g.val_accuracy - w.val_accuracy) <= 1 / 150  # at most one sample flips
+            n_val = len(data.y_val)
+            assert abs(g.val_accuracy - w.val_accuracy) <= 1 / n_val  # at most one sample flips
         if want.status == "ok":
-            assert abs(got.test_accuracy - want.test_accuracy) <= 1 / 150
+            assert abs(got.test_accuracy - want.test_accuracy) <= 1 / len(data.y_test)
         else:
             assert got.test_accuracy is None
         assert got.n_params == want.n_params and got.seed_batch == 3 and want.seed_batch == 1
