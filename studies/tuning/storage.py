@@ -1,41 +1,58 @@
-"""Optuna's storage for the tuning studies: opening it (once per process), creating a study,
-and running one against it write-behind or directly.
+"""Optuna's storage for the tuning studies, through Optuna's public API only: opening it (once
+per process), creating a study, failing and re-running the trials of dead processes, and running
+a study against it write-behind or directly.
 
 Studies live in a SQLAlchemy database (Optuna's RDBStorage; by default the results store's
-SQLite file, beside the runs the report joins them with, where optuna-dashboard opens them;
-not a journal file that every process replays). ``run_study`` works in one of two ways:
+SQLite file, beside the runs the report joins them with, where optuna-dashboard opens them).
+``run_study`` works in one of two ways:
 
 * write-behind (SQLite): the study is optimised on an in-memory copy seeded with its stored
-  trials, and each finished trial is written with one short transaction
-  (``studies.tuning.rows``); sampling and pruning never wait on the database (Optuna's own
-  calls cost a commit per suggest and per report, and a re-read of the study per pruning
-  decision). A killed process loses the trial in flight only; processes sharing a study see
-  each other's trials from their next start.
-* direct (server databases such as PostgreSQL): Optuna's RDBStorage calls, so that processes
-  sharing a study see each other's trials while they run.
+  trials, and each finished trial is written with ``RDBStorage.create_new_trial(study_id,
+  template_trial=trial)`` (one transaction); sampling and pruning never wait on the database.
+  A killed process loses the trial in flight only; processes sharing a study see each other's
+  trials from their next start.
+* direct (server databases such as PostgreSQL): Optuna's own calls on the storage, so that
+  processes sharing a study see each other's trials while they run.
 
-SQLite connections are set up for several processes: WAL with ``synchronous=NORMAL`` (a commit
-survives a killed process; a power cut may lose the last commits, not the file), ``BEGIN
-IMMEDIATE`` for every transaction (in WAL a deferred transaction that reads and then writes
-fails at once with SQLITE_BUSY when another process committed in between) and a busy timeout.
+Trials of dead processes: every trial that is RUNNING in the storage (an enqueued trial this
+process claimed, or any trial in direct mode) has Optuna's heartbeat (every ``HEARTBEAT_S``).
+A study about to run first fails the trials whose heartbeat is older than ``GRACE_S``
+(``optuna.storages.fail_stale_trials``) and enqueues each again (``_retry``: same fixed
+parameters and source, system attr ``retry_of``), so the blog preset of a killed tuner runs
+exactly once. ``counted`` is what a budget counts: finished trials, less those that were
+failed as stale, plus those running elsewhere.
+
+SQLite connections are set up for several processes (``studies.store.engine``): WAL,
+``BEGIN IMMEDIATE`` and a busy timeout; on PostgreSQL the first creation of Optuna's tables is
+serialised with an advisory lock (two tuners starting together on a fresh database raced).
 """
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import optuna
 import sqlalchemy as sa
-from optuna.exceptions import DuplicatedStudyError
+from optuna.exceptions import DuplicatedStudyError, ExperimentalWarning
 from optuna.storages import InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from studies.store.engine import connect_args, enable_wal, set_up_sqlite
-from studies.tuning import rows
+from studies.store.engine import (
+    connect_args,
+    creation_lock,
+    enable_wal,
+    foreign_sqlite_tables,
+    set_up_sqlite,
+)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+HEARTBEAT_S = 5  # a RUNNING trial's heartbeat: every 5 s ...
+GRACE_S = 20  # ... and stale (its process dead) 20 s after the last one
+_OPTUNA_TABLES = {"studies", "trials", "alembic_version"}
 _OPEN: dict[str, RDBStorage] = {}  # per process: RDBStorage's set-up costs ~0.2 s (alembic)
 
 
@@ -55,20 +72,40 @@ def shown(url: str) -> str:
 
 def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
     """RDBStorage at ``url``, opened once per process; with ``create=False`` None when Optuna's
-    tables are absent (the database is left as it is). ValueError when it cannot be opened."""
+    tables are absent (the database is left as it is). ValueError when it cannot be opened, or
+    when it is a SQLite file holding other tables than a landau store's and Optuna's."""
     text = storage_url(url)
     if text in _OPEN:
         return _OPEN[text]
     try:
-        backend = sa.make_url(text).get_backend_name()
+        parsed = sa.make_url(text)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            foreign = foreign_sqlite_tables(parsed, allowed=_OPTUNA_TABLES)
+            if foreign:
+                raise ValueError(
+                    f"{shown(text)!r} is neither a landau results store nor an Optuna storage: "
+                    f"it holds other tables ({foreign}); give a new file, the store, or an "
+                    "Optuna storage"
+                )
         if not create and not _has_tables(text, backend):
             return None
-        args = connect_args(sa.make_url(text))
-        storage = RDBStorage(text, engine_kwargs={"connect_args": args})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeat_interval
+            with creation_lock(parsed):
+                storage = RDBStorage(
+                    text,
+                    engine_kwargs={"connect_args": connect_args(parsed)},
+                    heartbeat_interval=HEARTBEAT_S,
+                    grace_period=GRACE_S,
+                    heartbeat_stale_trial_callback=_retry,
+                )
         if backend == "sqlite":
             set_up_sqlite(storage.engine, immediate="always")
             enable_wal(storage.engine)
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
+        if isinstance(exc, ValueError) and "neither a landau" in str(exc):
+            raise
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
         raise ValueError(f"cannot open Optuna storage {shown(text)!r}: {reason[0]}") from None
     _OPEN[text] = storage
@@ -86,17 +123,46 @@ def _has_tables(url: str, backend: str) -> bool:
 
 
 def supports_write_behind(storage: RDBStorage) -> bool:
-    """SQLite, with the table schema ``studies.tuning.rows`` reads and writes."""
-    return rows.supported(storage)
+    """SQLite: one process per study at a time, so the in-memory copy is the study."""
+    return storage.engine.dialect.name == "sqlite"
 
 
 def study_trials(storage: RDBStorage, name: str) -> tuple[int, list[FrozenTrial]]:
     """The id of study ``name`` and its trials (KeyError when there is no such study)."""
-    if rows.supported(storage):
-        study_id = rows.study_id(storage, name)
-        return study_id, rows.read_trials(storage, study_id)
     study_id = storage.get_study_id_from_name(name)
     return study_id, storage.get_all_trials(study_id, deepcopy=False)
+
+
+def stale_numbers(trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of the trials failed as stale (their process died) and enqueued again."""
+    return {t.system_attrs["retry_of"] for t in trials if "retry_of" in t.system_attrs}
+
+
+def counted(trials: list[FrozenTrial]) -> int:
+    """Trials a budget counts: finished, less those failed as stale, plus those running (in
+    another process, or in a dead one whose heartbeat is not stale yet)."""
+    stale = stale_numbers(trials)
+    done = sum(t.state in FINISHED and t.number not in stale for t in trials)
+    return done + sum(t.state == TrialState.RUNNING for t in trials)
+
+
+def _retry(study: optuna.Study, failed: FrozenTrial) -> None:
+    """Heartbeat-stale callback: enqueue the failed trial again, with its fixed parameters (the
+    preset) and source; a sampled trial is sampled afresh."""
+    system = {"retry_of": failed.number}
+    if "fixed_params" in failed.system_attrs:
+        system["fixed_params"] = failed.system_attrs["fixed_params"]
+    study.add_trial(
+        create_trial(state=TrialState.WAITING, system_attrs=system, user_attrs=failed.user_attrs)
+    )
+
+
+def fail_stale(storage: RDBStorage, name: str) -> None:
+    """Fail (and enqueue again) the RUNNING trials of study ``name`` whose process is dead."""
+    study = optuna.load_study(study_name=name, storage=storage)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def create_study(
@@ -104,8 +170,6 @@ def create_study(
 ) -> bool:
     """Create the maximising study ``name`` with its user attrs and, if given, one enqueued
     (WAITING) trial; False when it exists (another process was first)."""
-    if rows.supported(storage):
-        return rows.create_study(storage, name, user_attrs, enqueued)  # in one transaction
     try:
         study_id = storage.create_new_study([StudyDirection.MAXIMIZE], name)
     except DuplicatedStudyError:
@@ -115,6 +179,56 @@ def create_study(
     if enqueued is not None:
         storage.create_new_trial(study_id, template_trial=enqueued)
     return True
+
+
+class _Heartbeat:
+    """Records the heartbeat of the enqueued trials this process claimed, every HEARTBEAT_S,
+    until each is written or released (what Optuna's optimize does for its running trial)."""
+
+    def __init__(self, storage: RDBStorage, interval: float) -> None:
+        self.storage, self.interval, self.ids = storage, interval, set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def start(self, trial_ids) -> None:
+        self.ids = set(trial_ids)
+        if self.ids:
+            self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            for trial_id in list(self.ids):
+                self.storage.record_heartbeat(trial_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def _claim(storage: RDBStorage, trial_id: int) -> bool:
+    """WAITING -> RUNNING (the enqueued trial is ours), False when another process was first."""
+    try:
+        claimed = storage.set_trial_state_values(trial_id, TrialState.RUNNING)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    if claimed:
+        storage.record_heartbeat(trial_id)
+    return claimed
+
+
+def _fill(storage: RDBStorage, trial_id: int, trial: FrozenTrial) -> None:
+    """Write the finished in-memory ``trial`` into the RUNNING trial ``trial_id`` it ran for."""
+    for name, value in trial.params.items():
+        dist = trial.distributions[name]
+        storage.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+    for step, value in trial.intermediate_values.items():
+        storage.set_trial_intermediate_value(trial_id, step, value)
+    for key, value in trial.user_attrs.items():
+        storage.set_trial_user_attr(trial_id, key, value)
+    for key, value in trial.system_attrs.items():
+        storage.set_trial_system_attr(trial_id, key, value)
+    storage.set_trial_state_values(trial_id, trial.state, trial.values)
 
 
 def run_study(
@@ -130,11 +244,12 @@ def run_study(
     write_behind: bool,
 ) -> list[FrozenTrial]:
     """Run ``n_trials`` trials of ``objective`` (an exception fails its trial only) on the study
-    whose trials were ``stored``; return its finished trials, numbered as in ``storage``.
+    whose trials were ``stored`` (stale trials already failed and enqueued again); return its
+    finished trials, numbered as in ``storage``.
 
     Write-behind: on an in-memory study seeded with the stored finished trials and the enqueued
-    ones this process claims, each finished trial written with one transaction as it ends (new
-    trials of other processes are not seen). Otherwise on the storage, step by step."""
+    ones this process claims, each finished trial written as it ends (new trials of other
+    processes are not seen). Otherwise on the storage, step by step."""
     if not write_behind:
         name = storage.get_study_name_from_id(study_id)
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
@@ -151,21 +266,34 @@ def run_study(
     claimed = {}  # in-memory number -> trial id in storage
     for trial in stored:
         if len(claimed) < n_trials and trial.state == TrialState.WAITING:
-            if rows.claim(storage, trial._trial_id):  # else another process took it
+            if _claim(storage, trial._trial_id):  # else another process took it
                 claimed[len(done) + len(claimed)] = trial._trial_id
                 attrs = {"user_attrs": trial.user_attrs, "system_attrs": trial.system_attrs}
                 memory.add_trial(create_trial(state=TrialState.WAITING, **attrs))
+    heartbeat = _Heartbeat(storage, storage.get_heartbeat_interval() or HEARTBEAT_S)
+    heartbeat.start(claimed.values())
     written = []
 
     def write(_study, trial: FrozenTrial) -> None:
-        number = rows.write_trial(storage, study_id, trial, claimed.get(trial.number))
-        claimed.pop(trial.number, None)
-        trial.number = number
+        trial_id = claimed.pop(trial.number, None)
+        if trial_id is None:
+            trial_id = storage.create_new_trial(study_id, template_trial=trial)
+        else:
+            heartbeat.ids.discard(trial_id)
+            try:
+                _fill(storage, trial_id, trial)
+            except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale meanwhile
+                trial_id = storage.create_new_trial(study_id, template_trial=trial)
+        trial.number = storage.get_trial_number_from_id(trial_id)
         written.append(trial)
 
     try:
         memory.optimize(objective, n_trials, catch=(Exception,), callbacks=[write, *callbacks])
     finally:
+        heartbeat.stop()
         for trial_id in claimed.values():  # claimed, but interrupted before they ran
-            rows.release(storage, trial_id)
+            try:
+                storage.set_trial_state_values(trial_id, TrialState.WAITING)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass
     return done + written

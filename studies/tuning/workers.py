@@ -72,10 +72,12 @@ def _init_worker(queue, threads: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _job(key, budget, url, n, device, data_dir):
+def _job(key, budget, url, n, device, data_dir, top_up):
     from studies.tuning.study import tune_study
 
-    return tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put)
+    return tune_study(
+        key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put, top_up=top_up
+    )
 
 
 def _drain(queue, bar, states: Counter) -> None:
@@ -102,8 +104,9 @@ def tune_studies(
     threads=1,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
-    many as each study lacks to reach ``budget.trials`` finished ones. Every process that trains
-    uses ``threads`` intra-op threads."""
+    many as each study lacks to reach ``budget.trials`` finished ones (counted again when the
+    study starts, after the trials of dead processes were failed and enqueued again). Every
+    process that trains uses ``threads`` intra-op threads."""
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
@@ -118,17 +121,20 @@ def tune_studies(
     jobs = []
     for key in sorted(keys, key=lambda k: (cost[k], -k.depth)):  # long studies first
         done = finished[study_name(key, budget)]
-        jobs.append((key, max(0, budget.trials - done) if top_up else budget.trials))
+        jobs.append((key, budget.trials))  # top_up: tune_study counts again
+    shown = {
+        k: max(0, budget.trials - finished[study_name(k, budget)]) if top_up else n for k, n in jobs
+    }
     states: Counter = Counter()
     results = []
     with tqdm(
-        total=sum(n for _, n in jobs),
+        total=sum(shown.values()),
         desc="tune",
         unit="trial",
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        here = [job for job in jobs if job[1] == 0] if workers > 1 else jobs  # 0: just read
+        here = [job for job in jobs if shown[job[0]] == 0] if workers > 1 else jobs  # just read
         away = [job for job in jobs if job not in here]
         if len(away) == 1:
             here, away = here + away, []
@@ -143,7 +149,16 @@ def tune_studies(
             init_process(threads)
         for key, n in here:
             results.append(
-                tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
+                tune_study(
+                    key,
+                    budget,
+                    url,
+                    n,
+                    device=device,
+                    data_dir=data_dir,
+                    on_trial=on_trial,
+                    top_up=top_up,
+                )
             )
         if away:
             ctx = multiprocessing.get_context("spawn")
@@ -154,7 +169,9 @@ def tune_studies(
                 initializer=_init_worker,
                 initargs=(queue, threads),
             ) as pool:
-                pending = {pool.submit(_job, k, budget, url, n, device, data_dir) for k, n in away}
+                pending = {
+                    pool.submit(_job, k, budget, url, n, device, data_dir, top_up) for k, n in away
+                }
                 while pending:
                     done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                     _drain(queue, bar, states)
