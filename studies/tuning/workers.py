@@ -100,13 +100,15 @@ def tune_studies(
     device="cpu",
     data_dir=None,
     top_up=False,
+    add=None,
     progress=True,
     threads=1,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
     many as each study lacks to reach ``budget.trials`` finished ones (counted again when the
     study starts, after the trials of dead processes were failed and enqueued again). Every
-    process that trains uses ``threads`` intra-op threads."""
+    process that trains uses ``threads`` intra-op threads. ``add`` (with ``top_up`` False) adds
+    that many trials to each study instead of ``budget.trials``."""
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
@@ -120,8 +122,7 @@ def tune_studies(
     cost = {k: -(DATASETS[k.dataset].n_features + DATASETS[k.dataset].n_classes) for k in keys}
     jobs = []
     for key in sorted(keys, key=lambda k: (cost[k], -k.depth)):  # long studies first
-        done = finished[study_name(key, budget)]
-        jobs.append((key, budget.trials))  # top_up: tune_study counts again
+        jobs.append((key, add or budget.trials))  # top_up: tune_study counts again
     shown = {
         k: max(0, budget.trials - finished[study_name(k, budget)]) if top_up else n for k, n in jobs
     }
