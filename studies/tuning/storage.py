@@ -2,25 +2,25 @@
 per process), creating a study, failing and re-running the trials of dead processes, and running
 a study against it write-behind or directly.
 
-Studies live in a SQLAlchemy database (Optuna's RDBStorage; by default the results store's
-SQLite file, beside the runs the report joins them with, where optuna-dashboard opens them).
-``run_study`` works in one of two ways:
+Where studies live (``open_storage``):
 
-* write-behind (SQLite): the study is optimised on an in-memory copy seeded with its stored
-  trials, and each finished trial is written with ``RDBStorage.create_new_trial(study_id,
-  template_trial=trial)`` (one transaction); sampling and pruning never wait on the database.
-  A killed process loses the trial in flight only; processes sharing a study see each other's
-  trials from their next start.
-* direct (server databases such as PostgreSQL): Optuna's own calls on the storage, so that
-  processes sharing a study see each other's trials while they run.
+* a SQLite file (by default the results store, beside the runs the report joins them with):
+  Optuna's ``JournalStorage`` on the table ``optuna_journal`` (``studies.tuning.journal``).
+  Studies run write-behind: optimised on an in-memory copy seeded with the stored trials, each
+  finished trial written as one journal log (``create_new_trial(template_trial=trial)``, ~1 ms);
+  sampling and pruning never wait on the database. A killed process loses the trial in flight
+  only; processes sharing a study see each other's trials from their next start.
+* a server database (PostgreSQL, ...): Optuna's ``RDBStorage``, and Optuna's own calls on it
+  (direct), so that processes sharing a study see each other's trials while they run.
 
-Trials of dead processes: every trial that is RUNNING in the storage (an enqueued trial this
-process claimed, or any trial in direct mode) has Optuna's heartbeat (every ``HEARTBEAT_S``).
-A study about to run first fails the trials whose heartbeat is older than ``GRACE_S``
-(``optuna.storages.fail_stale_trials``) and enqueues each again (``_retry``: same fixed
-parameters and source, system attr ``retry_of``), so the blog preset of a killed tuner runs
-exactly once. ``counted`` is what a budget counts: finished trials, less those that were
-failed as stale, plus those running elsewhere.
+Trials of dead processes: every trial RUNNING in the storage (an enqueued trial this process
+claimed; in direct mode any trial) has a heartbeat every ``HEARTBEAT_S`` (RDBStorage: Optuna's
+heartbeat; the journal: the system attr ``heartbeat``, a Unix time). Before a study runs, its
+RUNNING trials whose heartbeat (or start) is older than ``GRACE_S`` are failed
+(``fail_stale``; RDBStorage: ``optuna.storages.fail_stale_trials``) and enqueued again
+(``_retry``: same fixed parameters and source, system attr ``retry_of``), so the blog preset
+of a killed tuner runs exactly once. ``counted`` is what a budget counts: finished trials, less
+those failed as stale, plus those running.
 
 SQLite connections are set up for several processes (``studies.store.engine``): WAL,
 ``BEGIN IMMEDIATE`` and a busy timeout; on PostgreSQL the first creation of Optuna's tables is
@@ -30,6 +30,7 @@ serialised with an advisory lock (two tuners starting together on a fresh databa
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,7 @@ from pathlib import Path
 import optuna
 import sqlalchemy as sa
 from optuna.exceptions import DuplicatedStudyError, ExperimentalWarning
-from optuna.storages import InMemoryStorage, RDBStorage
+from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
@@ -48,12 +49,13 @@ from studies.store.engine import (
     foreign_sqlite_tables,
     set_up_sqlite,
 )
+from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 HEARTBEAT_S = 5  # a RUNNING trial's heartbeat: every 5 s ...
 GRACE_S = 20  # ... and stale (its process dead) 20 s after the last one
-_OPTUNA_TABLES = {"studies", "trials", "alembic_version"}
-_OPEN: dict[str, RDBStorage] = {}  # per process: RDBStorage's set-up costs ~0.2 s (alembic)
+_OPTUNA_TABLES = {JOURNAL_TABLE, "studies", "trials", "alembic_version"}
+_OPEN: dict[str, BaseStorage] = {}  # per process: opening costs ~0.2 s (RDB: alembic)
 
 
 def storage_url(url: str | Path) -> str:
@@ -70,10 +72,11 @@ def shown(url: str) -> str:
         return url
 
 
-def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
-    """RDBStorage at ``url``, opened once per process; with ``create=False`` None when Optuna's
-    tables are absent (the database is left as it is). ValueError when it cannot be opened, or
-    when it is a SQLite file holding other tables than a landau store's and Optuna's."""
+def open_storage(url: str | Path, *, create: bool = True) -> BaseStorage | None:
+    """The storage at ``url`` (a SQLite file: ``StoreJournal``; else RDBStorage), opened once
+    per process; with ``create=False`` None when it holds no studies' tables (the database is
+    left as it is). ValueError when it cannot be opened, or when it is a SQLite file holding
+    other tables than a landau store's and Optuna's."""
     text = storage_url(url)
     if text in _OPEN:
         return _OPEN[text]
@@ -83,33 +86,47 @@ def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
         if backend == "sqlite":
             foreign = foreign_sqlite_tables(parsed, allowed=_OPTUNA_TABLES)
             if foreign:
-                raise ValueError(
+                raise _Foreign(
                     f"{shown(text)!r} is neither a landau results store nor an Optuna storage: "
                     f"it holds other tables ({foreign}); give a new file, the store, or an "
                     "Optuna storage"
                 )
         if not create and not _has_tables(text, backend):
             return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeat_interval
-            with creation_lock(parsed):
-                storage = RDBStorage(
-                    text,
-                    engine_kwargs={"connect_args": connect_args(parsed)},
-                    heartbeat_interval=HEARTBEAT_S,
-                    grace_period=GRACE_S,
-                    heartbeat_stale_trial_callback=_retry,
-                )
-        if backend == "sqlite":
-            set_up_sqlite(storage.engine, immediate="always")
-            enable_wal(storage.engine)
+        storage = _open_journal(text, parsed) if backend == "sqlite" else _open_rdb(text, parsed)
+    except _Foreign as exc:
+        raise ValueError(str(exc)) from None
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
-        if isinstance(exc, ValueError) and "neither a landau" in str(exc):
-            raise
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
         raise ValueError(f"cannot open Optuna storage {shown(text)!r}: {reason[0]}") from None
     _OPEN[text] = storage
     return storage
+
+
+class _Foreign(Exception):
+    pass
+
+
+def _open_journal(text: str, parsed: sa.URL) -> StoreJournal:
+    engine = sa.create_engine(parsed, connect_args=connect_args(parsed))
+    set_up_sqlite(engine, immediate="always")
+    enable_wal(engine)
+    journal = StoreJournal(text, engine)
+    copy_rdb_studies(text, engine, journal)  # tuned before the journal: copied once
+    return journal
+
+
+def _open_rdb(text: str, parsed: sa.URL) -> RDBStorage:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeat_interval
+        with creation_lock(parsed):
+            return RDBStorage(
+                text,
+                engine_kwargs={"connect_args": connect_args(parsed)},
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+                heartbeat_stale_trial_callback=_retry,
+            )
 
 
 def _has_tables(url: str, backend: str) -> bool:
@@ -117,17 +134,17 @@ def _has_tables(url: str, backend: str) -> bool:
         return False
     engine = sa.create_engine(url)
     try:
-        return "studies" in sa.inspect(engine).get_table_names()
+        return bool({JOURNAL_TABLE, "studies"} & set(sa.inspect(engine).get_table_names()))
     finally:
         engine.dispose()
 
 
-def supports_write_behind(storage: RDBStorage) -> bool:
-    """SQLite: one process per study at a time, so the in-memory copy is the study."""
-    return storage.engine.dialect.name == "sqlite"
+def supports_write_behind(storage: BaseStorage) -> bool:
+    """The journal of a SQLite file: a finished trial is one cheap log."""
+    return isinstance(storage, StoreJournal)
 
 
-def study_trials(storage: RDBStorage, name: str) -> tuple[int, list[FrozenTrial]]:
+def study_trials(storage: BaseStorage, name: str) -> tuple[int, list[FrozenTrial]]:
     """The id of study ``name`` and its trials (KeyError when there is no such study)."""
     study_id = storage.get_study_id_from_name(name)
     return study_id, storage.get_all_trials(study_id, deepcopy=False)
@@ -157,16 +174,37 @@ def _retry(study: optuna.Study, failed: FrozenTrial) -> None:
     )
 
 
-def fail_stale(storage: RDBStorage, name: str) -> None:
-    """Fail (and enqueue again) the RUNNING trials of study ``name`` whose process is dead."""
+def fail_stale(storage: BaseStorage, name: str) -> None:
+    """Fail (and enqueue again) the RUNNING trials of study ``name`` whose process is dead: no
+    heartbeat for ``GRACE_S`` seconds (the journal: nor a start, for a trial that has none)."""
     study = optuna.load_study(study_name=name, storage=storage)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+    if isinstance(storage, RDBStorage):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        return
+    now = time.time()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        start = trial.datetime_start.timestamp() if trial.datetime_start else 0.0
+        if now - trial.system_attrs.get("heartbeat", start) <= GRACE_S:
+            continue
+        try:
+            failed = storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:  # another process was first
+            continue
+        if failed:
+            _retry(study, storage.get_trial(trial._trial_id))
+
+
+def _beat(storage: BaseStorage, trial_id: int) -> None:
+    if isinstance(storage, RDBStorage):
+        storage.record_heartbeat(trial_id)
+    else:
+        storage.set_trial_system_attr(trial_id, "heartbeat", time.time())
 
 
 def create_study(
-    storage: RDBStorage, name: str, user_attrs: dict, enqueued: FrozenTrial | None
+    storage: BaseStorage, name: str, user_attrs: dict, enqueued: FrozenTrial | None
 ) -> bool:
     """Create the maximising study ``name`` with its user attrs and, if given, one enqueued
     (WAITING) trial; False when it exists (another process was first)."""
@@ -185,7 +223,7 @@ class _Heartbeat:
     """Records the heartbeat of the enqueued trials this process claimed, every HEARTBEAT_S,
     until each is written or released (what Optuna's optimize does for its running trial)."""
 
-    def __init__(self, storage: RDBStorage, interval: float) -> None:
+    def __init__(self, storage: BaseStorage, interval: float) -> None:
         self.storage, self.interval, self.ids = storage, interval, set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
@@ -198,7 +236,10 @@ class _Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self.interval):
             for trial_id in list(self.ids):
-                self.storage.record_heartbeat(trial_id)
+                try:
+                    _beat(self.storage, trial_id)
+                except optuna.exceptions.UpdateFinishedTrialError:  # written meanwhile
+                    self.ids.discard(trial_id)
 
     def stop(self) -> None:
         self._stop.set()
@@ -206,18 +247,18 @@ class _Heartbeat:
             self._thread.join()
 
 
-def _claim(storage: RDBStorage, trial_id: int) -> bool:
+def _claim(storage: BaseStorage, trial_id: int) -> bool:
     """WAITING -> RUNNING (the enqueued trial is ours), False when another process was first."""
     try:
         claimed = storage.set_trial_state_values(trial_id, TrialState.RUNNING)
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
     if claimed:
-        storage.record_heartbeat(trial_id)
+        _beat(storage, trial_id)
     return claimed
 
 
-def _fill(storage: RDBStorage, trial_id: int, trial: FrozenTrial) -> None:
+def _fill(storage: BaseStorage, trial_id: int, trial: FrozenTrial) -> None:
     """Write the finished in-memory ``trial`` into the RUNNING trial ``trial_id`` it ran for."""
     for name, value in trial.params.items():
         dist = trial.distributions[name]
@@ -232,7 +273,7 @@ def _fill(storage: RDBStorage, trial_id: int, trial: FrozenTrial) -> None:
 
 
 def run_study(
-    storage: RDBStorage,
+    storage: BaseStorage,
     study_id: int,
     stored: list[FrozenTrial],
     objective: Callable,
@@ -270,7 +311,7 @@ def run_study(
                 claimed[len(done) + len(claimed)] = trial._trial_id
                 attrs = {"user_attrs": trial.user_attrs, "system_attrs": trial.system_attrs}
                 memory.add_trial(create_trial(state=TrialState.WAITING, **attrs))
-    heartbeat = _Heartbeat(storage, storage.get_heartbeat_interval() or HEARTBEAT_S)
+    heartbeat = _Heartbeat(storage, HEARTBEAT_S)
     heartbeat.start(claimed.values())
     written = []
 

@@ -34,10 +34,27 @@ def test_storage_is_opened_once_per_process_in_wal_mode(tmp_path):
     path = tmp_path / "s.db"
     storage = open_storage(path)
     assert open_storage(storage_url(path)) is storage
+    assert isinstance(storage, optuna.storages.JournalStorage)  # Optuna's journal, in a table
     with sqlite3.connect(path) as conn:
         assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
     with storage.engine.connect() as conn:
         assert conn.exec_driver_sql("pragma synchronous").scalar() == 1  # NORMAL
+
+
+def test_a_file_tuned_with_optunas_rdb_tables_is_copied_into_the_journal(tmp_path):
+    path = tmp_path / "old.db"
+    old = optuna.create_study(storage=storage_url(path), study_name="s", direction="maximize")
+    old.set_user_attr("space", "x")
+    old.add_trial(optuna.trial.create_trial(value=0.5, params={}, distributions={}))
+    old.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING))  # stuck before 11
+    storage = open_storage(path)
+    (study,) = storage.get_all_studies()
+    assert study.study_name == "s" and study.user_attrs == {"space": "x"}
+    trials = storage.get_all_trials(storage.get_study_id_from_name("s"))
+    assert [(t.number, t.state, t.value) for t in trials] == [
+        (0, TrialState.COMPLETE, 0.5),
+        (1, TrialState.RUNNING, None),
+    ]
 
 
 # ---- write-behind: resume after an interruption or a kill -9 ------------------------------
@@ -144,7 +161,7 @@ def test_kill_9_during_the_preset_then_resume_ends_with_the_budget_and_the_prese
     process.join(120)
     assert process.exitcode == -signal.SIGKILL
     assert [t.state for t in _stored(url)] == [TrialState.RUNNING]  # the preset, stuck
-    monkeypatch.setattr(open_storage(url), "grace_period", 1)  # stale 1 s after its heartbeat
+    monkeypatch.setattr("studies.tuning.storage.GRACE_S", 1)  # stale 1 s after its heartbeat
     monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     time.sleep(2.5)
     for _ in range(2):  # resumed, then resumed again: tops up, never overshoots
@@ -164,8 +181,7 @@ def test_a_running_trial_with_a_fresh_heartbeat_counts_and_is_left_alone(url, mo
     prepare_studies([FULL], BUDGET, open_storage(url))
     storage = open_storage(url)
     (preset,) = _stored(url)
-    storage.set_trial_state_values(preset._trial_id, TrialState.RUNNING)
-    storage.record_heartbeat(preset._trial_id)
+    storage.set_trial_state_values(preset._trial_id, TrialState.RUNNING)  # just started
     monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     assert tune_study(FULL, BUDGET, url, BUDGET.trials, top_up=True).ran == 1
     assert [t.state for t in _stored(url)] == [TrialState.RUNNING, TrialState.COMPLETE]
