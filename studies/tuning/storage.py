@@ -258,18 +258,24 @@ def _claim(storage: BaseStorage, trial_id: int) -> bool:
     return claimed
 
 
-def _fill(storage: BaseStorage, trial_id: int, trial: FrozenTrial) -> None:
-    """Write the finished in-memory ``trial`` into the RUNNING trial ``trial_id`` it ran for."""
+def _fill(storage: BaseStorage, trial_id: int, trial: FrozenTrial, stored: FrozenTrial) -> None:
+    """Write the finished in-memory ``trial`` into the RUNNING trial ``trial_id`` it ran for
+    (``stored``, as claimed: its attrs are written only where they changed)."""
     for name, value in trial.params.items():
         dist = trial.distributions[name]
         storage.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
     for step, value in trial.intermediate_values.items():
         storage.set_trial_intermediate_value(trial_id, step, value)
     for key, value in trial.user_attrs.items():
-        storage.set_trial_user_attr(trial_id, key, value)
+        if stored.user_attrs.get(key, _ABSENT) != value:
+            storage.set_trial_user_attr(trial_id, key, value)
     for key, value in trial.system_attrs.items():
-        storage.set_trial_system_attr(trial_id, key, value)
+        if stored.system_attrs.get(key, _ABSENT) != value:
+            storage.set_trial_system_attr(trial_id, key, value)
     storage.set_trial_state_values(trial_id, trial.state, trial.values)
+
+
+_ABSENT = object()
 
 
 def run_study(
@@ -305,10 +311,12 @@ def run_study(
     )
     memory.add_trials(done)  # in-memory numbers 0..len(done)-1
     claimed = {}  # in-memory number -> trial id in storage
+    as_claimed = {}  # trial id -> the stored trial claimed
     for trial in stored:
         if len(claimed) < n_trials and trial.state == TrialState.WAITING:
             if _claim(storage, trial._trial_id):  # else another process took it
                 claimed[len(done) + len(claimed)] = trial._trial_id
+                as_claimed[trial._trial_id] = trial
                 attrs = {"user_attrs": trial.user_attrs, "system_attrs": trial.system_attrs}
                 memory.add_trial(create_trial(state=TrialState.WAITING, **attrs))
     heartbeat = _Heartbeat(storage, HEARTBEAT_S)
@@ -322,7 +330,7 @@ def run_study(
         else:
             heartbeat.ids.discard(trial_id)
             try:
-                _fill(storage, trial_id, trial)
+                _fill(storage, trial_id, trial, as_claimed[trial_id])
             except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale meanwhile
                 trial_id = storage.create_new_trial(study_id, template_trial=trial)
         trial.number = storage.get_trial_number_from_id(trial_id)
