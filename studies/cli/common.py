@@ -147,6 +147,9 @@ def tuning_storage(args) -> str:
     from studies.tuning import storage_url
 
     if args.storage:
+        from studies.tuning import open_storage
+
+        open_storage(args.storage)  # a foreign file is refused before anything is written
         return storage_url(args.storage)
     ensure_default_store_dir(args.store)
     Store(args.store).close()

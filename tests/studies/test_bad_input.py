@@ -90,6 +90,11 @@ CASES = [
     ("run-out-a-file", ["run", *ONE, "--store", "{store}", "--out", "{tmp}/old.csv"], "is a file"),
     # foreign files, bad URLs
     ("tune-foreign-storage", [*TUNE, "--storage", "{tmp}/foreign.db"], "neither a landau"),
+    (
+        "tune-grid-foreign-storage",
+        ["tune", *ONE, "--store", "{store}", "--storage", "{tmp}/foreign.db"],
+        "neither a landau",
+    ),
     ("grid-foreign-store", [*GRID, "--store", "{tmp}/foreign.db"], "not a landau results store"),
     ("grid-not-sqlite", [*GRID, "--store", "{tmp}/old.csv"], "cannot open results store"),
     ("tune-bad-url", [*TUNE, "--storage", "nosuch://x"], "cannot open Optuna storage"),
