@@ -247,6 +247,21 @@ class _Heartbeat:
             self._thread.join()
 
 
+def _with_heartbeat(storage: BaseStorage, objective: Callable) -> Callable:
+    """``objective`` with the heartbeat of its trial recorded while it runs."""
+
+    def run(trial: optuna.Trial):
+        _beat(storage, trial._trial_id)
+        heartbeat = _Heartbeat(storage, HEARTBEAT_S)
+        heartbeat.start([trial._trial_id])
+        try:
+            return objective(trial)
+        finally:
+            heartbeat.stop()
+
+    return run
+
+
 def _claim(storage: BaseStorage, trial_id: int) -> bool:
     """WAITING -> RUNNING (the enqueued trial is ours), False when another process was first."""
     try:
@@ -298,6 +313,8 @@ def run_study(
     ones this process claims, each finished trial written as it ends (new trials of other
     processes are not seen). Otherwise on the storage, step by step."""
     if not write_behind:
+        if not isinstance(storage, RDBStorage):  # the journal: our heartbeat, not Optuna's
+            objective = _with_heartbeat(storage, objective)
         name = storage.get_study_name_from_id(study_id)
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
         if n_trials > 0:
