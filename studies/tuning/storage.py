@@ -13,14 +13,8 @@ Where studies live (``open_storage``):
 * a server database (PostgreSQL, ...): Optuna's ``RDBStorage``, and Optuna's own calls on it
   (direct), so that processes sharing a study see each other's trials while they run.
 
-Trials of dead processes: every trial RUNNING in the storage (an enqueued trial this process
-claimed; in direct mode any trial) has a heartbeat every ``HEARTBEAT_S`` (RDBStorage: Optuna's
-heartbeat; the journal: the system attr ``heartbeat``, a Unix time). Before a study runs, its
-RUNNING trials whose heartbeat (or start) is older than ``GRACE_S`` are failed
-(``fail_stale``; RDBStorage: ``optuna.storages.fail_stale_trials``) and enqueued again
-(``_retry``: same fixed parameters and source, system attr ``retry_of``), so the blog preset
-of a killed tuner runs exactly once. ``counted`` is what a budget counts: finished trials, less
-those failed as stale, plus those running.
+Trials of dead processes (heartbeats, failing stale trials and enqueuing them again, what a
+budget counts) are ``studies.tuning.liveness``.
 
 SQLite connections are set up for several processes (``studies.store.engine``): WAL,
 ``BEGIN IMMEDIATE`` and a busy timeout; on PostgreSQL the first creation of Optuna's tables is
@@ -29,8 +23,6 @@ serialised with an advisory lock (two tuners starting together on a fresh databa
 
 from __future__ import annotations
 
-import threading
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -50,10 +42,16 @@ from studies.store.engine import (
     set_up_sqlite,
 )
 from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
+from studies.tuning.liveness import (
+    FINISHED,
+    GRACE_S,
+    HEARTBEAT_S,
+    Heartbeat,
+    beat,
+    retry_stale,
+    with_heartbeat,
+)
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-HEARTBEAT_S = 5  # a RUNNING trial's heartbeat: every 5 s ...
-GRACE_S = 20  # ... and stale (its process dead) 20 s after the last one
 _OPTUNA_TABLES = {JOURNAL_TABLE, "studies", "trials", "alembic_version"}
 _OPEN: dict[str, BaseStorage] = {}  # per process: opening costs ~0.2 s (RDB: alembic)
 
@@ -125,7 +123,7 @@ def _open_rdb(text: str, parsed: sa.URL) -> RDBStorage:
                 engine_kwargs={"connect_args": connect_args(parsed)},
                 heartbeat_interval=HEARTBEAT_S,
                 grace_period=GRACE_S,
-                heartbeat_stale_trial_callback=_retry,
+                heartbeat_stale_trial_callback=retry_stale,
             )
 
 
@@ -150,59 +148,6 @@ def study_trials(storage: BaseStorage, name: str) -> tuple[int, list[FrozenTrial
     return study_id, storage.get_all_trials(study_id, deepcopy=False)
 
 
-def stale_numbers(trials: list[FrozenTrial]) -> set[int]:
-    """Numbers of the trials failed as stale (their process died) and enqueued again."""
-    return {t.system_attrs["retry_of"] for t in trials if "retry_of" in t.system_attrs}
-
-
-def counted(trials: list[FrozenTrial]) -> int:
-    """Trials a budget counts: finished, less those failed as stale, plus those running (in
-    another process, or in a dead one whose heartbeat is not stale yet)."""
-    stale = stale_numbers(trials)
-    done = sum(t.state in FINISHED and t.number not in stale for t in trials)
-    return done + sum(t.state == TrialState.RUNNING for t in trials)
-
-
-def _retry(study: optuna.Study, failed: FrozenTrial) -> None:
-    """Heartbeat-stale callback: enqueue the failed trial again, with its fixed parameters (the
-    preset) and source; a sampled trial is sampled afresh."""
-    system = {"retry_of": failed.number}
-    if "fixed_params" in failed.system_attrs:
-        system["fixed_params"] = failed.system_attrs["fixed_params"]
-    study.add_trial(
-        create_trial(state=TrialState.WAITING, system_attrs=system, user_attrs=failed.user_attrs)
-    )
-
-
-def fail_stale(storage: BaseStorage, name: str) -> None:
-    """Fail (and enqueue again) the RUNNING trials of study ``name`` whose process is dead: no
-    heartbeat for ``GRACE_S`` seconds (the journal: nor a start, for a trial that has none)."""
-    study = optuna.load_study(study_name=name, storage=storage)
-    if isinstance(storage, RDBStorage):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
-        return
-    now = time.time()
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        start = trial.datetime_start.timestamp() if trial.datetime_start else 0.0
-        if now - trial.system_attrs.get("heartbeat", start) <= GRACE_S:
-            continue
-        try:
-            failed = storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:  # another process was first
-            continue
-        if failed:
-            _retry(study, storage.get_trial(trial._trial_id))
-
-
-def _beat(storage: BaseStorage, trial_id: int) -> None:
-    if isinstance(storage, RDBStorage):
-        storage.record_heartbeat(trial_id)
-    else:
-        storage.set_trial_system_attr(trial_id, "heartbeat", time.time())
-
-
 def create_study(
     storage: BaseStorage, name: str, user_attrs: dict, enqueued: FrozenTrial | None
 ) -> bool:
@@ -219,49 +164,6 @@ def create_study(
     return True
 
 
-class _Heartbeat:
-    """Records the heartbeat of the enqueued trials this process claimed, every HEARTBEAT_S,
-    until each is written or released (what Optuna's optimize does for its running trial)."""
-
-    def __init__(self, storage: BaseStorage, interval: float) -> None:
-        self.storage, self.interval, self.ids = storage, interval, set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
-
-    def start(self, trial_ids) -> None:
-        self.ids = set(trial_ids)
-        if self.ids:
-            self._thread.start()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.interval):
-            for trial_id in list(self.ids):
-                try:
-                    _beat(self.storage, trial_id)
-                except optuna.exceptions.UpdateFinishedTrialError:  # written meanwhile
-                    self.ids.discard(trial_id)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-
-def _with_heartbeat(storage: BaseStorage, objective: Callable) -> Callable:
-    """``objective`` with the heartbeat of its trial recorded while it runs."""
-
-    def run(trial: optuna.Trial):
-        _beat(storage, trial._trial_id)
-        heartbeat = _Heartbeat(storage, HEARTBEAT_S)
-        heartbeat.start([trial._trial_id])
-        try:
-            return objective(trial)
-        finally:
-            heartbeat.stop()
-
-    return run
-
-
 def _claim(storage: BaseStorage, trial_id: int) -> bool:
     """WAITING -> RUNNING (the enqueued trial is ours), False when another process was first."""
     try:
@@ -269,7 +171,7 @@ def _claim(storage: BaseStorage, trial_id: int) -> bool:
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
     if claimed:
-        _beat(storage, trial_id)
+        beat(storage, trial_id)
     return claimed
 
 
@@ -314,7 +216,7 @@ def run_study(
     processes are not seen). Otherwise on the storage, step by step."""
     if not write_behind:
         if not isinstance(storage, RDBStorage):  # the journal: our heartbeat, not Optuna's
-            objective = _with_heartbeat(storage, objective)
+            objective = with_heartbeat(storage, objective)
         name = storage.get_study_name_from_id(study_id)
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
         if n_trials > 0:
@@ -336,7 +238,7 @@ def run_study(
                 as_claimed[trial._trial_id] = trial
                 attrs = {"user_attrs": trial.user_attrs, "system_attrs": trial.system_attrs}
                 memory.add_trial(create_trial(state=TrialState.WAITING, **attrs))
-    heartbeat = _Heartbeat(storage, HEARTBEAT_S)
+    heartbeat = Heartbeat(storage, HEARTBEAT_S)
     heartbeat.start(claimed.values())
     written = []
 

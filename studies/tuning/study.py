@@ -37,14 +37,12 @@ from studies.experiment.config import RunConfig
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.registry import get_variant
 from studies.experiment.training import fit
+from studies.tuning.liveness import counted, fail_stale, stale_numbers
 from studies.tuning.storage import (
-    counted,
     create_study,
-    fail_stale,
     open_storage,
     run_study,
     shown,
-    stale_numbers,
     storage_url,
     study_trials,
     supports_write_behind,

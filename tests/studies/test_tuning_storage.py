@@ -15,7 +15,8 @@ from optuna.trial import TrialState
 
 import studies.tuning.study as tuning
 from studies.experiment.grid import TuningBudget
-from studies.tuning.storage import open_storage, stale_numbers, storage_url
+from studies.tuning.liveness import stale_numbers
+from studies.tuning.storage import open_storage, storage_url
 from studies.tuning.study import StudyKey, prepare_studies, study_name, tune_study
 
 BUDGET = TuningBudget(trials=2, epochs=2, seed=0)
@@ -161,7 +162,7 @@ def test_kill_9_during_the_preset_then_resume_ends_with_the_budget_and_the_prese
     process.join(120)
     assert process.exitcode == -signal.SIGKILL
     assert [t.state for t in _stored(url)] == [TrialState.RUNNING]  # the preset, stuck
-    monkeypatch.setattr("studies.tuning.storage.GRACE_S", 1)  # stale 1 s after its heartbeat
+    monkeypatch.setattr("studies.tuning.liveness.GRACE_S", 1)  # stale 1 s after its heartbeat
     monkeypatch.setattr(tuning, "fit", _fake_train([0.5, 0.6]))
     time.sleep(2.5)
     for _ in range(2):  # resumed, then resumed again: tops up, never overshoots
