@@ -19,6 +19,7 @@ from reports.data import ReportData
 from reports.document import Section, Table, format_frame
 from reports.html import render_html
 from reports.markdown import render_markdown
+from reports.paths import inside
 from reports.sections import make_sections
 
 __all__ = ["build_report", "latex_table"]
@@ -64,8 +65,9 @@ def _write_tables(sections: list[Section], tables_dir: Path) -> None:
         seen.add(table.name)
         # 10 significant digits: the last bits of a float sum are not part of a result, and a
         # rebuilt report must be byte-identical
-        table.frame.to_csv(tables_dir / f"{table.name}.csv", index=False, float_format="%.10g")
-        (tables_dir / f"{table.name}.tex").write_text(latex_table(table), encoding="utf-8")
+        csv, tex = (inside(tables_dir, table.name, suffix) for suffix in (".csv", ".tex"))
+        table.frame.to_csv(csv, index=False, float_format="%.10g")
+        tex.write_text(latex_table(table), encoding="utf-8")
 
 
 def build_report(

@@ -14,6 +14,12 @@ DEFAULT_STORE = "landau-results/results.db"
 DEFAULT_OUT = "landau-results/report"
 
 
+MAX_EPOCHS = 10_000  # per run or per trial
+MAX_TRIALS = 10_000  # per study
+MAX_WORKERS = 256  # processes, and intra-op threads per process
+MAX_SEED = 2**32 - 1
+
+
 def int_list(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in text.split(",") if v.strip())
@@ -21,6 +27,25 @@ def int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {text!r}"
         ) from None
+
+
+def bounded_int(name: str, low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high] (no upper bound when high is None), or
+    one line naming the rule and the value."""
+    rule = f"`{name} >= {low}`" if high is None else f"`{low} <= {name} <= {high}`"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{rule} must hold for an integer, but got {name}={text!r}"
+            ) from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{rule} must hold, but got {name}={value}")
+        return value
+
+    return parse
 
 
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
@@ -37,18 +62,30 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--variants", help="comma list overriding the grid's variants")
     parser.add_argument("--datasets", help="comma list overriding the grid's datasets")
-    parser.add_argument("--seeds", type=int, help="repetitions per (variant, dataset, depth)")
     parser.add_argument(
-        "--data-seeds", type=int, help="independent data splits per cell (the grid's data_seeds)"
+        "--seeds",
+        type=bounded_int("seeds", 1),
+        help="repetitions per (variant, dataset, depth); a grid has at most "
+        "studies.experiment.grid.MAX_RUNS runs",
+    )
+    parser.add_argument(
+        "--data-seeds",
+        type=bounded_int("data_seeds", 1),
+        help="independent data splits per cell (the grid's data_seeds)",
     )
     parser.add_argument("--depths", type=int_list, help="comma list of depths (1, 2)")
-    parser.add_argument("--epochs", type=int, help="epochs per run")
     parser.add_argument(
-        "--workers", type=int, default=1, help="local worker processes (default 1; `run`: 2)"
+        "--epochs", type=bounded_int("epochs", 1, MAX_EPOCHS), help="epochs per run"
+    )
+    parser.add_argument(
+        "--workers",
+        type=bounded_int("workers", 1, MAX_WORKERS),
+        default=1,
+        help="local worker processes (default 1; `run`: 2)",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=bounded_int("threads", 1, MAX_WORKERS),
         default=1,
         help="intra-op threads per training process (default 1: a loaded machine then slows "
         "the grid in proportion)",
@@ -202,10 +239,42 @@ def tuning_storage(args) -> str:
     from studies.tuning import storage_url
 
     if args.storage:
+        from studies.tuning import open_storage
+
+        open_storage(args.storage)  # a foreign file is refused before anything is written
         return storage_url(args.storage)
     ensure_default_store_dir(args.store)
     Store(args.store).close()
     return storage_url(args.store)
+
+
+def check_out_file(out: Path, *, force: bool) -> None:
+    """``out`` can be written as a new file (or overwritten with ``force``): its folder exists
+    and is writable, and it is not a folder."""
+    if out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a folder; give a file name")
+    _check_folder(out.parent, out)
+    if out.exists() and not force:
+        raise ValueError(f"--out {str(out)!r} exists; give --force to overwrite it")
+
+
+def check_out_dir(out: Path, *, default: str) -> None:
+    """``out`` can hold the report: a folder, or a new one in an existing writable folder (the
+    default's parents are created)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file; give a folder for the report")
+    if out.is_dir():
+        _check_folder(out, out)
+    elif str(out) != default:
+        _check_folder(out.parent, out)
+
+
+def _check_folder(folder: Path, out: Path) -> None:
+    folder = folder if str(folder) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--out {str(out)!r}: no folder {str(folder)!r}; create it first")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--out {str(out)!r}: the folder {str(folder)!r} is not writable")
 
 
 def replace_ns(args: argparse.Namespace, **changes) -> argparse.Namespace:

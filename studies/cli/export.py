@@ -37,6 +37,9 @@ def add_parser(sub) -> None:
         default=None,
         help=f"output folder (default: {DEFAULT_EXPORT}/<experiment or all>/)",
     )
+    export.add_argument(
+        "--force", action="store_true", help="overwrite export files already in the folder"
+    )
 
 
 def _slug(name: str) -> str:
@@ -69,9 +72,20 @@ def run(args) -> int:
         out = results / "export" / _slug(args.experiment or "all")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out must be a folder, but {str(out)!r} is a file")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        write_frame(frame, out / f"{name}.{args.format}", args.format)
+    existing = [
+        f"{name}.{args.format}" for name in frames if (out / f"{name}.{args.format}").exists()
+    ]
+    if existing and not args.force:
+        raise ValueError(
+            f"{str(out)!r} already holds {', '.join(existing[:3])}"
+            f"{', …' if len(existing) > 3 else ''}; pass --force to overwrite them"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in frames.items():
+            write_frame(frame, out / f"{name}.{args.format}", args.format)
+    except OSError as exc:  # read-only or full file system, a missing parent's permissions, ...
+        raise ValueError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from exc
     counts = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
     print(f"wrote {len(frames)} {args.format} files to {out}/ (rows: {counts})")
     return 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg
+from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg, check_out_dir
 
 
 def add_parser(sub) -> None:
@@ -53,6 +54,12 @@ def run(args) -> int:
         raise ValueError(
             f"no results store at {args.store!r}; run `landau run` or `landau grid` first"
         )
-    path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
+    check_out_dir(Path(args.out), default=DEFAULT_OUT)
+    try:
+        path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
+    except OSError as exc:  # read-only or full file system, ...
+        if exc.errno == errno.ENOSPC:
+            raise
+        raise ValueError(f"cannot write the report into {args.out!r}: {exc}") from exc
     print(f"report: {path}")
     return 0

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from studies.cli.common import (
     DEFAULT_OUT,
     add_grid_args,
     check_datasets,
+    check_out_dir,
     check_scheduler,
     default_experiment,
     grid_from_args,
@@ -42,6 +44,7 @@ def run(args) -> int:
     start = time.perf_counter()
     spec = grid_from_args(args)
     refuse_tuned_sets(args, spec, "`landau run` (it tunes)")
+    check_out_dir(Path(args.out), default=DEFAULT_OUT)  # before hours of tuning
     workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     if workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")

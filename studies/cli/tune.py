@@ -13,7 +13,11 @@ import argparse
 from dataclasses import replace
 
 from studies.cli.common import (
+    MAX_EPOCHS,
+    MAX_SEED,
+    MAX_TRIALS,
     add_grid_args,
+    bounded_int,
     check_datasets,
     check_scheduler,
     default_experiment,
@@ -33,7 +37,8 @@ def add_parser(sub) -> None:
         description="Add trials to one Optuna study per (variant, dataset, depth). Here --epochs "
         "is epochs per trial and --trials/--seed override the grid's [tuning] budget; --set "
         "fixes an untuned parameter (hidden, batch_size, …) for every trial and names it in "
-        "the study; --scheduler runs each study as a task on a Dask cluster.",
+        "the study; --scheduler runs each study as a task on a Dask cluster; "
+        f"--epochs <= {MAX_EPOCHS} per trial.",
     )
     add_grid_args(tune)
     for action in tune._actions:  # the grid's options, as tuning reads them
@@ -50,10 +55,20 @@ def add_parser(sub) -> None:
     tune.add_argument(
         "--depth", type=int, help="… at this depth (default: every depth of the variant)"
     )
-    tune.add_argument(
-        "--trials", type=int, help="trials to add per study (default: the grid's, or 8)"
+    trials = tune.add_mutually_exclusive_group()
+    trials.add_argument(
+        "--trials",
+        type=bounded_int("trials", 1, MAX_TRIALS),
+        help="each study's budget: trials are added until it has this many finished ones "
+        "(a killed tune resumes without overshooting; default: the grid's, or 8)",
     )
-    tune.add_argument("--seed", type=int, help="sampler and training seed (default 0)")
+    trials.add_argument(
+        "--add",
+        type=bounded_int("add", 1, MAX_TRIALS),
+        help="add this many trials to each study, whatever it holds",
+    )
+    seed = bounded_int("seed", 0, MAX_SEED)
+    tune.add_argument("--seed", type=seed, help="sampler and training seed (default 0)")
     tune.add_argument(
         "--storage",
         help="Optuna storage: SQLAlchemy URL or file (default: the store); a server database "
@@ -138,6 +153,8 @@ def run(args) -> int:
         keys,
         budget,
         url,
+        top_up=args.add is None,
+        add=args.add,
         workers=args.workers,
         device=device,
         data_dir=args.data_dir,

@@ -20,7 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
-from studies.store.engine import connect_args, enable_wal, set_up_sqlite, sqlalchemy_url
+from studies.store.engine import (
+    connect_args,
+    creation_lock,
+    enable_wal,
+    set_up_sqlite,
+    sqlalchemy_url,
+)
 from studies.store.experiments import ExperimentsMixin
 from studies.store.migrate import migrate
 from studies.store.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
@@ -132,7 +138,8 @@ class Store(ExperimentsMixin):
                 f"landau_meta table; give a new file or an empty database"
             )
         if not set(_md.tables) <= tables:
-            self._initialise()
+            with creation_lock(self._engine.url):  # PostgreSQL: one creator at a time
+                self._initialise()
         with self._engine.connect() as conn:
             meta = dict(conn.execute(sa.select(landau_meta.c.key, landau_meta.c.value)).all())
         if meta.get("kind") != _KIND or not str(meta.get("schema_version")).isdigit():

@@ -38,8 +38,8 @@ from studies.experiment.config import RunConfig
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.registry import get_variant
 from studies.experiment.training import fit
+from studies.tuning.liveness import counted, fail_stale, stale_numbers
 from studies.tuning.storage import (
-    FINISHED,
     create_study,
     open_storage,
     run_study,
@@ -172,12 +172,14 @@ def _preset(variant: str) -> dict | None:
 
 def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDBStorage) -> dict:
     """Check every existing study's space, then create the missing ones (the preset enqueued).
-    Returns name -> number of finished trials. Nothing is created when a check fails."""
+    Returns name -> trials its budget counts (``storage.counted``). Nothing is created when a
+    check fails."""
     keys = list(keys)
     existing = {s.study_name: s for s in storage.get_all_studies()}
     for key in keys:
         name = study_name(key, budget)
-        if name in existing and existing[name].user_attrs.get("space") != _space_json(key.variant):
+        space = existing[name].user_attrs.get("space") if name in existing else None
+        if space is not None and space != _space_json(key.variant):  # None: being created
             raise ValueError(
                 f"study {name!r} in {shown(storage.url)!r} was made for another search space "
                 f"than the registry's {key.variant} (user attr `space` differs); delete it or "
@@ -189,7 +191,7 @@ def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDB
         if name not in existing and _create(storage, key, budget, name):
             finished[name] = 0  # new (False: another process created it meanwhile)
             continue
-        finished[name] = sum(t.state in FINISHED for t in study_trials(storage, name)[1])
+        finished[name] = counted(study_trials(storage, name)[1])
     return finished
 
 
@@ -311,14 +313,15 @@ def tune_study(
     worker: int = 0,
     on_trial: Callable[[str], None] | None = None,
     write_behind: bool | None = None,
+    top_up: bool = False,
 ) -> StudyResult:
-    """Add ``n_trials`` trials to the (prepared) study of ``key``; ``worker`` varies the seed
+    """Add ``n_trials`` trials to the (prepared) study of ``key`` (with ``top_up``: as many as
+    it lacks to have ``n_trials`` that its budget counts); ``worker`` varies the seed
     when several processes work on one study. ``write_behind`` (default: on SQLite) runs the
     study in memory and writes each finished trial with one transaction; False calls the
     storage for every step (what processes sharing a study on a server database need).
     Wall time covers the storage and sampler work (data loading excepted); train time the
     training only, the trial's report/should_prune calls excepted."""
-    objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
     start = time.perf_counter()
     name = study_name(key, budget)
     storage = open_storage(url)
@@ -327,6 +330,14 @@ def tune_study(
     elif write_behind and not supports_write_behind(storage):
         raise ValueError(f"write-behind needs a SQLite storage, but got {shown(url)!r}")
     study_id, stored = study_trials(storage, name)
+    if any(t.state == TrialState.RUNNING for t in stored):  # of a dead process?
+        fail_stale(storage, name)
+        study_id, stored = study_trials(storage, name)
+    if top_up:
+        n_trials = max(0, n_trials - counted(stored))
+    loading = time.perf_counter()
+    objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
+    start += time.perf_counter() - loading  # data loading is neither training nor Optuna
     seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
     finished = run_study(
         storage,
@@ -339,7 +350,9 @@ def tune_study(
         callbacks=[lambda _study, trial: on_trial(trial.state.name)] if on_trial else [],
         write_behind=write_behind,
     )
-    result = StudyResult(name, key, n_trials, states=Counter(t.state.name for t in finished))
+    stale = stale_numbers(finished)
+    states = Counter(t.state.name for t in finished if t.number not in stale)
+    result = StudyResult(name, key, n_trials, states=states)
     best = _best(finished)
     if best is not None:
         result.best_value, result.best_params, result.best_trial = (

@@ -72,10 +72,12 @@ def _init_worker(queue, threads: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _job(key, budget, url, n, device, data_dir):
+def _job(key, budget, url, n, device, data_dir, top_up):
     from studies.tuning.study import tune_study
 
-    return tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put)
+    return tune_study(
+        key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put, top_up=top_up
+    )
 
 
 def _dask_job(key, budget, url, n, device, data_dir, threads):
@@ -155,27 +157,31 @@ def tune_studies(
     device="cpu",
     data_dir=None,
     top_up=False,
+    add=None,
     progress=True,
     threads=1,
     scheduler=None,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
-    many as each study lacks to reach ``budget.trials`` finished ones. Every process that trains
-    uses ``threads`` intra-op threads. With ``scheduler`` (a Dask scheduler address) each study
-    is a task on that cluster instead of the ``workers`` local processes."""
+    many as each study lacks to reach ``budget.trials`` finished ones (counted again when the
+    study starts, after the trials of dead processes were failed and enqueued again). Every
+    process that trains uses ``threads`` intra-op threads. ``add`` (with ``top_up`` False) adds
+    that many trials to each study instead of ``budget.trials``. With ``scheduler`` (a Dask
+    scheduler address) each study is a task on that cluster instead of the ``workers`` local
+    processes."""
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     client = dask_client(scheduler) if scheduler else None  # unreachable: before any change
     try:
         return _tune(
-            keys, budget, url, workers, device, data_dir, top_up, progress, threads, client
+            keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client
         )
     finally:
         if client is not None:
             client.close()
 
 
-def _tune(keys, budget, url, workers, device, data_dir, top_up, progress, threads, client):
+def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client):
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
@@ -187,18 +193,20 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, progress, thread
     cost = {k: -(DATASETS[k.dataset].n_features + DATASETS[k.dataset].n_classes) for k in keys}
     jobs = []
     for key in sorted(keys, key=lambda k: (cost[k], -k.depth)):  # long studies first
-        done = finished[study_name(key, budget)]
-        jobs.append((key, max(0, budget.trials - done) if top_up else budget.trials))
+        jobs.append((key, add or budget.trials))  # top_up: tune_study counts again
+    shown = {
+        k: max(0, budget.trials - finished[study_name(k, budget)]) if top_up else n for k, n in jobs
+    }
     states: Counter = Counter()
     results = []
     with tqdm(
-        total=sum(n for _, n in jobs),
+        total=sum(shown.values()),
         desc="tune",
         unit="trial",
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        here = [job for job in jobs if job[1] == 0] if workers > 1 or client else jobs
+        here = [job for job in jobs if shown[job[0]] == 0] if workers > 1 or client else jobs
         away = [job for job in jobs if job not in here]  # 0 trials: just read, here
         if len(away) == 1 and not client:
             here, away = here + away, []
@@ -213,7 +221,16 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, progress, thread
             init_process(threads)
         for key, n in here:
             results.append(
-                tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
+                tune_study(
+                    key,
+                    budget,
+                    url,
+                    n,
+                    device=device,
+                    data_dir=data_dir,
+                    on_trial=on_trial,
+                    top_up=top_up,
+                )
             )
         if away and client:
             results += _on_dask(away, budget, url, device, data_dir, threads, client, bar, states)
@@ -226,7 +243,9 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, progress, thread
                 initializer=_init_worker,
                 initargs=(queue, threads),
             ) as pool:
-                pending = {pool.submit(_job, k, budget, url, n, device, data_dir) for k, n in away}
+                pending = {
+                    pool.submit(_job, k, budget, url, n, device, data_dir, top_up) for k, n in away
+                }
                 while pending:
                     done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                     _drain(queue, bar, states)

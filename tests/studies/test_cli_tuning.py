@@ -93,10 +93,16 @@ def test_tune_one_study_in_the_store_and_resume(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "full[dataset=moons,depth=2,epochs=2," in out and "best " in out
     assert "Optuna overhead (sampler + storage)" in out and "% of" not in out
-    assert main(argv) == 0  # the same command again adds trials
     name = study_name(StudyKey("full", "moons", 2), TuningBudget(trials=2, epochs=2))
-    assert len(optuna.load_study(study_name=name, storage=storage_url(store)).trials) == 4
-    assert {"landau_meta", "runs", "studies", "trials"} <= _tables(store)  # beside each other
+
+    def trials() -> int:
+        return len(optuna.load_study(study_name=name, storage=open_storage(store)).trials)
+
+    assert main(argv) == 0 and trials() == 2  # the same command again: the budget is there
+    assert "nothing tuned" in capsys.readouterr().out
+    add = [a if a != "--trials" else "--add" for a in argv]
+    assert main(add) == 0 and trials() == 4  # --add N adds N
+    assert {"landau_meta", "runs", "optuna_journal"} <= _tables(store)  # beside each other
     with Store(store) as opened:  # still a landau store
         assert opened.runs_frame().empty
 
@@ -107,7 +113,10 @@ def test_tune_one_study_in_the_store_and_resume(tmp_path, capsys):
         (["--variant", "ful", "--dataset", "moons"], "unknown variant 'ful'; known: full"),
         (["--variant", "full", "--dataset", "mons"], "unknown dataset 'mons'; known: moons"),
         (["--variant", "full"], "--variant and --dataset go together"),
-        (["--variant", "full", "--dataset", "moons", "--trials", "0"], "`trials >= 1` must hold"),
+        (
+            ["--variant", "full", "--dataset", "moons", "--trials", "0"],
+            "`1 <= trials <= 10000` must hold",
+        ),
         (
             ["--variant", "full", "--dataset", "moons", "--storage", "nosuch://x"],
             "cannot open Optuna storage",
@@ -124,7 +133,7 @@ def test_tune_refuses_a_study_with_another_space(tmp_path, capsys):
     store = tmp_path / "r.db"
     Store(store).close()
     name = study_name(StudyKey("full", "moons", 2), TuningBudget(epochs=2))
-    stale = optuna.create_study(storage=storage_url(store), study_name=name)
+    stale = optuna.create_study(storage=open_storage(store), study_name=name)
     stale.set_user_attr("space", "[]")
     argv = [
         "tune",

@@ -122,9 +122,9 @@ def test_kill_minus_nine_then_resume_loses_nothing_and_duplicates_nothing(tmp_pa
         (["grid", "--datasets", "mnsit"], "unknown dataset 'mnsit'; known: moons"),
         (["grid", "quik"], "unknown grid 'quik'; known: claims, paper, quick, standard"),
         (["grid", "--seeds", "0"], "`seeds >= 1` must hold, but got seeds=0"),
-        (["grid", "--epochs", "0"], "`epochs >= 1` must hold, but got epochs=0"),
+        (["grid", "--epochs", "0"], "`1 <= epochs <= 10000` must hold, but got epochs=0"),
         (["grid", "--depths", "3"], "unknown depth 3; known: 1, 2"),
-        (["grid", "--workers", "0"], "`workers >= 1` must hold"),
+        (["grid", "--workers", "0"], "`1 <= workers <= 256` must hold"),
         (["grid", "--datasets", "mnist", "--data-dir", "{tmp}/nothing"], "MNIST"),
     ],
 )

@@ -52,7 +52,7 @@ def _tune(key, url, n=2, budget=BUDGET, **kwargs):
 
 
 def _trials(url, key, budget=BUDGET):
-    study = optuna.load_study(study_name=study_name(key, budget), storage=url)
+    study = optuna.load_study(study_name=study_name(key, budget), storage=open_storage(url))
     return study.get_trials(deepcopy=False)
 
 
@@ -248,7 +248,7 @@ def test_best_params_for_grid_are_each_studys_best_trial(url):
     tuned = best_params_for_grid(spec, url)
     assert set(tuned) == {("full", "moons", 1), ("full", "moons", 2), ("logreg", "moons", 1)}
     for params, name, number in tuned.values():
-        best = optuna.load_study(study_name=name, storage=url).best_trial
+        best = optuna.load_study(study_name=name, storage=open_storage(url)).best_trial
         assert (params, number) == (best.params, best.number)
     run = spec.expand(tuned=tuned)[0]
     assert run.params_source == f"study:{run.study_name}#{run.trial_number}"
