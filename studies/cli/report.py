@@ -29,11 +29,12 @@ def write_report(
     progress: bool = True,
 ) -> Path:
     """Build the report of ``experiment`` (default: the latest); print its notes; the path of
-    its index. With ``progress`` each stage and section is named on stderr as it starts."""
+    its index. With ``progress`` each stage and section is named on stdout as it starts
+    (stderr is kept for errors: bad input is one line there)."""
     from studies.report_data import build
 
     def stage(text: str) -> None:
-        print(f"report: {text} …", file=sys.stderr, flush=True)
+        print(f"report: {text} …", flush=True)
 
     command = "landau " + " ".join(sys.argv[1:]) if sys.argv[1:] else "landau"
     path, notes = build(

@@ -78,9 +78,17 @@ CASES = [
         for key in TOML
     ],
     # --out
-    ("export-out-no-folder", ["export", "--store", "{store}", "--out", "{tmp}/no/x.csv"], "no fo"),
-    ("export-out-a-folder", ["export", "--store", "{store}", "--out", "{tmp}"], "is a folder"),
-    ("export-out-exists", ["export", "--store", "{store}", "--out", "{tmp}/old.csv"], "--force"),
+    (
+        "export-out-under-a-file",
+        ["export", "--store", "{store}", "--out", "{tmp}/old.csv/x"],
+        "cannot",
+    ),
+    ("export-out-a-file", ["export", "--store", "{store}", "--out", "{tmp}/old.csv"], "is a file"),
+    (
+        "export-out-holds-an-export",
+        ["export", "--store", "{store}", "--format", "csv", "--out", "{tmp}/exp"],
+        "--force",
+    ),
     ("export-out-read-only", ["export", "--store", "{store}", "--out", "/proc/x.csv"], "/proc"),
     ("export-missing-store", ["export", "--store", "{tmp}/missing.db"], "no results store"),
     ("report-out-a-file", ["report", "--store", "{store}", "--out", "{tmp}/old.csv"], "is a file"),
@@ -92,7 +100,7 @@ CASES = [
     ("tune-foreign-storage", [*TUNE, "--storage", "{tmp}/foreign.db"], "neither a landau"),
     (
         "tune-grid-foreign-storage",
-        ["tune", *ONE, "--store", "{store}", "--storage", "{tmp}/foreign.db"],
+        ["tune", *ONE[:-2], "--store", "{store}", "--storage", "{tmp}/foreign.db"],
         "neither a landau",
     ),
     ("grid-foreign-store", [*GRID, "--store", "{tmp}/foreign.db"], "not a landau results store"),
@@ -127,6 +135,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_stored_changes(
     store = tmp_path / "r.db"
     shutil.copy(base_store, store)
     (tmp_path / "old.csv").write_text("kept\n")
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "runs.csv").write_text("an earlier export\n")
     with sqlite3.connect(tmp_path / "foreign.db") as conn:
         conn.execute("CREATE TABLE notes (x)")
     toml = tmp_path / "g.toml"

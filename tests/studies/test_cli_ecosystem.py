@@ -297,8 +297,8 @@ def test_report_names_each_section_as_it_builds_it(stored, tmp_path, capsys):
     capsys.readouterr()
     out = tmp_path / "report"
     assert main(["report", "--store", stored, "--out", str(out)]) == 0
-    err = capsys.readouterr().err.splitlines()
-    stages = [line for line in err if line.startswith("report: ")]
+    lines = capsys.readouterr().out.splitlines()  # stdout: stderr is for errors
+    stages = [line for line in lines if line.startswith("report: ")]
     assert stages[0].startswith("report: reading the runs and studies")
     sections = [line for line in stages if line.startswith("report: section ")]
     n = int(sections[0].split("/")[1].split(":")[0])
