@@ -127,7 +127,7 @@ def fit(
     device = resolve_device(config.device)
     if config.family == "sklearn":
         record = _train_sklearn(config, data, start, evaluate_test, on_epoch)
-        return dataclasses.replace(record, **started, **_chance(data))
+        return dataclasses.replace(record, **started, **_chance(data, evaluate_test))
     setup = _build(config, data, device)
     initial_betas, epochs = _betas(setup.model), []
     status, error = "ok", None
@@ -161,7 +161,7 @@ def fit(
         seconds=time.perf_counter() - start,
         **fields,
         **started,
-        **_chance(data),
+        **_chance(data, evaluate_test),
     )
 
 
@@ -298,8 +298,11 @@ def _loss_fn(s: _Setup) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     return lambda out, y: s.gl_loss.evaluate(out, y)[0]
 
 
-def _chance(data: DatasetSplits) -> dict:
-    """The test split's class count and majority-class rate (labels only; no model involved)."""
+def _chance(data: DatasetSplits, evaluate_test: bool = True) -> dict:
+    """The test split's class count and majority-class rate (labels only; no model involved);
+    nothing for tuning trials, which never read the test split."""
+    if not evaluate_test:
+        return {}
     counts = np.bincount(data.y_test.numpy(), minlength=data.n_classes)
     return {"n_classes": int(data.n_classes), "chance_accuracy": float(counts.max() / counts.sum())}
 
