@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine (Python >= 3.11):
 #   make run    set up .venv, then the main job: tune + quick ablation grid + report (embedded data)
-#   make test   set up .venv, then lint, the import-layer contract and the test suite
+#   make test   set up .venv, then lint, the import-layer contract and the test suite (fast:
+#               tests marked `slow` are left out; `make test-slow` runs only those, CI runs both)
 # torch is pinned to the 2.13.0 CPU wheel through constraints.txt (never the multi-GB CUDA build).
 
 VENV ?= .venv
@@ -8,7 +9,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PIP_FLAGS ?= -q
 
-.PHONY: setup run test test-all bench clean-results
+.PHONY: setup run test test-slow test-all bench clean-results
 
 setup: $(VENV)/.installed
 
@@ -25,11 +26,20 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
+# `make bench`: the budgeted subset (<= 10 min on 2 shared cores; benchmarks marked slow are left
+# out); all of them: make bench BENCH_FLAGS='-m "slow or not slow"'. Results are saved under
+# .benchmarks/ as "landau"; compare a later run with BENCH_FLAGS=--benchmark-compare.
+# MNIST: LANDAU_DATA=DIR (passed on as --data-dir), else where the tests look.
+BENCH_FLAGS ?=
 bench: setup
-	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=median,iqr,rounds
+	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=median,iqr,rounds \
+		--benchmark-save=landau $(if $(LANDAU_DATA),--data-dir="$(LANDAU_DATA)") $(BENCH_FLAGS)
 
 clean-results:
 	rm -rf landau-results

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from reports.data import ReportData
 from reports.document import Section, Table, format_frame
 from reports.html import render_html
 from reports.markdown import render_markdown
+from reports.paths import inside
 from reports.sections import make_sections
 
 __all__ = ["build_report", "latex_table"]
@@ -63,8 +65,9 @@ def _write_tables(sections: list[Section], tables_dir: Path) -> None:
         seen.add(table.name)
         # 10 significant digits: the last bits of a float sum are not part of a result, and a
         # rebuilt report must be byte-identical
-        table.frame.to_csv(tables_dir / f"{table.name}.csv", index=False, float_format="%.10g")
-        (tables_dir / f"{table.name}.tex").write_text(latex_table(table), encoding="utf-8")
+        csv, tex = (inside(tables_dir, table.name, suffix) for suffix in (".csv", ".tex"))
+        table.frame.to_csv(csv, index=False, float_format="%.10g")
+        tex.write_text(latex_table(table), encoding="utf-8")
 
 
 def build_report(
@@ -73,12 +76,14 @@ def build_report(
     *,
     strict: bool = False,
     figures: bool = True,
+    on_section: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the report into `out_dir` (created if needed; files of an earlier report with the
     same names are replaced) and return the path of index.html. Never fails for missing data:
     each section then says what is missing. A section that raises unexpectedly is replaced by
     the error message and a RuntimeWarning, unless `strict=True` (tests), which re-raises.
-    `figures=False` writes the tables and pages without drawing any figure.
+    `figures=False` writes the tables and pages without drawing any figure; `on_section` is
+    told which section is being built (progress).
 
     Deterministic: the same frames, in any row order, give byte-identical tables (runs are
     sorted canonically, random states are fixed, CSV floats have 10 significant digits)."""
@@ -89,7 +94,7 @@ def build_report(
     (out / "tables").mkdir(parents=True, exist_ok=True)
     meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **data.meta}
     data = ReportData(**{**{k: getattr(data, k) for k in data.__dataclass_fields__}, "meta": meta})
-    sections = make_sections(data, out, strict=strict, draw_figures=figures)
+    sections = make_sections(data, out, strict=strict, draw_figures=figures, on_section=on_section)
     _write_tables(sections, out / "tables")
     (out / "report.md").write_text(render_markdown(sections, meta), encoding="utf-8")
     index = out / "index.html"

@@ -15,6 +15,7 @@ from reports.contributions import cell_contributions, pooled_contributions
 from reports.data import ReportData, hint, normalise_runs
 from reports.document import Figure, Paragraph
 from reports.figures import FigureResult
+from reports.paths import inside
 
 __all__ = ["ReportContext"]
 
@@ -71,7 +72,8 @@ class ReportContext:
         return Figure(result.path.relative_to(self.out_dir), caption)
 
     def fig_path(self, name: str) -> Path:
-        return self.out_dir / "figures" / f"{name}.png"
+        """``figures/<slug>.png``: names carry stored values (dataset names), kept inside."""
+        return inside(self.out_dir / "figures", name, ".png")
 
     def no_runs(self) -> Paragraph:
         return Paragraph(f"Not available because there are no runs — {self.hint('runs')}.", True)

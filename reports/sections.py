@@ -115,7 +115,8 @@ def _runtime(r: ReportContext) -> list:
     if r.has_runs:
         caption = (
             "Cost per run: means over ok runs; seconds_all_runs sums every run, failed and "
-            "diverged included."
+            "diverged included; threads and load_avg_max (the highest 1-minute load average at "
+            "the start of a run) say whether a slow cell ran on a loaded machine."
         )
         blocks.append(Table("runtime", runtime_table(r.runs), caption))
         path = r.fig_path("cost_accuracy")
@@ -241,16 +242,23 @@ _MAKERS: dict[str, Callable[[ReportContext], list]] = {
 
 
 def make_sections(
-    data: ReportData, out_dir: Path, strict: bool = False, draw_figures: bool = True
+    data: ReportData,
+    out_dir: Path,
+    strict: bool = False,
+    draw_figures: bool = True,
+    on_section: Callable[[str], None] | None = None,
 ) -> list[Section]:
     """All sections in order; figures are saved under out_dir/figures as a side effect.
+    ``on_section`` is told each section's title (with its position) before it is built.
 
     A section whose construction raises becomes a paragraph naming the error (and a warning), so
     one bad input cannot cost the whole report; `strict=True` re-raises instead.
     """
     r = ReportContext(data, Path(out_dir), strict, draw_figures)
     sections = []
-    for key, title in SECTION_TITLES.items():
+    for i, (key, title) in enumerate(SECTION_TITLES.items(), 1):
+        if on_section is not None:
+            on_section(f"section {i}/{len(SECTION_TITLES)}: {title}")
         try:
             blocks = _MAKERS[key](r)
         except Exception as exc:  # shown in the page and warned about, never silent

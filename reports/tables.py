@@ -38,7 +38,7 @@ LIST_RUNS_BELOW = 5  # cells with fewer runs list every run (`runs` column)
 _MARK = {"diverged": "d", "failed": "f"}
 RUNTIME_COLUMNS = [
     *KEYS, "n_ok", "seconds_per_epoch", "samples_per_second", "seconds_per_run",
-    "seconds_all_runs", "n_params",
+    "seconds_all_runs", "n_params", "threads", "load_avg_max",
 ]  # fmt: skip
 
 
@@ -137,8 +137,13 @@ def accuracy_table(runs: pd.DataFrame) -> pd.DataFrame:
 def runtime_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Cost per (variant, dataset, depth, setting): means over ok runs of seconds per epoch,
     training samples per second and wall seconds per run; `seconds_all_runs` sums every run
-    (failed and diverged included: they cost time too); median parameter count."""
+    (failed and diverged included: they cost time too); median parameter count; and the
+    provenance that explains an outlier: the intra-op thread counts of the ok runs and the highest
+    load average at the start of one of them (blank for runs stored without provenance)."""
     r = normalise_runs(runs)
+    for col in ("threads", "load_avg"):
+        if col not in r.columns:
+            r[col] = np.nan
     rows = []
     for key, g in r.groupby(KEYS, dropna=False, sort=False):
         ok = g[g["status"] == "ok"]
@@ -152,6 +157,8 @@ def runtime_table(runs: pd.DataFrame) -> pd.DataFrame:
                 "seconds_per_run": ok["seconds"].mean(),
                 "seconds_all_runs": g["seconds"].sum(min_count=1),
                 "n_params": int(params.median()) if len(params) else pd.NA,
+                "threads": "/".join(str(int(t)) for t in sorted(ok["threads"].dropna().unique())),
+                "load_avg_max": pd.to_numeric(ok["load_avg"], errors="coerce").max(),
             }
         )
     out = _finish(rows, RUNTIME_COLUMNS, KEYS)

@@ -6,6 +6,7 @@ trials and importances frames, never an error, and leaves the database as it was
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -14,14 +15,16 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 from optuna.trial import TrialState
 
 from reports import ReportData, build_report
-from studies.store.store import Store
+from studies.store.store import Store, params_columns
 from studies.tuning.study import open_storage
 
 __all__ = [
     "TRIAL_COLUMNS",
     "IMPORTANCE_COLUMNS",
     "build",
+    "export_frames",
     "gather",
+    "store_frames",
     "importances_frame",
     "trials_frame",
 ]
@@ -76,7 +79,7 @@ def _ids(study) -> dict:
 def trials_frame(storage, names: set[str] | None = None) -> pd.DataFrame:
     """One row per finished trial of every landau study, or of the studies called ``names``
     (params as ``param_<name>`` columns)."""
-    rows = []
+    rows, params = [], []
     for study in _our_studies(storage, names):
         study_id = storage.get_study_id_from_name(study.study_name)
         for t in storage.get_all_trials(study_id, deepcopy=False, states=_STATES):
@@ -91,12 +94,11 @@ def trials_frame(storage, names: set[str] | None = None) -> pd.DataFrame:
                     "value": t.value,
                     "seconds": seconds,
                     "source": t.user_attrs.get("source", "sampler"),
-                    **{f"param_{k}": v for k, v in t.params.items()},
                 }
             )
-    frame = pd.DataFrame(rows, columns=None if rows else TRIAL_COLUMNS)
-    params = sorted(c for c in frame.columns if c.startswith("param_"))
-    return frame[TRIAL_COLUMNS + params]
+            params.append(dict(t.params))
+    frame = pd.DataFrame(rows, columns=TRIAL_COLUMNS)
+    return frame.join(params_columns(params, "param_", frame.index))  # ints stay ints
 
 
 def importances_frame(
@@ -131,6 +133,36 @@ def importances_frame(
     return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS), skipped
 
 
+def store_frames(store: Store, experiment: str | None) -> tuple[dict, set[str] | None, list]:
+    """The store's frames (runs, epochs, betas, meshes, points, loss_ranking) of
+    ``experiment``'s runs, or of every run when it is None; the names of its studies (None:
+    every study) and notes."""
+    frames = {
+        "runs": store.runs_frame(),
+        "epochs": store.epochs_frame(),
+        "betas": store.betas_frame(),
+        "meshes": store.meshes_frame(),
+        "points": store.points_frame(),
+        "loss_ranking": store.loss_ranking_frame(),
+    }
+    if experiment is None:
+        return frames, None, []
+    notes = []
+    run_ids, study_names = store.experiment_members(experiment)
+    for key in ("runs", "epochs", "betas", "meshes"):
+        frame = frames[key]
+        frames[key] = frame[frame["run_id"].isin(run_ids)].reset_index(drop=True)
+    datasets = set(frames["runs"]["dataset"])
+    frames["points"] = frames["points"][frames["points"]["dataset"].isin(datasets)]
+    frames["points"] = frames["points"].reset_index(drop=True)
+    # Studies that fed the experiment's tuned runs belong to it too.
+    study_names = set(study_names) | set(frames["runs"]["study_name"].dropna())
+    missing = len(run_ids) - len(frames["runs"])
+    if missing:
+        notes.append(f"experiment {experiment!r}: {missing} of its runs are not stored yet")
+    return frames, study_names, notes
+
+
 def gather(
     store_url: str | Path,
     storage_url: str | Path | None = None,
@@ -144,30 +176,8 @@ def gather(
     printing. Runs and studies outside the experiment never reach the report."""
     with Store(store_url) as store:
         experiment = experiment or store.latest_experiment()
-        frames = {
-            "runs": store.runs_frame(),
-            "epochs": store.epochs_frame(),
-            "betas": store.betas_frame(),
-            "meshes": store.meshes_frame(),
-            "points": store.points_frame(),
-            "loss_ranking": store.loss_ranking_frame(),
-        }
-        members = store.experiment_members(experiment) if experiment else None
+        frames, study_names, notes = store_frames(store, experiment)
         url = store.url
-    notes, study_names = [], None
-    if members is not None:
-        run_ids, study_names = members
-        for key in ("runs", "epochs", "betas", "meshes"):
-            frame = frames[key]
-            frames[key] = frame[frame["run_id"].isin(run_ids)].reset_index(drop=True)
-        datasets = set(frames["runs"]["dataset"])
-        frames["points"] = frames["points"][frames["points"]["dataset"].isin(datasets)]
-        frames["points"] = frames["points"].reset_index(drop=True)
-        # Studies that fed the experiment's tuned runs belong to it too.
-        study_names = set(study_names) | set(frames["runs"]["study_name"].dropna())
-        missing = len(run_ids) - len(frames["runs"])
-        if missing:
-            notes.append(f"experiment {experiment!r}: {missing} of its runs are not stored yet")
     storage = open_storage(storage_url or store_url, create=False)
     trials = trials_frame(storage, study_names)
     importances, skipped = importances_frame(storage, names=study_names)
@@ -182,6 +192,33 @@ def gather(
     return ReportData(**frames, trials=trials, importances=importances, meta=meta), notes
 
 
+def export_frames(
+    store_url: str | Path, storage_url: str | Path | None = None, *, experiment: str | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every stored frame of ``experiment`` (None: of the whole store), as the data model
+    types them: runs, epochs, betas, meshes, points, loss_ranking, trials, experiments and
+    experiment_members (experiment, kind run/study, member). Importances are computed, not
+    stored, and left to the report."""
+    with Store(store_url) as store:
+        frames, study_names, _ = store_frames(store, experiment)
+        experiments = store.experiments_frame()
+        if experiment is not None:
+            experiments = experiments[experiments["name"] == experiment].reset_index(drop=True)
+        members = [
+            (name, kind, member)
+            for name in experiments["name"]
+            for kind, names in zip(("run", "study"), store.experiment_members(name), strict=True)
+            for member in sorted(names)
+        ]
+    storage = open_storage(storage_url or store_url, create=False)
+    frames["trials"] = trials_frame(storage, study_names)
+    frames["experiments"] = experiments
+    frames["experiment_members"] = pd.DataFrame(
+        members, columns=["experiment", "kind", "member"]
+    ).astype("str")
+    return frames
+
+
 def build(
     store_url: str | Path,
     storage_url: str | Path | None,
@@ -189,8 +226,13 @@ def build(
     *,
     meta: dict | None = None,
     experiment: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, list[str]]:
     """Gather and write the report of ``experiment`` into ``out_dir``; the path of index.html
-    and the notes."""
+    and the notes. ``progress`` is told each stage (and each section) as it starts."""
+    if progress is not None:
+        progress("reading the runs and studies, parameter importances (fANOVA)")
     data, notes = gather(store_url, storage_url, meta=meta, experiment=experiment)
-    return build_report(data, out_dir), notes
+    if progress is None:
+        return build_report(data, out_dir), notes
+    return build_report(data, out_dir, on_section=progress), notes

@@ -14,6 +14,12 @@ DEFAULT_STORE = "landau-results/results.db"
 DEFAULT_OUT = "landau-results/report"
 
 
+MAX_EPOCHS = 10_000  # per run or per trial
+MAX_TRIALS = 10_000  # per study
+MAX_WORKERS = 256  # processes, and intra-op threads per process
+MAX_SEED = 2**32 - 1
+
+
 def int_list(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in text.split(",") if v.strip())
@@ -21,6 +27,25 @@ def int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {text!r}"
         ) from None
+
+
+def bounded_int(name: str, low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high] (no upper bound when high is None), or
+    one line naming the rule and the value."""
+    rule = f"`{name} >= {low}`" if high is None else f"`{low} <= {name} <= {high}`"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{rule} must hold for an integer, but got {name}={text!r}"
+            ) from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{rule} must hold, but got {name}={value}")
+        return value
+
+    return parse
 
 
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
@@ -37,21 +62,47 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--variants", help="comma list overriding the grid's variants")
     parser.add_argument("--datasets", help="comma list overriding the grid's datasets")
-    parser.add_argument("--seeds", type=int, help="repetitions per (variant, dataset, depth)")
     parser.add_argument(
-        "--data-seeds", type=int, help="independent data splits per cell (the grid's data_seeds)"
+        "--seeds",
+        type=bounded_int("seeds", 1),
+        help="repetitions per (variant, dataset, depth); a grid has at most "
+        "studies.experiment.grid.MAX_RUNS runs",
+    )
+    parser.add_argument(
+        "--data-seeds",
+        type=bounded_int("data_seeds", 1),
+        help="independent data splits per cell (the grid's data_seeds)",
     )
     parser.add_argument("--depths", type=int_list, help="comma list of depths (1, 2)")
-    parser.add_argument("--epochs", type=int, help="epochs per run")
     parser.add_argument(
-        "--workers", type=int, default=1, help="local worker processes (default 1; `run`: 2)"
+        "--epochs", type=bounded_int("epochs", 1, MAX_EPOCHS), help="epochs per run"
+    )
+    parser.add_argument(
+        "--workers",
+        type=bounded_int("workers", 1, MAX_WORKERS),
+        default=1,
+        help="local worker processes (default 1; `run`: 2)",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=bounded_int("threads", 1, MAX_WORKERS),
         default=1,
         help="intra-op threads per training process (default 1: a loaded machine then slows "
         "the grid in proportion)",
+    )
+    parser.add_argument(
+        "--seed-batch",
+        type=int,
+        default=None,
+        help="train at most N seeds of a cell as one batched model (default: all of them; "
+        "1: one run at a time)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="train torch runs under torch.compile: compiling costs tens of seconds per run on a "
+        "2-core CPU, so it pays only for long runs (MNIST, many epochs), never on the quick "
+        "grid; compiled runs round differently and so get their own run ids",
     )
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
     parser.add_argument(
@@ -61,8 +112,47 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         "--data-dir", default=None, help="folder with MNIST's IDX files (or $LANDAU_DATA)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set_arg(parser)
     add_experiment_arg(parser)
     add_store_arg(parser)
+
+
+def add_set_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="set",
+        help="hyperparameter override, repeatable, validated like the grid's [params]; VALUE is "
+        "a TOML literal (--set temperature=0 --set hidden=64)",
+    )
+
+
+def parse_sets(items: list[str] | None) -> dict:
+    """``["hidden=64", "lr=1e-3"]`` -> ``{"hidden": 64, "lr": 0.001}`` (values as TOML
+    literals); a repeated key keeps its last value."""
+    import tomllib
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise ValueError(f"--set takes KEY=VALUE (e.g. --set hidden=64), but got {item!r}")
+        try:
+            out[key] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ValueError(
+                f'--set {item}: VALUE must be a TOML literal (64, 0.01, 1e-3, true, "text"), '
+                f"but got {value.strip()!r}"
+            ) from None
+    return out
+
+
+def sets_label(sets: dict) -> str:
+    """``[hidden=64,temperature=0.0]``: what --set adds to the default experiment name."""
+    return "[" + ",".join(f"{k}={v}" for k, v in sorted(sets.items())) + "]" if sets else ""
 
 
 def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False) -> None:
@@ -79,8 +169,7 @@ def grid_from_args(args):
     from studies.experiment.grid import load_grid
     from studies.experiment.registry import REGISTRY, parse_names
 
-    spec = load_grid(args.spec)
-    return spec.with_overrides(
+    spec = load_grid(args.spec).with_overrides(
         variants=parse_names(args.variants, REGISTRY, "variant") if args.variants else None,
         datasets=parse_names(args.datasets, DATASETS, "dataset") if args.datasets else None,
         seeds=args.seeds,
@@ -88,6 +177,46 @@ def grid_from_args(args):
         depths=args.depths,
         epochs=args.epochs,
     )
+    sets = parse_sets(getattr(args, "set", None))
+    if not sets:
+        return spec
+    known = sorted({k for v in spec.variants for k in REGISTRY[v].defaults})
+    for key in sets:
+        if key not in known:
+            raise ValueError(
+                f"unknown parameter {key!r} in --set {key}=…; the grid's variants take: "
+                f"{', '.join(known)}"
+            )
+    return spec.with_overrides(params={**spec.params, **sets})  # validated as [params]
+
+
+def check_scheduler(args) -> None:
+    """--scheduler must answer before anything is stored (bad input changes nothing)."""
+    if getattr(args, "scheduler", None):
+        from studies.tuning.workers import dask_client
+
+        dask_client(args.scheduler).close()
+
+
+def refuse_tuned_sets(args, spec, where: str) -> None:
+    """--set of a parameter that tuning chooses would be overridden by the tuned value: refused
+    wherever tuned values are used (``where``), naming the variants that tune it."""
+    from studies.tuning import tuned_names
+
+    for key in parse_sets(getattr(args, "set", None)):
+        tuning = [v for v in spec.variants if key in tuned_names(v)]
+        if tuning:
+            raise ValueError(
+                f"--set {key}=… with {where}: {key} is tuned for {', '.join(tuning)}, so the "
+                "tuned value would replace it; --set fixes untuned parameters there (hidden, "
+                f"batch_size, …), or run `landau grid` without --tuned"
+            )
+
+
+def default_experiment(args, spec) -> str:
+    """--experiment, else the grid's name with the --set overrides: ``quick[hidden=64]`` (runs
+    with other parameters are another experiment, not a second run of the same cell)."""
+    return args.experiment or spec.name + sets_label(parse_sets(getattr(args, "set", None)))
 
 
 def ensure_default_store_dir(store: str) -> None:
@@ -110,10 +239,42 @@ def tuning_storage(args) -> str:
     from studies.tuning import storage_url
 
     if args.storage:
+        from studies.tuning import open_storage
+
+        open_storage(args.storage)  # a foreign file is refused before anything is written
         return storage_url(args.storage)
     ensure_default_store_dir(args.store)
     Store(args.store).close()
     return storage_url(args.store)
+
+
+def check_out_file(out: Path, *, force: bool) -> None:
+    """``out`` can be written as a new file (or overwritten with ``force``): its folder exists
+    and is writable, and it is not a folder."""
+    if out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a folder; give a file name")
+    _check_folder(out.parent, out)
+    if out.exists() and not force:
+        raise ValueError(f"--out {str(out)!r} exists; give --force to overwrite it")
+
+
+def check_out_dir(out: Path, *, default: str) -> None:
+    """``out`` can hold the report: a folder, or a new one in an existing writable folder (the
+    default's parents are created)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file; give a folder for the report")
+    if out.is_dir():
+        _check_folder(out, out)
+    elif str(out) != default:
+        _check_folder(out.parent, out)
+
+
+def _check_folder(folder: Path, out: Path) -> None:
+    folder = folder if str(folder) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--out {str(out)!r}: no folder {str(folder)!r}; create it first")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--out {str(out)!r}: the folder {str(folder)!r} is not writable")
 
 
 def replace_ns(args: argparse.Namespace, **changes) -> argparse.Namespace:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
+
 from studies.cli.common import (
     add_grid_args,
     check_datasets,
+    check_scheduler,
+    default_experiment,
     ensure_default_store_dir,
     grid_from_args,
+    refuse_tuned_sets,
 )
 
 
@@ -15,6 +20,13 @@ def add_parser(sub) -> None:
     add_grid_args(grid)
     grid.add_argument(
         "--tuned", action="store_true", help="take each variant's best tuned parameters"
+    )
+    grid.add_argument(
+        "--tuned-epochs",
+        type=int,
+        metavar="E",
+        help="with --tuned: take the studies tuned with E epochs per trial (default: the "
+        "grid's [tuning] epochs)",
     )
     grid.add_argument("--storage", help="Optuna storage for --tuned (default: the store)")
 
@@ -27,15 +39,31 @@ def run(args) -> int:
     if args.workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={args.workers}")
     device = resolve_device(args.device)
+    check_scheduler(args)
+    experiment = default_experiment(args, spec)
     tuned = None
+    if args.tuned_epochs is not None and not args.tuned:
+        raise ValueError("--tuned-epochs goes with --tuned")
     if args.tuned:
         from studies.tuning import best_params_for_grid
 
-        tuned = best_params_for_grid(spec, args.storage or args.store)
+        refuse_tuned_sets(args, spec, "--tuned")
+        tuned = best_params_for_grid(
+            spec,
+            args.storage or args.store,
+            epochs=args.tuned_epochs,
+            command=f"landau tune {shlex.quote(args.spec)} --store {shlex.quote(args.store)}"
+            + (f" --storage {shlex.quote(args.storage)}" if args.storage else ""),
+        )
+        epochs = spec.tuning.epochs if args.tuned_epochs is None else args.tuned_epochs
+        print(f"--tuned: the best trials of {len(tuned)} studies tuned with {epochs} epochs/trial")
     runs = spec.expand(device=device, tuned=tuned)
     check_datasets(spec.datasets, args.data_dir)
     ensure_default_store_dir(args.store)
     with Store(args.store) as store:
+        from studies.cli.plan import plan_line
+
+        print(plan_line(store, runs, device=device, workers=args.workers), flush=True)
         summary = run_grid(
             runs,
             store,
@@ -45,9 +73,11 @@ def run(args) -> int:
             progress=not args.no_progress,
             desc=spec.name,
             threads=args.threads,
-            experiment=args.experiment or spec.name,
+            seed_batch=args.seed_batch,
+            compile=args.compile,
+            experiment=experiment,
         )
     for line in summary.lines():
         print(line)
-    print(f"results: {args.store} (experiment {args.experiment or spec.name!r})")
+    print(f"results: {args.store} (experiment {experiment!r})")
     return 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg
+from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg, check_out_dir
 
 
 def add_parser(sub) -> None:
@@ -19,15 +20,29 @@ def add_parser(sub) -> None:
 
 
 def write_report(
-    store: str, storage: str | None, out: str, meta: dict, *, experiment: str | None = None
+    store: str,
+    storage: str | None,
+    out: str,
+    meta: dict,
+    *,
+    experiment: str | None = None,
+    progress: bool = True,
 ) -> Path:
     """Build the report of ``experiment`` (default: the latest); print its notes; the path of
-    its index."""
+    its index. With ``progress`` each stage and section is named on stderr as it starts."""
     from studies.report_data import build
+
+    def stage(text: str) -> None:
+        print(f"report: {text} …", file=sys.stderr, flush=True)
 
     command = "landau " + " ".join(sys.argv[1:]) if sys.argv[1:] else "landau"
     path, notes = build(
-        store, storage, out, meta={"command": command, **meta}, experiment=experiment
+        store,
+        storage,
+        out,
+        meta={"command": command, **meta},
+        experiment=experiment,
+        progress=stage if progress else None,
     )
     for note in notes:
         print(note)
@@ -39,6 +54,12 @@ def run(args) -> int:
         raise ValueError(
             f"no results store at {args.store!r}; run `landau run` or `landau grid` first"
         )
-    path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
+    check_out_dir(Path(args.out), default=DEFAULT_OUT)
+    try:
+        path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
+    except OSError as exc:  # read-only or full file system, ...
+        if exc.errno == errno.ENOSPC:
+            raise
+        raise ValueError(f"cannot write the report into {args.out!r}: {exc}") from exc
     print(f"report: {path}")
     return 0

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from studies.cli.common import (
     DEFAULT_OUT,
     add_grid_args,
     check_datasets,
+    check_out_dir,
+    check_scheduler,
+    default_experiment,
     grid_from_args,
+    refuse_tuned_sets,
     tuning_storage,
 )
 from studies.cli.report import write_report
@@ -30,6 +35,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import optuna
 
+    from studies.cli.plan import plan_line
     from studies.experiment import resolve_device, run_grid
     from studies.store import Store
     from studies.tuning import best_params_for_grid, grid_keys, study_name, tune_studies
@@ -37,16 +43,34 @@ def run(args) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     start = time.perf_counter()
     spec = grid_from_args(args)
+    refuse_tuned_sets(args, spec, "`landau run` (it tunes)")
+    check_out_dir(Path(args.out), default=DEFAULT_OUT)  # before hours of tuning
     workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     if workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")
     device = resolve_device(args.device)
     check_datasets(spec.datasets, args.data_dir)
+    check_scheduler(args)
     url = tuning_storage(args)
-    experiment = args.experiment or spec.name
+    experiment = default_experiment(args, spec)
     keys = grid_keys(spec)
     with Store(args.store) as store:
         store.add_to_experiment(experiment, study_names=[study_name(k, spec.tuning) for k in keys])
+        try:  # the runs to come, for the plan: with the parameters tuned so far, if any
+            runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
+        except ValueError:  # not every study has a finished trial yet
+            runs = spec.expand(device=device)
+        t = spec.tuning
+        plan = plan_line(
+            store,
+            runs,
+            keys=keys,
+            trials=t.trials,
+            trial_epochs=t.epochs,
+            device=device,
+            workers=workers,
+        )
+        print(f"{plan} (tuning tops each study up to {t.trials} trials)", flush=True)
     tuning = tune_studies(
         keys,
         spec.tuning,
@@ -57,6 +81,7 @@ def run(args) -> int:
         top_up=True,
         progress=not args.no_progress,
         threads=args.threads,
+        scheduler=args.scheduler,
     )
     print(tuning.lines()[-1])
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
@@ -70,12 +95,19 @@ def run(args) -> int:
             progress=not args.no_progress,
             desc=spec.name,
             threads=args.threads,
+            seed_batch=args.seed_batch,
+            compile=args.compile,
             experiment=experiment,
         )
     for line in summary.lines():
         print(line)
     path = write_report(
-        args.store, url, args.out, {"datasets": list(spec.datasets)}, experiment=experiment
+        args.store,
+        url,
+        args.out,
+        {"datasets": list(spec.datasets)},
+        experiment=experiment,
+        progress=not args.no_progress,
     )
     print(f"report: {path} (landau run took {time.perf_counter() - start:.0f} s)")
     return 0

@@ -1,17 +1,30 @@
-"""`landau tune`: one Optuna study per (variant, dataset, depth), on local processes.
+"""`landau tune`: one Optuna study per (variant, dataset, depth), on local processes or a Dask
+cluster.
 
-``landau tune SPEC --workers N`` hands whole studies to N processes (``studies.tuning.workers``)
-and prints each study's best trial and Optuna's share of the tuning wall time.
+``landau tune SPEC --workers N`` hands whole studies to N processes (``studies.tuning.workers``),
+``--scheduler ADDRESS`` to the workers of a Dask cluster, and prints each study's best trial and
+Optuna's share of the tuning wall time. ``--set KEY=VALUE`` fixes an untuned parameter for every
+trial; it is part of the study's identity (its name ends ``,KEY=VALUE]``).
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import replace
 
 from studies.cli.common import (
+    MAX_EPOCHS,
+    MAX_SEED,
+    MAX_TRIALS,
     add_grid_args,
+    bounded_int,
     check_datasets,
+    check_scheduler,
+    default_experiment,
+    ensure_default_store_dir,
     grid_from_args,
+    parse_sets,
+    refuse_tuned_sets,
     replace_ns,
     tuning_storage,
 )
@@ -22,18 +35,40 @@ def add_parser(sub) -> None:
         "tune",
         help="tune one study (--variant, --dataset) or a grid's studies",
         description="Add trials to one Optuna study per (variant, dataset, depth). Here --epochs "
-        "is epochs per trial and --trials/--seed override the grid's [tuning] budget.",
+        "is epochs per trial and --trials/--seed override the grid's [tuning] budget; --set "
+        "fixes an untuned parameter (hidden, batch_size, …) for every trial and names it in "
+        "the study; --scheduler runs each study as a task on a Dask cluster; "
+        f"--epochs <= {MAX_EPOCHS} per trial.",
     )
     add_grid_args(tune)
+    for action in tune._actions:  # the grid's options, as tuning reads them
+        if action.dest == "epochs":
+            action.help = "epochs per trial (default: the grid's [tuning] epochs, or 10)"
+        elif action.dest in ("seeds", "data_seeds"):
+            action.help = argparse.SUPPRESS  # a trial trains repetition 0 of split 0
+        elif action.dest == "scheduler":
+            action.help = "Dask scheduler address: each study a task on the cluster's workers"
+        elif action.dest == "workers":
+            action.help = "local worker processes, each tuning whole studies (default 1)"
     tune.add_argument("--variant", help="tune this variant only (with --dataset)")
     tune.add_argument("--dataset", help="… on this dataset")
     tune.add_argument(
         "--depth", type=int, help="… at this depth (default: every depth of the variant)"
     )
-    tune.add_argument(
-        "--trials", type=int, help="trials to add per study (default: the grid's, or 8)"
+    trials = tune.add_mutually_exclusive_group()
+    trials.add_argument(
+        "--trials",
+        type=bounded_int("trials", 1, MAX_TRIALS),
+        help="each study's budget: trials are added until it has this many finished ones "
+        "(a killed tune resumes without overshooting; default: the grid's, or 8)",
     )
-    tune.add_argument("--seed", type=int, help="sampler and training seed (default 0)")
+    trials.add_argument(
+        "--add",
+        type=bounded_int("add", 1, MAX_TRIALS),
+        help="add this many trials to each study, whatever it holds",
+    )
+    seed = bounded_int("seed", 0, MAX_SEED)
+    tune.add_argument("--seed", type=seed, help="sampler and training seed (default 0)")
     tune.add_argument(
         "--storage",
         help="Optuna storage: SQLAlchemy URL or file (default: the store); a server database "
@@ -52,41 +87,80 @@ def budget_from_args(base, args):
 def run(args) -> int:
     import optuna
 
+    from studies.cli.plan import plan_line
     from studies.experiment import get_variant, resolve_device
-    from studies.tuning import StudyKey, grid_keys, tune_studies
+    from studies.store import Store
+    from studies.tuning import (
+        StudyKey,
+        fixed_params,
+        grid_keys,
+        study_name,
+        tune_studies,
+        tuned_names,
+    )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if args.scheduler:
-        raise ValueError(
-            "`landau tune` runs on local processes (--workers N); --scheduler is for `landau grid`"
-        )
+    for name in ("seeds", "data_seeds"):
+        if getattr(args, name, None) is not None:
+            raise ValueError(
+                f"--{name.replace('_', '-')} has no meaning for `landau tune`: every trial trains "
+                "repetition 0 on split 0 (--seed sets the sampler and training seed)"
+            )
     if (args.variant is None) != (args.dataset is None):
         raise ValueError("--variant and --dataset go together (one study), or give a grid SPEC")
     if args.variant is not None:
-        depths = [args.depth] if args.depth is not None else get_variant(args.variant).depths
-        keys = [StudyKey(args.variant, args.dataset, d) for d in depths]
+        entry = get_variant(args.variant)
+        sets = parse_sets(args.set)
+        for key in sets:
+            if key not in entry.defaults:
+                raise ValueError(
+                    f"unknown parameter {key!r} in --set {key}=…; {args.variant} takes: "
+                    f"{', '.join(sorted(entry.defaults))}"
+                )
+        if tuned := sorted(set(sets) & tuned_names(args.variant)):
+            raise ValueError(
+                f"--set {tuned[0]}=… with `landau tune`: {', '.join(tuned)} is tuned for "
+                f"{args.variant}; --set fixes untuned parameters only"
+            )
+        depths = [args.depth] if args.depth is not None else entry.depths
+        fixed = fixed_params(args.variant, sets)
+        keys = [StudyKey(args.variant, args.dataset, d, fixed) for d in depths]
         budget = budget_from_args(None, args)
     else:
         spec = grid_from_args(replace_ns(args, epochs=None))  # --epochs: epochs per trial here
+        refuse_tuned_sets(args, spec, "`landau tune`")
         keys, budget = grid_keys(spec), budget_from_args(spec.tuning, args)
     check_datasets(dict.fromkeys(k.dataset for k in keys), args.data_dir)
+    check_scheduler(args)
     url = tuning_storage(args)
-    if args.variant is None or args.experiment is not None:
-        from studies.store import Store
-        from studies.tuning import study_name
-
-        experiment = args.experiment or spec.name
-        with Store(args.store) as store:
-            store.add_to_experiment(experiment, study_names=[study_name(k, budget) for k in keys])
+    device = resolve_device(args.device)
+    ensure_default_store_dir(args.store)
+    with Store(args.store) as store:
+        if args.variant is None or args.experiment is not None:
+            experiment = default_experiment(args, spec) if args.variant is None else args.experiment
+            names = [study_name(k, budget) for k in keys]
+            store.add_to_experiment(experiment, study_names=names)
+        plan = plan_line(
+            store,
+            keys=keys,
+            trials=budget.trials,
+            trial_epochs=budget.epochs,
+            device=device,
+            workers=args.workers,
+        )
+        print(plan, flush=True)
     summary = tune_studies(
         keys,
         budget,
         url,
+        top_up=args.add is None,
+        add=args.add,
         workers=args.workers,
-        device=resolve_device(args.device),
+        device=device,
         data_dir=args.data_dir,
         progress=not args.no_progress,
         threads=args.threads,
+        scheduler=args.scheduler,
     )
     for line in summary.lines():
         print(line)

@@ -1,13 +1,10 @@
-"""Datasets, their fixed splits, and MNIST's IDX reader."""
+"""Datasets, their fixed splits, and MNIST's IDX reader.
 
-from studies.data.datasets import (
-    DATASETS,
-    DatasetInfo,
-    DatasetSplits,
-    batch_indices,
-    load_dataset,
-)
-from studies.data.mnist import MNIST_FILES, DatasetNotFoundError, read_idx
+The catalogue (``DATASETS``, ``DatasetInfo``) imports neither torch nor scikit-learn; the loaders
+are imported on first use (PEP 562), so that `landau list` starts quickly.
+"""
+
+from studies.data.catalog import DATASETS, DatasetInfo
 
 __all__ = [
     "DATASETS",
@@ -19,3 +16,15 @@ __all__ = [
     "load_dataset",
     "read_idx",
 ]
+
+
+def __getattr__(name: str):
+    if name in ("DatasetSplits", "batch_indices", "load_dataset"):
+        from studies.data import datasets
+
+        return getattr(datasets, name)
+    if name in ("MNIST_FILES", "DatasetNotFoundError", "read_idx"):
+        from studies.data import mnist
+
+        return getattr(mnist, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

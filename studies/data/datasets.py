@@ -17,6 +17,7 @@ import torch
 from sklearn.datasets import load_digits, make_circles, make_classification, make_moons
 from sklearn.model_selection import train_test_split
 
+from studies.data.catalog import DATASETS, DatasetInfo
 from studies.data.mnist import MNIST_FILES, DatasetNotFoundError, mnist_splits, read_idx
 
 __all__ = [
@@ -33,50 +34,6 @@ __all__ = [
 _STD_FLOOR = 1e-8  # a feature with a smaller training std is left unscaled (std treated as 1)
 _N_GENERATED = 1500
 _N_MNIST1D = 4000
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a dataset is, known without loading it."""
-
-    name: str
-    description: str
-    n_features: int
-    n_classes: int
-    embedded: bool  # False when the data must be read from files (mnist)
-    two_d: bool  # True when decision boundaries can be drawn over the feature plane
-
-    def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError(f"a dataset name must be non-empty, but got name={self.name!r}")
-        if self.n_features < 1:
-            raise ValueError(f"`n_features >= 1` must hold, but got n_features={self.n_features}")
-        if self.n_classes < 2:
-            raise ValueError(f"`n_classes >= 2` must hold, but got n_classes={self.n_classes}")
-        if self.two_d != (self.n_features == 2):
-            raise ValueError(
-                f"`two_d == (n_features == 2)` must hold, but got two_d={self.two_d}, "
-                f"n_features={self.n_features}"
-            )
-
-
-def _registry(*infos: DatasetInfo) -> dict[str, DatasetInfo]:
-    out: dict[str, DatasetInfo] = {}
-    for info in infos:
-        if info.name in out:
-            raise ValueError(f"duplicate dataset name {info.name!r}")
-        out[info.name] = info
-    return out
-
-
-DATASETS: dict[str, DatasetInfo] = _registry(
-    DatasetInfo("moons", "two interleaving half-moons, noise 0.2", 2, 2, True, True),
-    DatasetInfo("circles", "two concentric circles, noise 0.1, factor 0.5", 2, 2, True, True),
-    DatasetInfo("classification", "two Gaussian clusters (make_classification)", 2, 2, True, True),
-    DatasetInfo("digits", "scikit-learn 8x8 handwritten digits", 64, 10, True, False),
-    DatasetInfo("mnist1d", "MNIST-1D (Greydanus 2020), 4000 generated", 40, 10, True, False),
-    DatasetInfo("mnist", "MNIST 28x28 digits, read from IDX files", 784, 10, False, False),
-)
 
 
 @dataclass(frozen=True)

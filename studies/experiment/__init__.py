@@ -1,13 +1,13 @@
 """One experiment, from grid spec to stored record: the merged registry, run configs, grid
 expansion, model building, the training loop and the runner (local processes or Dask).
+
+The registry, run configs and grids import no torch; the rest is imported on first use
+(PEP 562), so that `landau list` and grid checks start quickly.
 """
 
 from studies.experiment.config import CODE_VERSION, RunConfig, derive_seed
 from studies.experiment.grid import GridSpec, TuningBudget, grid_names, load_grid
-from studies.experiment.models import resolve_device
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
-from studies.experiment.runner import GridSummary, run_grid
-from studies.experiment.training import train
 
 __all__ = [
     "CODE_VERSION",
@@ -25,3 +25,19 @@ __all__ = [
     "run_grid",
     "train",
 ]
+
+
+def __getattr__(name: str):
+    if name == "resolve_device":
+        from studies.experiment.models import resolve_device
+
+        return resolve_device
+    if name in ("GridSummary", "run_grid"):
+        from studies.experiment import runner
+
+        return getattr(runner, name)
+    if name == "train":
+        from studies.experiment.training import train
+
+        return train
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

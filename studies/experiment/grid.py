@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
-from studies.data.datasets import DATASETS
+from studies.data.catalog import DATASETS
 from studies.experiment.config import DiagnosticsBudget, RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
@@ -59,8 +59,14 @@ class TuningBudget:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name} >= 1` must hold, but got {name}={value!r}")
+            if value > MAX_EPOCHS:  # trials too: a budget beyond it is a typo
+                raise ValueError(f"`{name} <= {MAX_EPOCHS}` must hold, but got {name}={value}")
         if self.pruner not in ("median", "none"):
             raise ValueError(f"unknown pruner {self.pruner!r}; known: median, none")
+
+
+MAX_RUNS = 100_000  # runs per grid: a bigger one is refused with its count before any work
+MAX_EPOCHS = 10_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,15 @@ class GridSpec:
         for depth in self.depths:
             if depth not in DEPTHS:
                 raise ValueError(f"unknown depth {depth!r}; known: 1, 2")
+        if self.epochs > MAX_EPOCHS:
+            raise ValueError(f"`epochs <= {MAX_EPOCHS}` must hold, but got epochs={self.epochs}")
+        cells = len(self.variants) * len(self.datasets) * len(self.depths)
+        if cells * self.seeds * self.data_seeds > MAX_RUNS:  # refused before any work
+            raise ValueError(
+                f"the grid has {cells * self.seeds * self.data_seeds:,} runs ({cells} cells x "
+                f"{self.seeds} seeds x {self.data_seeds} data seeds), more than the {MAX_RUNS:,} "
+                "a grid may have; split it into smaller grids"
+            )
         if self.preset is not None:
             get_preset(self.preset)
         self._check_params()

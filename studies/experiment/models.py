@@ -54,6 +54,18 @@ def landau_options(config: RunConfig) -> dict:
     return {**LANDAU_OPTIONS, **{k: v for k, v in config.settings.items() if k in LANDAU_OPTIONS}}
 
 
+def training_forward(config: RunConfig, model: nn.Module) -> nn.Module:
+    """What the training loop calls for the forward pass: ``model`` itself, or with
+    ``config.compile`` ``torch.compile(model)`` (same parameters and buffers; evaluation keeps
+    calling the eager ``model``, so eval mode and other shapes cause no recompiles). Static shapes:
+    one graph for the batch size and one for a smaller last batch. Compiling costs tens of seconds
+    per run on a 2-core CPU, so it pays only for long runs (see the README's performance section).
+    """
+    if not config.compile:
+        return model
+    return torch.compile(model, dynamic=False)
+
+
 def build_loss(config: RunConfig) -> GinzburgLandauLoss | None:
     """The GL loss of the output layer, or None for cross-entropy."""
     s, p = config.settings, config.params

@@ -7,6 +7,7 @@ finished run is committed on its own as soon as it arrives, so a grid killed at 
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from collections import Counter
@@ -20,6 +21,7 @@ from studies.data.datasets import DATASETS, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.loss_ranking import loss_ranking
 from studies.experiment.process import DEFAULT_THREADS, init_process
+from studies.experiment.seed_batch import group_seeds
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -51,15 +53,22 @@ class GridSummary:
         return out
 
 
-def execute(kwargs: dict, data_dir: str | None = None, threads: int | None = None) -> dict:
-    """Worker entry point: one run from plain config kwargs to a plain record dict.
+def execute(
+    batch: list[dict], data_dir: str | None = None, threads: int | None = None
+) -> list[dict]:
+    """Worker entry point: a batch of runs (plain config kwargs, differing only in their seed)
+    to plain record dicts. One run trains alone; several train as one seed-batched model.
+    A batch that raises becomes one ``failed`` record per run (the boundary of ``train``).
 
     ``threads`` set up the process first (Dask workers, which have no initializer of ours)."""
-    from studies.experiment.training import train  # imported in the worker
+    from studies.experiment.training import train, train_seeds  # imported in the worker
 
     if threads is not None:
         init_process(threads)
-    return train(RunConfig(**kwargs), data_dir=data_dir).to_dict()
+    configs = [RunConfig(**kwargs) for kwargs in batch]
+    if len(configs) == 1:
+        return [train(configs[0], data_dir=data_dir).to_dict()]
+    return [r.to_dict() for r in train_seeds(configs, data_dir=data_dir)]
 
 
 def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
@@ -79,22 +88,24 @@ def pending_runs(store: Store, runs: list[RunConfig]) -> list[RunConfig]:
     return sorted(unique.values(), key=lambda r: -_COST.get(r.dataset, 1))
 
 
-def _local(pending, data_dir, workers, threads) -> Iterator[dict]:
+def _local(batches, data_dir, workers, threads) -> Iterator[list[dict]]:
     if workers == 1:
         init_process(threads)
-        for cfg in pending:
-            yield execute(cfg.to_kwargs(), data_dir)
+        for batch in batches:
+            yield execute([c.to_kwargs() for c in batch], data_dir)
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=init_process, initargs=(threads,)
     ) as pool:
-        futures = [pool.submit(execute, cfg.to_kwargs(), data_dir) for cfg in pending]
+        futures = [
+            pool.submit(execute, [c.to_kwargs() for c in batch], data_dir) for batch in batches
+        ]
         for future in as_completed(futures):
             yield future.result()
 
 
-def _dask(pending, data_dir, scheduler, threads) -> Iterator[dict]:
+def _dask(batches, data_dir, scheduler, threads) -> Iterator[list[dict]]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -108,13 +119,13 @@ def _dask(pending, data_dir, scheduler, threads) -> Iterator[dict]:
         futures = [
             client.submit(
                 execute,
-                cfg.to_kwargs(),
+                [c.to_kwargs() for c in batch],
                 data_dir,
                 threads,
                 pure=False,
-                key=f"landau-{cfg.run_id}",
+                key=f"landau-{batch[0].run_id}-{len(batch)}",
             )
-            for cfg in pending
+            for batch in batches
         ]
         for future in dask_completed(futures):
             yield future.result()
@@ -131,15 +142,23 @@ def run_grid(
     desc: str = "grid",
     threads: int = DEFAULT_THREADS,
     experiment: str | None = None,
+    seed_batch: int | None = None,
+    compile: bool = False,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
     """Run what is not stored yet, write each record as it arrives, and summarise.
 
     Every process that trains (this one when ``workers == 1``) uses ``threads`` intra-op threads.
     ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front).
+    Runs that differ only in their seed train as one model, at most ``seed_batch`` seeds each
+    (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
+    ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
+    runs' ids (compiled kernels round differently), and pays only for long runs.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    if compile:
+        runs = [r if r.family == "sklearn" else dataclasses.replace(r, compile=True) for r in runs]
     start = time.perf_counter()
     if runs:
         prepare(store, runs, data_dir)
@@ -147,10 +166,11 @@ def run_grid(
         store.add_to_experiment(experiment, [r.run_id for r in runs])
     pending = pending_runs(store, runs)
     summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
-    source: Iterable[dict] = (
-        _dask(pending, data_dir, scheduler, threads)
+    batches = group_seeds(pending, seed_batch)
+    source: Iterable[list[dict]] = (
+        _dask(batches, data_dir, scheduler, threads)
         if scheduler
-        else _local(pending, data_dir, workers, threads)
+        else _local(batches, data_dir, workers, threads)
     )
     with tqdm(
         total=len(runs),
@@ -160,15 +180,16 @@ def run_grid(
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        for payload in source:
-            record = RunRecord.from_dict(payload)
-            store.write_run(record)
-            summary.counts[record.status] += 1
-            if record.status == "failed":
-                summary.failures.append(f"{record.name}: {record.error}")
-            if on_record is not None:
-                on_record(record)
-            bar.update(1)
+        for payloads in source:
+            for payload in payloads:
+                record = RunRecord.from_dict(payload)
+                store.write_run(record)
+                summary.counts[record.status] += 1
+                if record.status == "failed":
+                    summary.failures.append(f"{record.name}: {record.error}")
+                if on_record is not None:
+                    on_record(record)
+                bar.update(1)
             bar.set_postfix(diverged=summary.counts["diverged"], failed=summary.counts["failed"])
     summary.seconds = time.perf_counter() - start
     return summary

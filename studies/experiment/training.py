@@ -21,7 +21,6 @@ from baselines import fit_logreg
 from landau import AllenCahn, GinzburgLandauLoss, blog_sequential_step
 from studies.data.datasets import DatasetSplits, batch_indices, load_dataset
 from studies.experiment.config import RunConfig
-from studies.experiment.diagnostics import landscape
 from studies.experiment.models import (
     build_beta_update,
     build_loss,
@@ -31,62 +30,23 @@ from studies.experiment.models import (
     count_parameters,
     landau_options,
     resolve_device,
+    training_forward,
 )
 from studies.experiment.provenance import provenance
+from studies.experiment.recording import (
+    accuracy,
+    betas,
+    chance,
+    diagnose,
+    make_record,
+    mesh,
+    predict,
+    read_test_split,
+    score_test_split,
+)
 from studies.store.records import EpochRecord, RunRecord
 
 EpochCallback = Callable[[int, float], None]
-MESH_RESOLUTION = 60
-_EVAL_CHUNK = 8192
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    model.eval()
-    correct = sum(
-        int((model(x[i : i + _EVAL_CHUNK]).argmax(dim=1) == y[i : i + _EVAL_CHUNK]).sum())
-        for i in range(0, len(y), _EVAL_CHUNK)
-    )
-    return correct / len(y)
-
-
-def _betas(model: nn.Module) -> dict[str, list[float]]:
-    layers = getattr(model, "landau_layers", {})
-    return {name: layer.beta.detach().reshape(-1).tolist() for name, layer in layers.items()}
-
-
-def _record(config: RunConfig, device: str, **fields) -> RunRecord:
-    base = dict(
-        data_seed=config.data_seed,
-        run_id=config.run_id,
-        name=config.name,
-        grid=config.grid,
-        variant=config.variant,
-        dataset=config.dataset,
-        seed=config.seed,
-        depth=config.depth,
-        epochs=config.epochs,
-        device=device,
-        params=dict(config.params),
-        params_source=config.params_source,
-        study_name=config.study_name,
-        trial_number=config.trial_number,
-        sweep=config.sweep_text,
-        config=config.as_dict(),
-        error=None,
-        val_accuracy=None,
-        test_accuracy=None,
-        final_train_loss=None,
-        seconds_per_epoch=None,
-        samples_per_second=None,
-        n_params=0,
-        epochs_run=0,
-        initial_betas={},
-        epoch_records=[],
-        mesh=None,
-    )
-    base.update(fields)
-    return RunRecord(**base)
 
 
 def train(
@@ -104,13 +64,34 @@ def train(
         data = data or load_dataset(config.dataset, data_seed=config.data_seed, data_dir=data_dir)
         return fit(config, data, evaluate_test=evaluate_test)
     except Exception as exc:
-        return _record(
+        return make_record(
             config,
             "cpu" if config.device == "auto" else config.device,
             status="failed",
             error=f"{type(exc).__name__}: {exc}",
             seconds=time.perf_counter() - start,
         )
+
+
+def train_seeds(
+    configs: list[RunConfig], *, data_dir: str | None = None, data: DatasetSplits | None = None
+) -> list[RunRecord]:
+    """:func:`train` for runs that differ only in their seed, as one seed-batched model; an
+    exception makes every run of the batch a ``failed`` record (the same boundary)."""
+    from studies.experiment.seed_batch import fit_seeds
+
+    start = time.perf_counter()
+    first = configs[0]
+    try:
+        data = data or load_dataset(first.dataset, data_seed=first.data_seed, data_dir=data_dir)
+        return fit_seeds(configs, data)
+    except Exception as exc:
+        seconds = (time.perf_counter() - start) / len(configs)
+        device = "cpu" if first.device == "auto" else first.device
+        error = f"{type(exc).__name__}: {exc}"
+        return [
+            make_record(c, device, status="failed", error=error, seconds=seconds) for c in configs
+        ]
 
 
 def fit(
@@ -127,9 +108,9 @@ def fit(
     device = resolve_device(config.device)
     if config.family == "sklearn":
         record = _train_sklearn(config, data, start, evaluate_test, on_epoch)
-        return dataclasses.replace(record, **started, **_chance(data, evaluate_test))
+        return dataclasses.replace(record, **started)
     setup = _build(config, data, device)
-    initial_betas, epochs = _betas(setup.model), []
+    initial_betas, epochs = betas(setup.model), []
     status, error = "ok", None
     for epoch in range(1, config.epochs + 1):
         means = _train_epoch(setup)
@@ -149,11 +130,14 @@ def fit(
         final_train_loss=epochs[-1].train_loss if epochs else None,
         seconds_per_epoch=train_seconds / len(epochs) if epochs else None,
         samples_per_second=len(setup.y_train) * len(epochs) / train_seconds if epochs else None,
+        seed_batch=1,
     )
+    test = read_test_split(data) if evaluate_test else None  # the one read of the test split
+    base_rate = chance(None if test is None else test[1], data.n_classes)
     if status == "ok":
         fields["val_accuracy"] = epochs[-1].val_accuracy
-        fields.update(_evaluate(setup, data, evaluate_test))
-    return _record(
+        fields.update(_evaluate(setup, data, test, base_rate))
+    return make_record(
         config,
         device,
         status=status,
@@ -161,7 +145,7 @@ def fit(
         seconds=time.perf_counter() - start,
         **fields,
         **started,
-        **_chance(data, evaluate_test),
+        **base_rate,
     )
 
 
@@ -171,6 +155,7 @@ class _Setup:
 
     config: RunConfig
     model: nn.Module
+    forward: nn.Module  # the model, or the model under torch.compile (training only)
     gl_loss: GinzburgLandauLoss | None
     beta_update: AllenCahn | None
     optimizer: torch.optim.Optimizer
@@ -202,6 +187,7 @@ def _build(config: RunConfig, data: DatasetSplits, device: str) -> _Setup:
     return _Setup(
         config=config,
         model=model,
+        forward=training_forward(config, model),
         gl_loss=build_loss(config),
         beta_update=build_beta_update(config, model),
         optimizer=build_optimizer(config, model, noise_gen),
@@ -226,7 +212,7 @@ def _train_epoch(s: _Setup) -> list[float]:
         if len(idx) < 2:  # BatchNorm cannot train on a single sample
             continue
         idx = idx.to(s.device)
-        out = s.model(s.x_train[idx])  # (B, classes)
+        out = s.forward(s.x_train[idx])  # (B, classes)
         if s.gl_loss is None:
             loss, terms, per_unit = ce_loss(out, s.y_train[idx]), None, None
         elif s.blog_order is not None:  # a plain graph: backward runs once per parameter
@@ -266,69 +252,20 @@ def _epoch_record(epoch: int, means: list[float], val_acc: float, seconds: float
         loss_spatial=means[3],
         val_accuracy=val_acc,
         seconds=seconds,
-        betas=_betas(s.model),
+        betas=betas(s.model),
     )
 
 
-def _evaluate(s: _Setup, data: DatasetSplits, evaluate_test: bool) -> dict:
-    """The one read of the test split (accuracy and collapse), the loss-landscape diagnostics
-    (not for tuning trials) and the decision-boundary mesh."""
+def _evaluate(s: _Setup, data: DatasetSplits, test, base_rate: dict) -> dict:
+    """Test accuracy and collapse (when the test split was read), the loss-landscape
+    diagnostics (not for tuning trials, which read no test split) and the boundary mesh."""
     fields = {}
-    if evaluate_test:
-        pred = _predict(s.model, data.x_test.to(s.device))
-        fields.update(_test_fields(pred, data))
-        found = landscape(
-            s.model,
-            _loss_fn(s),
-            s.x_train,
-            s.y_train,
-            batch_size=s.config.params["batch_size"],
-            budget=s.config.diagnostics,
-            seed=s.config.train_seed,
-        )
-        fields.update(sharpness=found.sharpness, hessian_trace=found.hessian_trace)
-    fields["mesh"] = _mesh(data, lambda g: _predict(s.model, g.to(s.device)))
+    if test is not None:
+        pred = predict(s.model, test[0].to(s.device))
+        fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
+        fields.update(diagnose(s.config, s.model, s.gl_loss, s.x_train, s.y_train))
+    fields["mesh"] = mesh(data, lambda g: predict(s.model, g.to(s.device)))
     return fields
-
-
-def _loss_fn(s: _Setup) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The training loss of ``s`` as a function of (output, target)."""
-    if s.gl_loss is None:
-        return ce_loss
-    return lambda out, y: s.gl_loss.evaluate(out, y)[0]
-
-
-def _chance(data: DatasetSplits, evaluate_test: bool = True) -> dict:
-    """The test split's class count and majority-class rate (labels only; no model involved);
-    nothing for tuning trials, which never read the test split."""
-    if not evaluate_test:
-        return {}
-    counts = np.bincount(data.y_test.numpy(), minlength=data.n_classes)
-    return {"n_classes": int(data.n_classes), "chance_accuracy": float(counts.max() / counts.sum())}
-
-
-def _test_fields(pred: np.ndarray, data: DatasetSplits) -> dict:
-    """Test accuracy, and whether the run collapsed: one predicted class for the whole test
-    split, or an accuracy not above the majority-class rate."""
-    y = data.y_test.numpy()
-    acc = float((pred == y).mean())
-    collapsed = len(np.unique(pred)) == 1 or acc <= _chance(data)["chance_accuracy"]
-    return {"test_accuracy": acc, "collapsed": bool(collapsed)}
-
-
-@torch.no_grad()
-def _predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Predicted classes, in the same chunks as :func:`accuracy`."""
-    model.eval()
-    chunks = [model(x[i : i + _EVAL_CHUNK]).argmax(dim=1) for i in range(0, len(x), _EVAL_CHUNK)]
-    return torch.cat(chunks).cpu().numpy()
-
-
-def _mesh(data: DatasetSplits, predict: Callable[[torch.Tensor], np.ndarray]) -> dict | None:
-    if data.n_features != 2:
-        return None
-    _, _, grid = data.mesh(MESH_RESOLUTION)
-    return {"x": grid[:, 0].tolist(), "y": grid[:, 1].tolist(), "pred": predict(grid).tolist()}
 
 
 def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
@@ -359,13 +296,19 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
     )
     if on_epoch is not None:
         on_epoch(1, val_acc)
-    test = _test_fields(model.predict(data.x_test.numpy()), data) if evaluate_test else {}
-    return _record(
+    test, base_rate = {}, chance(None, data.n_classes)
+    if evaluate_test:
+        x_test, y_test = read_test_split(data)  # the one read of the test split
+        base_rate = chance(y_test, data.n_classes)
+        pred = model.predict(x_test.numpy())
+        test = score_test_split(pred, y_test, base_rate["chance_accuracy"])
+    return make_record(
         config,
         "cpu",
         status="ok",
         val_accuracy=val_acc,
         **test,
+        **base_rate,
         final_train_loss=train_loss,
         seconds=time.perf_counter() - start,
         seconds_per_epoch=seconds,
@@ -373,5 +316,5 @@ def _train_sklearn(config, data, start, evaluate_test, on_epoch) -> RunRecord:
         n_params=int(model.coef_.size + model.intercept_.size),
         epochs_run=1,
         epoch_records=[epoch],
-        mesh=_mesh(data, lambda g: model.predict(g.numpy())),
+        mesh=mesh(data, lambda g: model.predict(g.numpy())),
     )

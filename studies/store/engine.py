@@ -11,6 +11,8 @@ PostgreSQL gets a connect timeout, so an unreachable server is an error, not a h
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from sqlalchemy.engine import Connection, Engine
 __all__ = [
     "SQLITE_BUSY_S",
     "connect_args",
+    "creation_lock",
+    "foreign_sqlite_tables",
     "enable_wal",
     "set_up_sqlite",
     "sqlalchemy_url",
@@ -89,3 +93,47 @@ def _begin_always(conn: Connection) -> None:
 def _begin_writes(conn: Connection) -> None:
     write = conn.get_execution_options().get("landau_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+_LANDAU_TABLES = {"landau_meta"}
+_CREATION_LOCK = 0x6C616E64  # pg_advisory_lock key ("land"): table creation, one at a time
+
+
+def foreign_sqlite_tables(url: sa.URL, *, allowed: set[str]) -> str:
+    """ "" when the SQLite file at ``url`` is absent, empty, a landau store or holds ``allowed``
+    tables; else the first of its tables, shown (a foreign file, to be refused)."""
+    path = Path(url.database or "")
+    if url.database in (None, "", ":memory:") or not path.is_file() or path.stat().st_size == 0:
+        return ""
+    conn = sqlite3.connect(path, timeout=SQLITE_BUSY_S)
+    try:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        names = {row[0] for row in conn.execute(query)}
+    except sqlite3.DatabaseError as exc:  # not a SQLite file at all
+        return f"none readable: {exc}"
+    finally:
+        conn.close()
+    if not names or names & (_LANDAU_TABLES | allowed):
+        return ""
+    shown = sorted(names)
+    return ", ".join(shown[:5]) + (", …" if len(shown) > 5 else "")
+
+
+@contextmanager
+def creation_lock(url: sa.URL) -> Iterator[None]:
+    """On PostgreSQL, hold a session advisory lock while tables are created: two processes
+    creating them at once collide on ``pg_type_typname_nsp_index``. Elsewhere nothing."""
+    if url.get_backend_name() != "postgresql":
+        yield
+        return
+    engine = sa.create_engine(url, connect_args=connect_args(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _CREATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _CREATION_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()

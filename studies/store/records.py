@@ -156,6 +156,7 @@ class RunRecord:
     platform: str | None = None
     threads: int | None = None
     load_avg: float | None = None  # 1-minute load average at the start of the run
+    seed_batch: int | None = None  # seeds trained as one model with it (seconds are its share)
 
     def __post_init__(self) -> None:
         if not self.run_id:

@@ -51,6 +51,7 @@ _RUN_DTYPES = {
     "platform": "str",
     "threads": "Int64",
     "load_avg": "float64",
+    "seed_batch": "Int64",
 }
 # Columns added to runs in version 2, with their SQL types (for the migration).
 ADDED_IN_2: dict[str, Any] = {
@@ -67,6 +68,7 @@ ADDED_IN_2: dict[str, Any] = {
     "platform": sa.Text,
     "threads": sa.Integer,
     "load_avg": sa.Float,
+    "seed_batch": sa.Integer,
 }
 _EPOCH_FLOATS = ["train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy"]
 _EPOCH_FLOATS += ["seconds"]

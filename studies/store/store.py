@@ -20,7 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
-from studies.store.engine import connect_args, enable_wal, set_up_sqlite, sqlalchemy_url
+from studies.store.engine import (
+    connect_args,
+    creation_lock,
+    enable_wal,
+    set_up_sqlite,
+    sqlalchemy_url,
+)
 from studies.store.experiments import ExperimentsMixin
 from studies.store.migrate import migrate
 from studies.store.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
@@ -44,7 +50,7 @@ from studies.store.schema import (
     runs,
 )
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "params_columns"]
 
 
 class StoreError(ValueError):
@@ -132,7 +138,8 @@ class Store(ExperimentsMixin):
                 f"landau_meta table; give a new file or an empty database"
             )
         if not set(_md.tables) <= tables:
-            self._initialise()
+            with creation_lock(self._engine.url):  # PostgreSQL: one creator at a time
+                self._initialise()
         with self._engine.connect() as conn:
             meta = dict(conn.execute(sa.select(landau_meta.c.key, landau_meta.c.value)).all())
         if meta.get("kind") != _KIND or not str(meta.get("schema_version")).isdigit():
@@ -271,8 +278,7 @@ class Store(ExperimentsMixin):
             sa.select(*cols, runs.c.created_at, runs.c.params).order_by(runs.c.run_id)
         )
         frame = _frame([r[:-1] for r in rows], {**_RUN_DTYPES, "created_at": "datetime64[us]"})
-        hp = pd.DataFrame([_loads(r.params) for r in rows], index=frame.index)
-        return frame.join(hp[sorted(hp.columns)].add_prefix("hp_"))
+        return frame.join(params_columns([_loads(r.params) for r in rows], "hp_", frame.index))
 
     def _keyed(self, *extra: Any, source: sa.Table = epochs) -> Any:
         key = [runs.c[n] for n in _KEY]
@@ -328,6 +334,27 @@ class Store(ExperimentsMixin):
         else:
             frame.to_parquet(path, index=False)
         return path
+
+
+def params_columns(params: Sequence[dict], prefix: str, index: Any = None) -> pd.DataFrame:
+    """One column ``<prefix><name>`` per parameter name of ``params`` (one dict per row), sorted
+    by name, typed by the values present: Int64 when every one is an int (a run without the
+    parameter is <NA>, not a float NaN that turns 64 into 64.0), boolean, float64, else object."""
+    names = sorted({k for p in params for k in p})
+    columns = {}
+    for name in names:
+        values = [p.get(name) for p in params]
+        present = [v for v in values if v is not None]
+        if present and all(isinstance(v, bool) for v in present):
+            dtype = "boolean"
+        elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+            dtype = "Int64"
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+            dtype = "float64"
+        else:
+            dtype = "object"
+        columns[prefix + name] = pd.Series(values, index=index, dtype=dtype)
+    return pd.DataFrame(columns, index=index)
 
 
 def _run_row(record: RunRecord) -> dict[str, Any]:

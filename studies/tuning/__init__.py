@@ -5,10 +5,13 @@ from studies.tuning.study import (
     StudyKey,
     StudyResult,
     best_params_for_grid,
+    fixed_params,
     grid_keys,
     prepare_studies,
     study_name,
     tune_study,
+    tuned_epochs,
+    tuned_names,
 )
 from studies.tuning.workers import TuningSummary, tune_studies
 
@@ -17,6 +20,7 @@ __all__ = [
     "StudyResult",
     "TuningSummary",
     "best_params_for_grid",
+    "fixed_params",
     "grid_keys",
     "open_storage",
     "prepare_studies",
@@ -24,4 +28,6 @@ __all__ = [
     "study_name",
     "tune_study",
     "tune_studies",
+    "tuned_epochs",
+    "tuned_names",
 ]

@@ -1,42 +1,59 @@
-"""Optuna's storage for the tuning studies: opening it (once per process), creating a study,
-and running one against it write-behind or directly.
+"""Optuna's storage for the tuning studies, through Optuna's public API only: opening it (once
+per process), creating a study, failing and re-running the trials of dead processes, and running
+a study against it write-behind or directly.
 
-Studies live in a SQLAlchemy database (Optuna's RDBStorage; by default the results store's
-SQLite file, beside the runs the report joins them with, where optuna-dashboard opens them;
-not a journal file that every process replays). ``run_study`` works in one of two ways:
+Where studies live (``open_storage``):
 
-* write-behind (SQLite): the study is optimised on an in-memory copy seeded with its stored
-  trials, and each finished trial is written with one short transaction
-  (``studies.tuning.rows``); sampling and pruning never wait on the database (Optuna's own
-  calls cost a commit per suggest and per report, and a re-read of the study per pruning
-  decision). A killed process loses the trial in flight only; processes sharing a study see
-  each other's trials from their next start.
-* direct (server databases such as PostgreSQL): Optuna's RDBStorage calls, so that processes
-  sharing a study see each other's trials while they run.
+* a SQLite file (by default the results store, beside the runs the report joins them with):
+  Optuna's ``JournalStorage`` on the table ``optuna_journal`` (``studies.tuning.journal``).
+  Studies run write-behind: optimised on an in-memory copy seeded with the stored trials, each
+  finished trial written as one journal log (``create_new_trial(template_trial=trial)``, ~1 ms);
+  sampling and pruning never wait on the database. A killed process loses the trial in flight
+  only; processes sharing a study see each other's trials from their next start.
+* a server database (PostgreSQL, ...): Optuna's ``RDBStorage``, and Optuna's own calls on it
+  (direct), so that processes sharing a study see each other's trials while they run.
 
-SQLite connections are set up for several processes: WAL with ``synchronous=NORMAL`` (a commit
-survives a killed process; a power cut may lose the last commits, not the file), ``BEGIN
-IMMEDIATE`` for every transaction (in WAL a deferred transaction that reads and then writes
-fails at once with SQLITE_BUSY when another process committed in between) and a busy timeout.
+Trials of dead processes (heartbeats, failing stale trials and enqueuing them again, what a
+budget counts) are ``studies.tuning.liveness``.
+
+SQLite connections are set up for several processes (``studies.store.engine``): WAL,
+``BEGIN IMMEDIATE`` and a busy timeout; on PostgreSQL the first creation of Optuna's tables is
+serialised with an advisory lock (two tuners starting together on a fresh database raced).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import optuna
 import sqlalchemy as sa
-from optuna.exceptions import DuplicatedStudyError
-from optuna.storages import InMemoryStorage, RDBStorage
+from optuna.exceptions import DuplicatedStudyError, ExperimentalWarning
+from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from studies.store.engine import connect_args, enable_wal, set_up_sqlite
-from studies.tuning import rows
+from studies.store.engine import (
+    connect_args,
+    creation_lock,
+    enable_wal,
+    foreign_sqlite_tables,
+    set_up_sqlite,
+)
+from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
+from studies.tuning.liveness import (
+    FINISHED,
+    GRACE_S,
+    HEARTBEAT_S,
+    Heartbeat,
+    beat,
+    retry_stale,
+    with_heartbeat,
+)
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-_OPEN: dict[str, RDBStorage] = {}  # per process: RDBStorage's set-up costs ~0.2 s (alembic)
+_OPTUNA_TABLES = {JOURNAL_TABLE, "studies", "trials", "alembic_version"}
+_OPEN: dict[str, BaseStorage] = {}  # per process: opening costs ~0.2 s (RDB: alembic)
 
 
 def storage_url(url: str | Path) -> str:
@@ -53,21 +70,30 @@ def shown(url: str) -> str:
         return url
 
 
-def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
-    """RDBStorage at ``url``, opened once per process; with ``create=False`` None when Optuna's
-    tables are absent (the database is left as it is). ValueError when it cannot be opened."""
+def open_storage(url: str | Path, *, create: bool = True) -> BaseStorage | None:
+    """The storage at ``url`` (a SQLite file: ``StoreJournal``; else RDBStorage), opened once
+    per process; with ``create=False`` None when it holds no studies' tables (the database is
+    left as it is). ValueError when it cannot be opened, or when it is a SQLite file holding
+    other tables than a landau store's and Optuna's."""
     text = storage_url(url)
     if text in _OPEN:
         return _OPEN[text]
     try:
-        backend = sa.make_url(text).get_backend_name()
+        parsed = sa.make_url(text)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            foreign = foreign_sqlite_tables(parsed, allowed=_OPTUNA_TABLES)
+            if foreign:
+                raise _Foreign(
+                    f"{shown(text)!r} is neither a landau results store nor an Optuna storage: "
+                    f"it holds other tables ({foreign}); give a new file, the store, or an "
+                    "Optuna storage"
+                )
         if not create and not _has_tables(text, backend):
             return None
-        args = connect_args(sa.make_url(text))
-        storage = RDBStorage(text, engine_kwargs={"connect_args": args})
-        if backend == "sqlite":
-            set_up_sqlite(storage.engine, immediate="always")
-            enable_wal(storage.engine)
+        storage = _open_journal(text, parsed) if backend == "sqlite" else _open_rdb(text, parsed)
+    except _Foreign as exc:
+        raise ValueError(str(exc)) from None
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
         raise ValueError(f"cannot open Optuna storage {shown(text)!r}: {reason[0]}") from None
@@ -75,37 +101,58 @@ def open_storage(url: str | Path, *, create: bool = True) -> RDBStorage | None:
     return storage
 
 
+class _Foreign(Exception):
+    pass
+
+
+def _open_journal(text: str, parsed: sa.URL) -> StoreJournal:
+    engine = sa.create_engine(parsed, connect_args=connect_args(parsed))
+    set_up_sqlite(engine, immediate="always")
+    enable_wal(engine)
+    journal = StoreJournal(text, engine)
+    copy_rdb_studies(text, engine, journal)  # tuned before the journal: copied once
+    return journal
+
+
+def _open_rdb(text: str, parsed: sa.URL) -> RDBStorage:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeat_interval
+        with creation_lock(parsed):
+            return RDBStorage(
+                text,
+                engine_kwargs={"connect_args": connect_args(parsed)},
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+                heartbeat_stale_trial_callback=retry_stale,
+            )
+
+
 def _has_tables(url: str, backend: str) -> bool:
     if backend == "sqlite" and not Path(sa.make_url(url).database or "").is_file():
         return False
     engine = sa.create_engine(url)
     try:
-        return "studies" in sa.inspect(engine).get_table_names()
+        return bool({JOURNAL_TABLE, "studies"} & set(sa.inspect(engine).get_table_names()))
     finally:
         engine.dispose()
 
 
-def supports_write_behind(storage: RDBStorage) -> bool:
-    """SQLite, with the table schema ``studies.tuning.rows`` reads and writes."""
-    return rows.supported(storage)
+def supports_write_behind(storage: BaseStorage) -> bool:
+    """The journal of a SQLite file: a finished trial is one cheap log."""
+    return isinstance(storage, StoreJournal)
 
 
-def study_trials(storage: RDBStorage, name: str) -> tuple[int, list[FrozenTrial]]:
+def study_trials(storage: BaseStorage, name: str) -> tuple[int, list[FrozenTrial]]:
     """The id of study ``name`` and its trials (KeyError when there is no such study)."""
-    if rows.supported(storage):
-        study_id = rows.study_id(storage, name)
-        return study_id, rows.read_trials(storage, study_id)
     study_id = storage.get_study_id_from_name(name)
     return study_id, storage.get_all_trials(study_id, deepcopy=False)
 
 
 def create_study(
-    storage: RDBStorage, name: str, user_attrs: dict, enqueued: FrozenTrial | None
+    storage: BaseStorage, name: str, user_attrs: dict, enqueued: FrozenTrial | None
 ) -> bool:
     """Create the maximising study ``name`` with its user attrs and, if given, one enqueued
     (WAITING) trial; False when it exists (another process was first)."""
-    if rows.supported(storage):
-        return rows.create_study(storage, name, user_attrs, enqueued)  # in one transaction
     try:
         study_id = storage.create_new_study([StudyDirection.MAXIMIZE], name)
     except DuplicatedStudyError:
@@ -117,8 +164,39 @@ def create_study(
     return True
 
 
+def _claim(storage: BaseStorage, trial_id: int) -> bool:
+    """WAITING -> RUNNING (the enqueued trial is ours), False when another process was first."""
+    try:
+        claimed = storage.set_trial_state_values(trial_id, TrialState.RUNNING)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    if claimed:
+        beat(storage, trial_id)
+    return claimed
+
+
+def _fill(storage: BaseStorage, trial_id: int, trial: FrozenTrial, stored: FrozenTrial) -> None:
+    """Write the finished in-memory ``trial`` into the RUNNING trial ``trial_id`` it ran for
+    (``stored``, as claimed: its attrs are written only where they changed)."""
+    for name, value in trial.params.items():
+        dist = trial.distributions[name]
+        storage.set_trial_param(trial_id, name, dist.to_internal_repr(value), dist)
+    for step, value in trial.intermediate_values.items():
+        storage.set_trial_intermediate_value(trial_id, step, value)
+    for key, value in trial.user_attrs.items():
+        if stored.user_attrs.get(key, _ABSENT) != value:
+            storage.set_trial_user_attr(trial_id, key, value)
+    for key, value in trial.system_attrs.items():
+        if stored.system_attrs.get(key, _ABSENT) != value:
+            storage.set_trial_system_attr(trial_id, key, value)
+    storage.set_trial_state_values(trial_id, trial.state, trial.values)
+
+
+_ABSENT = object()
+
+
 def run_study(
-    storage: RDBStorage,
+    storage: BaseStorage,
     study_id: int,
     stored: list[FrozenTrial],
     objective: Callable,
@@ -130,12 +208,15 @@ def run_study(
     write_behind: bool,
 ) -> list[FrozenTrial]:
     """Run ``n_trials`` trials of ``objective`` (an exception fails its trial only) on the study
-    whose trials were ``stored``; return its finished trials, numbered as in ``storage``.
+    whose trials were ``stored`` (stale trials already failed and enqueued again); return its
+    finished trials, numbered as in ``storage``.
 
     Write-behind: on an in-memory study seeded with the stored finished trials and the enqueued
-    ones this process claims, each finished trial written with one transaction as it ends (new
-    trials of other processes are not seen). Otherwise on the storage, step by step."""
+    ones this process claims, each finished trial written as it ends (new trials of other
+    processes are not seen). Otherwise on the storage, step by step."""
     if not write_behind:
+        if not isinstance(storage, RDBStorage):  # the journal: our heartbeat, not Optuna's
+            objective = with_heartbeat(storage, objective)
         name = storage.get_study_name_from_id(study_id)
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
         if n_trials > 0:
@@ -149,23 +230,38 @@ def run_study(
     )
     memory.add_trials(done)  # in-memory numbers 0..len(done)-1
     claimed = {}  # in-memory number -> trial id in storage
+    as_claimed = {}  # trial id -> the stored trial claimed
     for trial in stored:
         if len(claimed) < n_trials and trial.state == TrialState.WAITING:
-            if rows.claim(storage, trial._trial_id):  # else another process took it
+            if _claim(storage, trial._trial_id):  # else another process took it
                 claimed[len(done) + len(claimed)] = trial._trial_id
+                as_claimed[trial._trial_id] = trial
                 attrs = {"user_attrs": trial.user_attrs, "system_attrs": trial.system_attrs}
                 memory.add_trial(create_trial(state=TrialState.WAITING, **attrs))
+    heartbeat = Heartbeat(storage, HEARTBEAT_S)
+    heartbeat.start(claimed.values())
     written = []
 
     def write(_study, trial: FrozenTrial) -> None:
-        number = rows.write_trial(storage, study_id, trial, claimed.get(trial.number))
-        claimed.pop(trial.number, None)
-        trial.number = number
+        trial_id = claimed.pop(trial.number, None)
+        if trial_id is None:
+            trial_id = storage.create_new_trial(study_id, template_trial=trial)
+        else:
+            heartbeat.ids.discard(trial_id)
+            try:
+                _fill(storage, trial_id, trial, as_claimed[trial_id])
+            except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale meanwhile
+                trial_id = storage.create_new_trial(study_id, template_trial=trial)
+        trial.number = storage.get_trial_number_from_id(trial_id)
         written.append(trial)
 
     try:
         memory.optimize(objective, n_trials, catch=(Exception,), callbacks=[write, *callbacks])
     finally:
+        heartbeat.stop()
         for trial_id in claimed.values():  # claimed, but interrupted before they ran
-            rows.release(storage, trial_id)
+            try:
+                storage.set_trial_state_values(trial_id, TrialState.WAITING)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass
     return done + written

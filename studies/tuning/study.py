@@ -18,6 +18,7 @@ other's trials at once: use one to run many processes on *one* study.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -37,8 +38,8 @@ from studies.experiment.config import RunConfig
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.registry import get_variant
 from studies.experiment.training import fit
+from studies.tuning.liveness import counted, fail_stale, stale_numbers
 from studies.tuning.storage import (
-    FINISHED,
     create_study,
     open_storage,
     run_study,
@@ -52,6 +53,7 @@ __all__ = [
     "StudyKey",
     "StudyResult",
     "best_params_for_grid",
+    "fixed_params",
     "grid_keys",
     "make_pruner",
     "make_sampler",
@@ -59,32 +61,72 @@ __all__ = [
     "prepare_studies",
     "storage_url",
     "study_name",
+    "tuned_names",
     "tune_study",
 ]
 
 
 @dataclass(frozen=True)
 class StudyKey:
-    """What one study tunes: ``variant`` on ``dataset`` at ``depth``."""
+    """What one study tunes: ``variant`` on ``dataset`` at ``depth``, with the untuned
+    parameters ``fixed`` (sorted (name, value) pairs, from ``--set`` or the grid's [params])."""
 
     variant: str
     dataset: str
     depth: int
+    fixed: tuple = ()
 
     def __post_init__(self) -> None:
-        RunConfig(self.variant, self.dataset, 0, self.depth, 1)  # unknown names raise ValueError
+        # unknown names and bad values raise ValueError
+        config = RunConfig(self.variant, self.dataset, 0, self.depth, 1, dict(self.fixed))
+        fixed = tuple(sorted((k, config.params[k]) for k, _ in self.fixed))
+        clash = sorted(k for k, _ in fixed if k in tuned_names(self.variant))
+        if clash:
+            raise ValueError(
+                f"{', '.join(clash)} is tuned for {self.variant} (its search space): a study "
+                "fixes untuned parameters only"
+            )
+        object.__setattr__(self, "fixed", fixed)
+
+
+def tuned_names(variant: str) -> set[str]:
+    """The parameters the study of ``variant`` tunes (its search space)."""
+    return {p.name for p in get_variant(variant).search_space}
+
+
+def fixed_params(variant: str, params) -> tuple:
+    """The study identity's share of ``params``: the untuned parameters of ``variant`` that
+    differ from its defaults (a tuned one is overridden by the study's best trial anyway)."""
+    entry = get_variant(variant)
+    merged = entry.resolve({k: v for k, v in params.items() if k in entry.defaults})
+    return tuple(
+        sorted(
+            (k, merged[k])
+            for k in params
+            if k in entry.defaults
+            and k not in tuned_names(variant)
+            and merged[k] != entry.defaults[k]
+        )
+    )
 
 
 def study_name(key: StudyKey, budget: TuningBudget) -> str:
-    """Deterministic: a changed search space or epochs per trial is a new study."""
+    """Deterministic: a changed search space, epochs per trial or fixed parameter is a new
+    study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``."""
     where = f"dataset={key.dataset},depth={key.depth},epochs={budget.epochs}"
-    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}]"
+    fixed = "".join(f",{k}={v}" for k, v in key.fixed)
+    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}]"
 
 
 def grid_keys(spec: GridSpec) -> list[StudyKey]:
-    """One key per (variant, dataset, depth) of the grid that the variant is defined for."""
+    """One key per (variant, dataset, depth) of the grid that the variant is defined for; the
+    grid's [params] (with --set) fix the untuned parameters they name."""
     product = itertools.product(spec.variants, spec.datasets, spec.depths)
-    return [StudyKey(v, d, n) for v, d, n in product if n in get_variant(v).depths]
+    return [
+        StudyKey(v, d, n, fixed_params(v, spec.params))
+        for v, d, n in product
+        if n in get_variant(v).depths
+    ]
 
 
 def _space_json(variant: str) -> str:
@@ -130,12 +172,14 @@ def _preset(variant: str) -> dict | None:
 
 def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDBStorage) -> dict:
     """Check every existing study's space, then create the missing ones (the preset enqueued).
-    Returns name -> number of finished trials. Nothing is created when a check fails."""
+    Returns name -> trials its budget counts (``storage.counted``). Nothing is created when a
+    check fails."""
     keys = list(keys)
     existing = {s.study_name: s for s in storage.get_all_studies()}
     for key in keys:
         name = study_name(key, budget)
-        if name in existing and existing[name].user_attrs.get("space") != _space_json(key.variant):
+        space = existing[name].user_attrs.get("space") if name in existing else None
+        if space is not None and space != _space_json(key.variant):  # None: being created
             raise ValueError(
                 f"study {name!r} in {shown(storage.url)!r} was made for another search space "
                 f"than the registry's {key.variant} (user attr `space` differs); delete it or "
@@ -147,7 +191,7 @@ def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDB
         if name not in existing and _create(storage, key, budget, name):
             finished[name] = 0  # new (False: another process created it meanwhile)
             continue
-        finished[name] = sum(t.state in FINISHED for t in study_trials(storage, name)[1])
+        finished[name] = counted(study_trials(storage, name)[1])
     return finished
 
 
@@ -161,6 +205,8 @@ def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str)
         "epochs": budget.epochs,
         "pruner": budget.pruner,
     }
+    if key.fixed:
+        attrs["fixed"] = dict(key.fixed)
     preset = _preset(key.variant)
     enqueued = None  # as Study.enqueue_trial makes it
     if preset is not None:
@@ -188,7 +234,8 @@ class _Objective:
         self.train_seconds = 0.0
 
     def __call__(self, trial: optuna.Trial) -> float:
-        params = {p.name: _suggest(trial, p) for p in get_variant(self.key.variant).search_space}
+        space = get_variant(self.key.variant).search_space
+        params = {**dict(self.key.fixed), **{p.name: _suggest(trial, p) for p in space}}
         if "source" not in trial.user_attrs:
             trial.set_user_attr("source", "sampler")
         k, b = self.key, self.budget  # repetition 0 of the grid's seeds, the budget's base seed
@@ -266,14 +313,15 @@ def tune_study(
     worker: int = 0,
     on_trial: Callable[[str], None] | None = None,
     write_behind: bool | None = None,
+    top_up: bool = False,
 ) -> StudyResult:
-    """Add ``n_trials`` trials to the (prepared) study of ``key``; ``worker`` varies the seed
+    """Add ``n_trials`` trials to the (prepared) study of ``key`` (with ``top_up``: as many as
+    it lacks to have ``n_trials`` that its budget counts); ``worker`` varies the seed
     when several processes work on one study. ``write_behind`` (default: on SQLite) runs the
     study in memory and writes each finished trial with one transaction; False calls the
     storage for every step (what processes sharing a study on a server database need).
     Wall time covers the storage and sampler work (data loading excepted); train time the
     training only, the trial's report/should_prune calls excepted."""
-    objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
     start = time.perf_counter()
     name = study_name(key, budget)
     storage = open_storage(url)
@@ -282,6 +330,14 @@ def tune_study(
     elif write_behind and not supports_write_behind(storage):
         raise ValueError(f"write-behind needs a SQLite storage, but got {shown(url)!r}")
     study_id, stored = study_trials(storage, name)
+    if any(t.state == TrialState.RUNNING for t in stored):  # of a dead process?
+        fail_stale(storage, name)
+        study_id, stored = study_trials(storage, name)
+    if top_up:
+        n_trials = max(0, n_trials - counted(stored))
+    loading = time.perf_counter()
+    objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
+    start += time.perf_counter() - loading  # data loading is neither training nor Optuna
     seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
     finished = run_study(
         storage,
@@ -294,7 +350,9 @@ def tune_study(
         callbacks=[lambda _study, trial: on_trial(trial.state.name)] if on_trial else [],
         write_behind=write_behind,
     )
-    result = StudyResult(name, key, n_trials, states=Counter(t.state.name for t in finished))
+    stale = stale_numbers(finished)
+    states = Counter(t.state.name for t in finished if t.number not in stale)
+    result = StudyResult(name, key, n_trials, states=states)
     best = _best(finished)
     if best is not None:
         result.best_value, result.best_params, result.best_trial = (
@@ -307,18 +365,24 @@ def tune_study(
     return result
 
 
-def best_params_for_grid(spec: GridSpec, storage_url: str) -> dict:
+def best_params_for_grid(
+    spec: GridSpec, storage_url: str, *, epochs: int | None = None, command: str | None = None
+) -> dict:
     """(variant, dataset, depth) -> (best params, study name, trial number) for every study of
-    the grid; ValueError naming every missing study and the command that creates it.
+    the grid, with the grid's [tuning] budget (or ``epochs`` per trial); ValueError naming every
+    missing study, the budgets the storage has for them, and the command that creates them
+    (``command``: `landau tune` with the grid and the storage as the user names them; default
+    the grid's name and ``--storage storage_url``).
 
     A study whose trials all ended pruned, diverged or failed gives ({}, name, None): the grid
     then runs the variant's defaults and labels them ``untuned:<study>`` — a variant that cannot
     be tuned is a result, not an error.
     """
+    budget = spec.tuning if epochs is None else dataclasses.replace(spec.tuning, epochs=epochs)
     storage = open_storage(storage_url, create=False)
     tuned, missing = {}, []
     for key in grid_keys(spec):
-        name = study_name(key, spec.tuning)
+        name = study_name(key, budget)
         try:
             trials = study_trials(storage, name)[1] if storage is not None else []
         except KeyError:  # no such study
@@ -331,18 +395,49 @@ def best_params_for_grid(spec: GridSpec, storage_url: str) -> dict:
         entry = (dict(best.params), name, best.number) if best is not None else ({}, name, None)
         tuned[(key.variant, key.dataset, key.depth)] = entry
     if missing:
-        names = ", ".join(study_name(k, spec.tuning) for k in missing)
+        names = ", ".join(study_name(k, budget) for k in missing)
         where = shown(str(storage_url))
-        t, variants = spec.tuning, ",".join(dict.fromkeys(k.variant for k in missing))
+        variants = ",".join(dict.fromkeys(k.variant for k in missing))
+        fixed = dict(sorted(kv for k in missing for kv in k.fixed))
+        sets = "".join(f" --set {k}={v}" for k, v in fixed.items())
         cmd = (
-            f"landau tune {spec.name} --variants {variants} "
+            f"{command or f'landau tune {spec.name}'} --variants {variants} "
             f"--datasets {','.join(dict.fromkeys(k.dataset for k in missing))} "
             f"--depths {','.join(map(str, sorted({k.depth for k in missing})))} "
-            f"--trials {t.trials} --epochs {t.epochs} --seed {t.seed} --storage {where}"
+            f"--trials {budget.trials} --epochs {budget.epochs} --seed {budget.seed}{sets}"
+            + ("" if command else f" --storage {where}")
+        )
+        others = sorted(tuned_epochs(storage, missing) - {budget.epochs})
+        elsewhere = (
+            f"; the storage has them tuned with {', '.join(map(str, others))} epochs per trial "
+            f"(take those with --tuned-epochs {others[-1]})"
+            if others
+            else ""
         )
         raise ValueError(
             f"no tuned parameters (no study, or no finished trial) in {where!r} "
-            f"for {len(missing)} of {len(tuned) + len(missing)} studies: {names}; "
-            f"create them with `{cmd}`"
+            f"for {len(missing)} of {len(tuned) + len(missing)} studies: {names}{elsewhere}; "
+            f"or create them with `{cmd}`"
         )
     return tuned
+
+
+def tuned_epochs(storage: RDBStorage | None, keys: Iterable[StudyKey]) -> set[int]:
+    """The epochs per trial of the stored studies of ``keys`` (same variant, dataset, depth,
+    fixed parameters and search space)."""
+    if storage is None:
+        return set()
+    found: dict[tuple, set[int]] = {}
+    for summary in storage.get_all_studies():
+        a = summary.user_attrs
+        if not {"variant", "dataset", "depth", "epochs"} <= set(a):
+            continue
+        ident = (a["variant"], a["dataset"], int(a["depth"]), a.get("space_version"))
+        ident += (tuple(sorted(a.get("fixed", {}).items())),)
+        found.setdefault(ident, set()).add(int(a["epochs"]))
+    sets = [
+        found.get((k.variant, k.dataset, k.depth, get_variant(k.variant).space_version, k.fixed))
+        or set()
+        for k in keys
+    ]
+    return set.intersection(*sets) if sets else set()

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from queue import Empty
 
-__all__ = ["TuningSummary", "tune_studies"]
+__all__ = ["TuningSummary", "dask_client", "tune_studies"]
 
 
 @dataclass
@@ -72,10 +72,69 @@ def _init_worker(queue, threads: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _job(key, budget, url, n, device, data_dir):
+def _job(key, budget, url, n, device, data_dir, top_up):
     from studies.tuning.study import tune_study
 
-    return tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put)
+    return tune_study(
+        key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put, top_up=top_up
+    )
+
+
+def _dask_job(key, budget, url, n, device, data_dir, threads):
+    """One study as a task on a Dask worker (which has no initializer of ours)."""
+    import optuna
+
+    from studies.experiment.process import init_process
+    from studies.tuning.study import tune_study
+
+    init_process(threads)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return tune_study(key, budget, url, n, device=device, data_dir=data_dir)
+
+
+def dask_client(scheduler: str):
+    """A client of the Dask scheduler at ``scheduler``; ValueError when it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - dask is a dependency
+        raise ValueError(f"--scheduler needs dask.distributed: {exc}") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+
+
+def _on_dask(jobs, budget, url, device, data_dir, threads, client, bar, states) -> list:
+    """Every study of ``jobs`` a task on the Dask cluster of ``client``; the workers share
+    the storage at ``url`` (which they must reach: a SQLite file on a shared disk, or a server
+    database such as PostgreSQL). The bar advances by a study's trials when it finishes."""
+    from distributed import as_completed as dask_completed
+
+    from studies.tuning.study import study_name
+
+    results = []
+    futures = [
+        client.submit(
+            _dask_job,
+            key,
+            budget,
+            url,
+            n,
+            device,
+            data_dir,
+            threads,
+            pure=False,
+            key=f"landau-tune-{study_name(key, budget)}-{n}-{time.time_ns()}",
+        )
+        for key, n in jobs
+    ]
+    for future in dask_completed(futures):
+        result = future.result()
+        states.update(result.states)
+        bar.update(result.ran)
+        bar.set_postfix(pruned=states["PRUNED"], failed=states["FAIL"])
+        results.append(result)
+    return results
 
 
 def _drain(queue, bar, states: Counter) -> None:
@@ -98,39 +157,58 @@ def tune_studies(
     device="cpu",
     data_dir=None,
     top_up=False,
+    add=None,
     progress=True,
     threads=1,
+    scheduler=None,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
-    many as each study lacks to reach ``budget.trials`` finished ones. Every process that trains
-    uses ``threads`` intra-op threads."""
+    many as each study lacks to reach ``budget.trials`` finished ones (counted again when the
+    study starts, after the trials of dead processes were failed and enqueued again). Every
+    process that trains uses ``threads`` intra-op threads. ``add`` (with ``top_up`` False) adds
+    that many trials to each study instead of ``budget.trials``. With ``scheduler`` (a Dask
+    scheduler address) each study is a task on that cluster instead of the ``workers`` local
+    processes."""
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    client = dask_client(scheduler) if scheduler else None  # unreachable: before any change
+    try:
+        return _tune(
+            keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client):
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
     from studies.tuning.study import open_storage, prepare_studies, study_name, tune_study
 
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     start = time.perf_counter()
     finished = prepare_studies(keys, budget, open_storage(url))
     prepared = time.perf_counter() - start
     cost = {k: -(DATASETS[k.dataset].n_features + DATASETS[k.dataset].n_classes) for k in keys}
     jobs = []
     for key in sorted(keys, key=lambda k: (cost[k], -k.depth)):  # long studies first
-        done = finished[study_name(key, budget)]
-        jobs.append((key, max(0, budget.trials - done) if top_up else budget.trials))
+        jobs.append((key, add or budget.trials))  # top_up: tune_study counts again
+    shown = {
+        k: max(0, budget.trials - finished[study_name(k, budget)]) if top_up else n for k, n in jobs
+    }
     states: Counter = Counter()
     results = []
     with tqdm(
-        total=sum(n for _, n in jobs),
+        total=sum(shown.values()),
         desc="tune",
         unit="trial",
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        here = [job for job in jobs if job[1] == 0] if workers > 1 else jobs  # 0: just read
-        away = [job for job in jobs if job not in here]
-        if len(away) == 1:
+        here = [job for job in jobs if shown[job[0]] == 0] if workers > 1 or client else jobs
+        away = [job for job in jobs if job not in here]  # 0 trials: just read, here
+        if len(away) == 1 and not client:
             here, away = here + away, []
 
         def on_trial(state: str) -> None:
@@ -143,9 +221,20 @@ def tune_studies(
             init_process(threads)
         for key, n in here:
             results.append(
-                tune_study(key, budget, url, n, device=device, data_dir=data_dir, on_trial=on_trial)
+                tune_study(
+                    key,
+                    budget,
+                    url,
+                    n,
+                    device=device,
+                    data_dir=data_dir,
+                    on_trial=on_trial,
+                    top_up=top_up,
+                )
             )
-        if away:
+        if away and client:
+            results += _on_dask(away, budget, url, device, data_dir, threads, client, bar, states)
+        elif away:
             ctx = multiprocessing.get_context("spawn")
             queue = ctx.Queue()
             with ProcessPoolExecutor(
@@ -154,7 +243,9 @@ def tune_studies(
                 initializer=_init_worker,
                 initargs=(queue, threads),
             ) as pool:
-                pending = {pool.submit(_job, k, budget, url, n, device, data_dir) for k, n in away}
+                pending = {
+                    pool.submit(_job, k, budget, url, n, device, data_dir, top_up) for k, n in away
+                }
                 while pending:
                     done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                     _drain(queue, bar, states)

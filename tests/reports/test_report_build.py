@@ -64,6 +64,7 @@ def _page(index: Path) -> _Page:
     return page
 
 
+@pytest.mark.slow
 def test_full_report_files(built_report):
     out = built_report.parent
     assert built_report.name == "index.html"
@@ -76,6 +77,7 @@ def test_full_report_files(built_report):
             "friedman_depth1"} <= csv  # fmt: skip
 
 
+@pytest.mark.slow
 def test_full_report_sections_and_images(built_report):
     page = _page(built_report)
     assert page.titles == list(SECTION_TITLES.values())
@@ -86,6 +88,7 @@ def test_full_report_sections_and_images(built_report):
         assert (built_report.parent / src).is_file()
 
 
+@pytest.mark.slow
 def test_first_page_answers_the_question(built_report):
     page = _page(built_report)
     assert list(page.sections)[0] == "claims" and list(page.sections)[-1] == "inventory"
@@ -97,6 +100,7 @@ def test_first_page_answers_the_question(built_report):
     assert "<h1>Experiment: synthetic" in built_report.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_inventory_at_the_end_shows_failed_and_diverged(built_report):
     html = built_report.read_text(encoding="utf-8")
     claims = html[html.index('id="claims"') : html.index('id="contributions"')]
@@ -107,6 +111,7 @@ def test_inventory_at_the_end_shows_failed_and_diverged(built_report):
     assert "importances skipped for 0 studies" in inventory  # meta["notes"]
 
 
+@pytest.mark.slow
 def test_claims_csv_has_the_contract_columns(built_report):
     claims = pd.read_csv(built_report.parent / "tables" / "claims.csv")
     required = ["id", "claim", "setting", "verdict", "estimate", "ci_low", "ci_high", "p_value",
@@ -114,6 +119,7 @@ def test_claims_csv_has_the_contract_columns(built_report):
     assert required == [c for c in claims.columns if c in required]
 
 
+@pytest.mark.slow
 def test_markdown_has_every_section_and_figure(built_report):
     md = (built_report.parent / "report.md").read_text(encoding="utf-8")
     for title in SECTION_TITLES.values():
@@ -121,6 +127,7 @@ def test_markdown_has_every_section_and_figure(built_report):
     assert md.count("](figures/") == 14
 
 
+@pytest.mark.slow
 def test_csv_round_trip(built_report, synthetic):
     back = pd.read_csv(built_report.parent / "tables" / "accuracy.csv")
     expected = accuracy_table(synthetic.runs)
@@ -182,6 +189,7 @@ def test_importing_reports_imports_no_torch():
     assert out.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_building_leaves_no_pyplot_figures(built_report):
     import matplotlib.pyplot as plt
 

@@ -37,7 +37,9 @@ def _body(dom: str) -> dict[str, str]:
 
 @pytest.mark.chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-@pytest.mark.parametrize("which", ["built_report", "empty_report"])
+@pytest.mark.parametrize(
+    "which", [pytest.param("built_report", marks=pytest.mark.slow), "empty_report"]
+)  # the full report takes ~12 s to build: slow
 def test_report_renders_in_chromium(which, request, tmp_path):
     index = request.getfixturevalue(which)
     body = _body(_dump_dom(index, tmp_path / "profile"))

@@ -126,6 +126,20 @@ def test_runtime_means_over_ok_runs(synthetic):
     assert failed["seconds_all_runs"] == pytest.approx(2 * sum(120 + s for s in range(3)))
 
 
+def test_runtime_shows_the_provenance_of_ok_runs(synthetic):
+    runs = synthetic.runs.copy()
+    runs["threads"] = 1
+    runs["load_avg"] = np.arange(len(runs), dtype=float)
+    runs.loc[runs["status"] != "ok", "load_avg"] = 1e6  # a failed run's load is not its cell's
+    t = runtime_table(runs).set_index(["variant", "dataset", "depth", "source"])
+    key = ("full", "moons", 1, "defaults")
+    cell = runs[(runs["variant"] == "full") & (runs["dataset"] == "moons") & (runs["depth"] == 1)]
+    expected = cell.loc[cell["status"] == "ok", "load_avg"].max()
+    assert t.loc[key, "threads"] == "1" and t.loc[key, "load_avg_max"] == expected
+    bare = runtime_table(synthetic.runs.drop(columns=["threads", "load_avg"], errors="ignore"))
+    assert bare["load_avg_max"].isna().all() and (bare["threads"] == "").all()
+
+
 def test_tuning_cost_per_variant(synthetic):
     t = tuning_cost_table(synthetic.trials).set_index("variant")
     row = t.loc["full"]

@@ -5,6 +5,7 @@ Tiny budgets; the report itself is faked (reports/ tests its own), except in the
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 
 import optuna
@@ -47,7 +48,7 @@ def reports(monkeypatch, tmp_path):
     """Captures the ReportData instead of building the report."""
     seen = []
 
-    def fake_build(data, out_dir):
+    def fake_build(data, out_dir, **kwargs):
         assert isinstance(data, ReportData)
         seen.append(data)
         return tmp_path / "index.html"
@@ -92,10 +93,16 @@ def test_tune_one_study_in_the_store_and_resume(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "full[dataset=moons,depth=2,epochs=2," in out and "best " in out
     assert "Optuna overhead (sampler + storage)" in out and "% of" not in out
-    assert main(argv) == 0  # the same command again adds trials
     name = study_name(StudyKey("full", "moons", 2), TuningBudget(trials=2, epochs=2))
-    assert len(optuna.load_study(study_name=name, storage=storage_url(store)).trials) == 4
-    assert {"landau_meta", "runs", "studies", "trials"} <= _tables(store)  # beside each other
+
+    def trials() -> int:
+        return len(optuna.load_study(study_name=name, storage=open_storage(store)).trials)
+
+    assert main(argv) == 0 and trials() == 2  # the same command again: the budget is there
+    assert "nothing tuned" in capsys.readouterr().out
+    add = [a if a != "--trials" else "--add" for a in argv]
+    assert main(add) == 0 and trials() == 4  # --add N adds N
+    assert {"landau_meta", "runs", "optuna_journal"} <= _tables(store)  # beside each other
     with Store(store) as opened:  # still a landau store
         assert opened.runs_frame().empty
 
@@ -106,7 +113,10 @@ def test_tune_one_study_in_the_store_and_resume(tmp_path, capsys):
         (["--variant", "ful", "--dataset", "moons"], "unknown variant 'ful'; known: full"),
         (["--variant", "full", "--dataset", "mons"], "unknown dataset 'mons'; known: moons"),
         (["--variant", "full"], "--variant and --dataset go together"),
-        (["--variant", "full", "--dataset", "moons", "--trials", "0"], "`trials >= 1` must hold"),
+        (
+            ["--variant", "full", "--dataset", "moons", "--trials", "0"],
+            "`1 <= trials <= 10000` must hold",
+        ),
         (
             ["--variant", "full", "--dataset", "moons", "--storage", "nosuch://x"],
             "cannot open Optuna storage",
@@ -123,7 +133,7 @@ def test_tune_refuses_a_study_with_another_space(tmp_path, capsys):
     store = tmp_path / "r.db"
     Store(store).close()
     name = study_name(StudyKey("full", "moons", 2), TuningBudget(epochs=2))
-    stale = optuna.create_study(storage=storage_url(store), study_name=name)
+    stale = optuna.create_study(storage=open_storage(store), study_name=name)
     stale.set_user_attr("space", "[]")
     argv = [
         "tune",
@@ -141,6 +151,7 @@ def test_tune_refuses_a_study_with_another_space(tmp_path, capsys):
     assert stale.trials == [] and len(open_storage(store).get_all_studies()) == 1
 
 
+@pytest.mark.slow
 def test_tune_a_grid_on_two_processes(spec, tmp_path, monkeypatch):
     url = storage_url(tmp_path / "s.db")
     keys = [StudyKey("full", "moons", 2), StudyKey("logreg", "moons", 1)]
@@ -170,7 +181,14 @@ def test_grid_tuned_without_studies_names_them_and_the_command(spec, tmp_path, c
     assert main(["grid", spec, "--tuned", "--store", str(tmp_path / "r.db"), "--no-progress"]) == 2
     err = _error(capsys)
     assert "3 of 3 studies" in err and "logreg[dataset=moons,depth=1," in err
-    assert "`landau tune tiny --variants full,logreg --datasets moons --depths 1,2" in err
+    # the grid is a path: the suggested command names the path, and it works
+    assert f"`landau tune {spec} --store {tmp_path / 'r.db'} --variants full,logreg" in err
+    assert "--datasets moons --depths 1,2 --trials 2 --epochs 2" in err
+    suggested = shlex.split(err.rsplit("`", 2)[-2])
+    assert main([*suggested[1:], "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["grid", spec, "--tuned", "--store", str(tmp_path / "r.db"), "--no-progress"]) == 0
+    assert "the best trials of 3 studies tuned with 2 epochs/trial" in capsys.readouterr().out
 
 
 def test_run_tunes_runs_the_grid_with_tuned_parameters_and_reports(spec, tmp_path, capsys, reports):

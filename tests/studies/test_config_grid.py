@@ -1,7 +1,5 @@
 """Run configs (hash, name, seeds) and grid specs (TOML, expansion, bad input)."""
 
-import dataclasses
-
 import pytest
 
 from studies.experiment.config import RunConfig, derive_seed
@@ -157,8 +155,14 @@ def test_custom_toml_grid(tmp_path):
         "epochs = 3\n[tuning]\ntrials = 4\n"
     )
     spec = load_grid(str(path))
-    assert spec.name == "mine" and spec.tuning.trials == 4 and len(spec.expand()) == 4
-    assert dataclasses.is_dataclass(spec)
+    assert spec.name == "mine" and spec.tuning.trials == 4
+    runs = spec.expand()  # 2 seeds x (full at depth 1, logreg at depth 1)
+    assert sorted((r.variant, r.seed, r.depth, r.epochs) for r in runs) == [
+        ("full", 0, 1, 3),
+        ("full", 1, 1, 3),
+        ("logreg", 0, 1, 3),
+        ("logreg", 1, 1, 3),
+    ]
 
 
 def test_a_study_without_complete_trial_falls_back_to_labelled_defaults():

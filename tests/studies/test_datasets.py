@@ -13,6 +13,7 @@ import torch
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from studies.data import catalog
 from studies.data import datasets as ds
 from studies.data.datasets import (
     DATASETS,
@@ -61,7 +62,7 @@ def test_dataset_info_validates() -> None:
     with pytest.raises(ValueError, match="two_d"):
         DatasetInfo("x", "", 3, 2, True, True)
     with pytest.raises(ValueError, match="duplicate dataset name 'moons'"):
-        ds._registry(DATASETS["moons"], DATASETS["moons"])
+        catalog._registry(DATASETS["moons"], DATASETS["moons"])
 
 
 def test_unknown_name_lists_known_ones() -> None:

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import torch
 
 from studies.data.datasets import DatasetSplits, load_dataset
 from studies.experiment.config import RunConfig
@@ -12,18 +11,7 @@ from studies.experiment.training import fit, train
 
 
 def small(name: str, n: int = 128) -> DatasetSplits:
-    d = load_dataset(name)
-    return DatasetSplits(
-        d.name,
-        d.x_train[:n],
-        d.y_train[:n],
-        d.x_val[:n],
-        d.y_val[:n],
-        d.x_test[:n],
-        d.y_test[:n],
-        n_features=d.n_features,
-        n_classes=d.n_classes,
-    )
+    return _first(load_dataset(name), n)
 
 
 def test_same_seed_gives_identical_numbers():
@@ -46,15 +34,33 @@ def test_record_contents_for_the_full_model():
     e = r.epoch_records[-1]
     assert all(math.isfinite(v) for v in (e.loss_quadratic, e.loss_quartic, e.loss_spatial))
     assert 0 <= r.val_accuracy <= 1 and 0 <= r.test_accuracy <= 1
-    assert r.n_params == 2 * 156 + 156 * 2 + 2 * 2 + 2 * 156  # w1, w2, (beta, t) x2, bn weight+bias
     assert len(r.mesh["pred"]) == 60 * 60 and set(r.mesh["pred"]) <= {0, 1}
     assert r.params_source == "defaults" and r.params["gamma"] == 6.5
 
 
+@pytest.mark.parametrize("hidden", [7, 156])
+@pytest.mark.parametrize("variant, expected", [("full", 6), ("field_beta", 7)])
+def test_n_params_counts_every_trained_tensor(variant, expected, hidden):
+    """Depth 2 on moons (2 features, 2 classes, h hidden units), from the layer shapes:
+    w1 (h, 2) + β1 + t1 (1,) + BatchNorm weight and bias (h,) x 2 + w2 (2, h) + β2 + t2 (1,).
+    A scalar β is one number: 6h + 4. A field β has one per output unit (h, then 2): 7h + 4."""
+    r = train(RunConfig(variant, "moons", 0, 2, 1, {"hidden": hidden}))
+    assert r.status == "ok" and r.n_params == expected * hidden + 4
+
+
 def test_scalar_beta_relaxes_towards_one_under_allen_cahn_and_stays_under_static():
-    # β also receives gradient steps from the optimizer, so only the direction is asserted
-    static = train(RunConfig("static_beta", "moons", 0, 1, 2))
-    assert static.epoch_records[-1].betas["llayer1"] == pytest.approx([1e-3])
+    """For the blog's scalar β the Allen–Cahn rule is Euler for dβ/dt = β - β³: from β0 = 1e-3
+    it grows towards +1. The optimizer's steps on β are made negligible (lr = 1e-6, no noise)
+    and dt large, so the relaxation shows within three epochs; ``static_beta`` freezes β."""
+    params = {"lr": 1e-6, "temperature": 0.0, "dt": 0.1}
+    relaxing = train(RunConfig("full", "moons", 0, 2, 3, params))
+    static = train(RunConfig("static_beta", "moons", 0, 2, 3, params))
+    for layer in ("llayer1", "llayer2"):
+        (beta0,) = relaxing.initial_betas[layer]
+        path = [beta0] + [e.betas[layer][0] for e in relaxing.epoch_records]
+        assert all(a < b for a, b in zip(path, path[1:], strict=False)), path  # towards +1 ...
+        assert path[-1] < 1.0  # ... from below, not past it
+        assert [e.betas[layer] for e in static.epoch_records] == [[beta0]] * 3
 
 
 def test_cross_entropy_models_record_nan_terms_and_no_beta():
@@ -91,30 +97,63 @@ def test_fit_lets_exceptions_escape_with_their_traceback():
         fit(RunConfig("full", "moons", 0, 1, 2), load_dataset("moons"), on_epoch=on_epoch)
 
 
-def test_test_split_is_read_once_and_never_when_tuning(monkeypatch):
-    import studies.experiment.training as training
+class _CountingSplits(DatasetSplits):
+    """The splits, counting reads of the test split (its features and its labels)."""
 
-    reads = []
-    original = training.accuracy
+    def __getattribute__(self, name):
+        if name in ("x_test", "y_test"):
+            reads = object.__getattribute__(self, "__dict__").setdefault("test_reads", [])
+            reads.append(name)
+        return super().__getattribute__(name)
 
-    def spy(model, x, y):
-        reads.append(x.data_ptr())
-        return original(model, x, y)
 
-    predict = training._predict
+def _counting(d: DatasetSplits) -> _CountingSplits:
+    data = _CountingSplits(
+        d.name,
+        d.x_train,
+        d.y_train,
+        d.x_val,
+        d.y_val,
+        d.x_test,
+        d.y_test,
+        n_features=d.n_features,
+        n_classes=d.n_classes,
+    )
+    data.__dict__["test_reads"] = []  # __post_init__'s validation read does not count
+    return data
 
-    def spy_predict(model, x):
-        reads.append(x.data_ptr())
-        return predict(model, x)
 
-    monkeypatch.setattr(training, "accuracy", spy)
-    monkeypatch.setattr(training, "_predict", spy_predict)  # the test split is read here
-    data = load_dataset("moons")
-    train(RunConfig("full", "moons", 0, 1, 3), data=data)
-    assert reads.count(data.x_test.data_ptr()) == 1
-    reads.clear()
-    r = train(RunConfig("full", "moons", 0, 1, 3), data=data, evaluate_test=False)
-    assert data.x_test.data_ptr() not in reads and r.test_accuracy is None
+@pytest.mark.parametrize("variant", ["full", "logreg"])
+def test_test_split_is_read_once_and_never_when_tuning(variant):
+    data = _counting(load_dataset("moons"))
+    r = train(RunConfig(variant, "moons", 0, 1, 3), data=data)
+    assert r.test_accuracy is not None and sorted(data.test_reads) == ["x_test", "y_test"]
+    data = _counting(load_dataset("moons"))
+    r = train(RunConfig(variant, "moons", 0, 1, 3), data=data, evaluate_test=False)
+    assert data.test_reads == [] and r.status == "ok" and r.test_accuracy is None
+
+
+def test_the_test_split_is_what_is_scored_and_nothing_else_depends_on_it():
+    """Flipping every binary test label turns the test accuracy a into 1 - a and changes
+    nothing else: training and validation never see the test split."""
+    d = load_dataset("moons")
+    flipped = DatasetSplits(
+        d.name,
+        d.x_train,
+        d.y_train,
+        d.x_val,
+        d.y_val,
+        d.x_test,
+        1 - d.y_test,
+        n_features=d.n_features,
+        n_classes=d.n_classes,
+    )
+    config = RunConfig("plain_mlp", "moons", 0, 2, 3)
+    a, b = train(config, data=d), train(config, data=flipped)
+    assert a.status == b.status == "ok"
+    assert b.test_accuracy == pytest.approx(1 - a.test_accuracy)
+    assert [e.train_loss for e in a.epoch_records] == [e.train_loss for e in b.epoch_records]
+    assert (a.val_accuracy, a.mesh) == (b.val_accuracy, b.mesh)
 
 
 def test_logreg_anchor_is_accurate_on_digits():
@@ -122,13 +161,28 @@ def test_logreg_anchor_is_accurate_on_digits():
     assert r.status == "ok" and r.test_accuracy > 0.9 and r.epochs_run == 1
 
 
-@pytest.mark.parametrize("variant", sorted(REGISTRY))  # every registry entry, new ones too
+VARIANTS = sorted(REGISTRY)  # every registry entry, the new ones too
+# Entries that diverge in their first epoch here, as measured (README faithfulness): Mish on
+# moons (the blog's caption says Mish; its code uses rrelu) and the blog's sequential gradient
+# order on two of the 2-D datasets at 128 samples.
+DIVERGES_AT_TINY_SIZE = {
+    ("mish", "moons"),
+    ("blog_gradients", "circles"),
+    ("blog_gradients", "classification"),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize(
     "dataset", ["moons", "circles", "classification", "digits", "mnist1d", "mnist"]
 )
-def test_contract_every_variant_trains_on_every_dataset(variant, dataset, mnist_dir):
-    """Tiny size: every entry must produce a valid record (a diverged run is a valid result)."""
-    data = small(dataset) if dataset != "mnist" else _small_mnist(mnist_dir)
+def test_contract_every_variant_trains_on_every_dataset(variant, dataset, request):
+    """Tiny size (128 samples, one epoch): every entry trains and gives a complete record.
+    Only the MNIST cases need the IDX files (and skip without them)."""
+    if dataset == "mnist":
+        data = _first(load_dataset("mnist", data_dir=request.getfixturevalue("mnist_dir")))
+    else:
+        data = small(dataset)
     for depth in (1, 2) if variant != "logreg" else (1,):
         r = train(
             RunConfig(
@@ -136,26 +190,38 @@ def test_contract_every_variant_trains_on_every_dataset(variant, dataset, mnist_
             ),
             data=data,
         )
-        assert r.status in ("ok", "diverged"), r.error
-        assert r.epochs_run in (0, 1)
-        if r.status == "ok":
-            assert 0 <= r.test_accuracy <= 1
-            assert (r.mesh is not None) == (data.n_features == 2)
+        if (variant, dataset) in DIVERGES_AT_TINY_SIZE and r.status == "diverged":
+            # a diverged run is a result: well-formed, with no accuracy and no mesh
+            assert r.epochs_run == 0 and r.test_accuracy is None and r.mesh is None
+            continue
+        assert r.status == "ok", r.error  # at this size every other entry trains
+        assert r.epochs_run == 1 and len(r.epoch_records) == 1
+        assert 0 <= r.val_accuracy <= 1 and 0 <= r.test_accuracy <= 1
+        assert math.isfinite(r.final_train_loss) and r.n_params > 0
+        assert (r.mesh is not None) == (data.n_features == 2)
 
 
-def _small_mnist(mnist_dir):
-    d = load_dataset("mnist", data_dir=mnist_dir)
-    n = 128
+@pytest.mark.parametrize(
+    "variant, depth", [("plain_mlp", 2), ("logreg", 1), ("ce_loss", 1), ("sgd", 2)]
+)
+def test_entries_that_learn_moons_in_three_epochs_beat_chance(variant, depth):
+    """Moons is balanced (chance 0.5); these entries reach ~0.75-0.88 on seed 0. (The GL-loss
+    variants at depth 1 sit *below* chance on moons, ~0.18: a finding, not asserted here.)"""
+    r = train(RunConfig(variant, "moons", 0, depth, 3))
+    assert r.status == "ok" and r.val_accuracy > 0.7 and r.test_accuracy > 0.7
+
+
+def _first(d: DatasetSplits, n: int = 128) -> DatasetSplits:
     return DatasetSplits(
-        "mnist",
+        d.name,
         d.x_train[:n],
         d.y_train[:n],
         d.x_val[:n],
         d.y_val[:n],
         d.x_test[:n],
         d.y_test[:n],
-        n_features=784,
-        n_classes=10,
+        n_features=d.n_features,
+        n_classes=d.n_classes,
     )
 
 
@@ -168,4 +234,3 @@ def test_field_beta_records_one_beta_per_unit():
 def test_unknown_device_fails_cleanly():
     r = train(RunConfig("full", "moons", 0, 1, 1, device="tpu"))
     assert r.status == "failed" and "unknown device 'tpu'" in r.error
-    assert torch.get_num_threads() >= 1

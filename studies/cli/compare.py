@@ -1,0 +1,94 @@
+"""`landau compare A B`: two experiments run by run (a baseline A, a change B).
+
+Runs match on (variant, dataset, depth, seed, data_seed); the statistics are the report's
+(``reports.compare``). Writes compare_cells.csv, compare_pooled.csv and compare.png into an
+output folder and prints one summary line per variant.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from studies.cli.common import DEFAULT_STORE, add_store_arg
+
+
+def add_parser(sub) -> None:
+    compare = sub.add_parser(
+        "compare",
+        help="paired differences B − A between two experiments (table, figure, summary)",
+        description="Compare experiment B with experiment A run by run: runs match on (variant, "
+        "dataset, depth, seed, data_seed); per variant × dataset × depth the mean paired "
+        "difference B − A with its 95 % t-interval and sign-flip test, pooled over cells with "
+        "Wilcoxon's test, Holm-corrected.",
+    )
+    compare.add_argument("a", metavar="A", help="the baseline experiment")
+    compare.add_argument("b", metavar="B", help="the experiment compared with it")
+    add_store_arg(compare)
+    compare.add_argument("--store-b", help="the store of B, when it is another (default: --store)")
+    compare.add_argument(
+        "--out", default=None, help="output folder (default: <results folder>/compare/A_vs_B/)"
+    )
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=,-]+", "_", name).strip("._") or "experiment"
+
+
+def _runs(url: str, experiment: str):
+    from studies.store import Store
+
+    if "://" not in str(url) and not Path(url).is_file():
+        raise ValueError(f"no results store at {url!r}")
+    with Store(url) as store:
+        run_ids, _ = store.experiment_members(experiment)  # unknown: lists the known ones
+        runs = store.runs_frame()
+    return runs[runs["run_id"].isin(run_ids)].reset_index(drop=True)
+
+
+def _pp(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:+.1f}"
+
+
+def run(args) -> int:
+    from reports.compare import compare_experiments, compare_figure
+
+    store_b = args.store_b or args.store
+    if args.a == args.b and store_b == args.store:
+        raise ValueError(f"A and B are the same experiment {args.a!r} of one store")
+    runs_a, runs_b = _runs(args.store, args.a), _runs(store_b, args.b)
+    cells, pooled = compare_experiments(runs_a, runs_b)
+    if cells.empty:
+        raise ValueError(
+            f"no run of {args.b!r} ({len(runs_b)} runs) matches a run of {args.a!r} "
+            f"({len(runs_a)} runs) on (variant, dataset, depth, seed, data_seed)"
+        )
+    if args.out is not None:
+        out = Path(args.out)
+    else:
+        local = "://" not in str(args.store)
+        results = Path(args.store).parent if local else Path(DEFAULT_STORE).parent
+        out = results / "compare" / f"{_slug(args.a)}_vs_{_slug(args.b)}"
+    out.mkdir(parents=True, exist_ok=True)
+    cells.to_csv(out / "compare_cells.csv", index=False, float_format="%.10g")
+    pooled.to_csv(out / "compare_pooled.csv", index=False, float_format="%.10g")
+    figure = compare_figure(cells, pooled, out / "compare.png", (args.a, args.b))
+    pairs = int(cells["n_pairs"].sum())
+    print(
+        f"compare {args.b!r} − {args.a!r}: {pairs} matched pairs of runs in {len(cells)} "
+        f"(variant, dataset, depth) cells ({len(runs_a)} and {len(runs_b)} runs)"
+    )
+    from reports.contributions import PRIMARY
+
+    for _, row in pooled[pooled["analysis"] == PRIMARY].iterrows():
+        sub = cells[cells["variant"] == row["variant"]]
+        print(
+            f"  {row['variant']:12s} pooled {_pp(row['estimate_pp'])} pp normalised "
+            f"[{_pp(row['ci95_low'])}, {_pp(row['ci95_high'])}] over {int(row['n_cells'])} "
+            f"cells, p_holm {row['p_holm']:.3g}; cells {_pp(sub['diff_pp'].min())} .. "
+            f"{_pp(sub['diff_pp'].max())} pp"
+        )
+    shown = figure.path if figure.ok else f"no figure ({figure.reason})"
+    print(f"table: {out / 'compare_cells.csv'}, {out / 'compare_pooled.csv'}; figure: {shown}")
+    return 0

@@ -1,0 +1,66 @@
+"""The plan line printed before a grid, tune or run starts: what will run, and roughly how long.
+
+The estimate is the stored speed of matching runs (same variant, dataset, depth and device):
+their median seconds per epoch times the epochs to do, divided among the workers. Without a
+matching run for some of the work the time is "unknown" for that share, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["plan_line"]
+
+
+def _speeds(store) -> dict[tuple, float]:
+    """(variant, dataset, depth, device) -> median seconds per epoch of the stored ok runs."""
+    frame = store.runs_frame()
+    frame = frame[(frame["status"] == "ok") & frame["seconds_per_epoch"].notna()]
+    if frame.empty:
+        return {}
+    keys = ["variant", "dataset", "depth", "device"]
+    medians = frame.groupby(keys)["seconds_per_epoch"].median()
+    return {tuple(k): float(v) for k, v in medians.items()}
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def plan_line(
+    store,
+    runs: Sequence = (),
+    *,
+    keys: Sequence = (),
+    trials: int = 0,
+    trial_epochs: int = 0,
+    device: str = "cpu",
+    workers: int = 1,
+) -> str:
+    """``N runs (M already stored), K studies × T trials; roughly X at the last measured
+    speed`` (runs: RunConfigs; keys: StudyKeys, each with ``trials`` trials of
+    ``trial_epochs`` epochs at most)."""
+    speeds = _speeds(store)
+    done = store.completed_ids()
+    unique = {r.run_id: r for r in runs}
+    pending = [r for r in unique.values() if r.run_id not in done]
+    device = device.split(":")[0]
+    work = [((r.variant, r.dataset, r.depth, device), r.epochs) for r in pending]
+    work += [((k.variant, k.dataset, k.depth, device), trials * trial_epochs) for k in keys]
+    known = [speeds[cell] * epochs for cell, epochs in work if cell in speeds]
+    unknown = len(work) - len(known)
+    parts = []
+    if runs:
+        parts.append(f"{len(unique)} runs ({len(unique) - len(pending)} already stored)")
+    if keys:
+        parts.append(f"{len(keys)} studies × {trials} trials of {trial_epochs} epochs")
+    if not work:
+        estimate = "nothing to do"
+    elif not known:
+        estimate = "time unknown (no stored run of these cells to measure the speed)"
+    else:
+        seconds = sum(known) / max(1, min(workers, len(work)))
+        estimate = f"roughly {_minutes(seconds)} at the last measured speed"
+        if unknown:
+            estimate += f", plus {unknown} jobs of unknown speed"
+    return "plan: " + ", ".join(parts) + f"; {estimate}"
