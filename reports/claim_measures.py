@@ -97,9 +97,9 @@ def protocol_mask(source: pd.Series, protocol: str | None) -> pd.Series:
     if protocol is None:
         return pd.Series(True, index=source.index)
     if protocol == FIXED:
-        return source.str.match(r"^(preset:[^|]*|defaults)$")
+        return source.str.match(r"^(preset:[^|]*|defaults)$").fillna(False).astype(bool)
     if protocol == TUNED:
-        return source == "study"
+        return (source == "study").fillna(False).astype(bool)
     raise ValueError(f"unknown protocol {protocol!r}; known: {FIXED}, {TUNED}")
 
 

@@ -206,11 +206,10 @@ class SweepEffect:
         )
 
     def _at(self, r: pd.DataFrame, value: float) -> pd.DataFrame:
-        swept = r["sweep"].map(sweep_values)
-        only = swept.map(lambda d: set(d) <= {self.param})
         hp = f"hp_{self.param}"
-        if hp not in r.columns:
+        if r.empty or hp not in r.columns:
             return r.iloc[0:0]
+        only = r["sweep"].map(lambda t: set(sweep_values(t)) <= {self.param}).astype(bool)
         at = np.isclose(pd.to_numeric(r[hp], errors="coerce").astype(float), value)
         return r[only & at]
 

@@ -56,12 +56,11 @@ def sweep_figure(runs: pd.DataFrame, path: str | Path, param: str) -> FigureResu
     hp = f"hp_{param}"
     if hp not in r or "sweep" not in raw:
         return missing(f"no runs swept over {param}")
-    swept_variants = set(
-        raw.loc[raw["sweep"].map(lambda t: param in sweep_values(t)), "variant"].dropna()
-    )
+    has = raw["sweep"].map(lambda t: param in sweep_values(t)).astype(bool)
+    swept_variants = set(raw.loc[has, "variant"].dropna())
     # the variant's runs at its swept values and at the unswept (stated) one, fixed protocol
     sel = r[r["variant"].isin(swept_variants) & (r["protocol"] == "fixed")].copy()
-    sel = sel[sel["sweep"].map(lambda t: set(sweep_values(t)) <= {param})]
+    sel = sel[sel["sweep"].map(lambda t: set(sweep_values(t)) <= {param}).astype(bool)]
     sel["value"] = pd.to_numeric(sel[hp], errors="coerce")
     sel = sel.dropna(subset=["value"])
     sel = sel[sel["epochs"] == sel.groupby(["dataset", "depth"])["epochs"].transform("max")]

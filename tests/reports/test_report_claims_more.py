@@ -178,3 +178,15 @@ def test_a_dataset_at_fewer_epochs_pools_with_the_others():
     assert (
         "10 epochs" in t.loc["4a-fixed", "setting"] and "3 epochs" in t.loc["4a-fixed", "setting"]
     )
+
+
+def test_only_tuned_runs_give_rows_not_an_error():
+    # the first report of `landau run`: no fixed-protocol run at all (empty selections of str
+    # columns once broke the boolean masks)
+    runs = pd.concat([
+        _runs("full", [0.8] * 3, source="study:a#1", dataset="moons", n_classes=2),
+        _runs("no_noise", [0.7] * 3, source="study:b#2", dataset="moons", n_classes=2),
+    ])  # fmt: skip
+    t = _table(runs.astype({"sweep": "str"}))
+    assert t.loc["4a-tuned", "verdict"] == INCONCLUSIVE
+    assert t.loc["4a-fixed", "verdict"] == NO_DATA and t.loc["4c", "verdict"] == NO_DATA
