@@ -66,7 +66,11 @@ CASES = [
     # grids too big, unknown names: refused before any work
     ("seeds-1e9", ["grid", "--seeds", "1000000000", "--store", "{store}"], "runs (60 cells x"),
     ("data-seeds-1e9", ["grid", "--data-seeds", "1000000000", "--store", "{store}"], "a grid may"),
-    ("tune-seeds-1e9", ["tune", "--seeds", "1000000000", "--store", "{store}"], "a grid may"),
+    (
+        "tune-seeds",
+        ["tune", "--seeds", "1000000000", "--store", "{store}"],
+        "--seeds has no meaning",
+    ),
     ("unknown-variant", ["grid", "--variants", "ful", "--store", "{store}"], "unknown variant"),
     ("unknown-dataset", ["grid", "--datasets", "mons", "--store", "{store}"], "unknown dataset"),
     ("unknown-grid", ["grid", "nosuchgrid", "--store", "{store}"], "unknown grid 'nosuchgrid'"),
@@ -95,6 +99,8 @@ CASES = [
     ("report-out-no-folder", ["report", "--store", "{store}", "--out", "{tmp}/no/r"], "no folder"),
     ("report-out-read-only", ["report", "--store", "{store}", "--out", "/proc/r"], "/proc"),
     ("report-missing-store", ["report", "--store", "{tmp}/missing.db"], "no results store"),
+    ("dashboard-missing-store", ["dashboard", "--store", "{tmp}/missing.db"], "no results store"),
+    ("dashboard-no-studies", ["dashboard", "--store", "{store}"], "holds no Optuna studies"),
     ("run-out-a-file", ["run", *ONE, "--store", "{store}", "--out", "{tmp}/old.csv"], "is a file"),
     # foreign files, bad URLs
     ("tune-foreign-storage", [*TUNE, "--storage", "{tmp}/foreign.db"], "neither a landau"),

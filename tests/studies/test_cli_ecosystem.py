@@ -3,6 +3,7 @@ of every frame, compare, the plan line."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from studies.cli import main
 from studies.store.store import Store
+from studies.tuning import open_storage
 
 _HEAVY = ("torch", "sklearn", "optuna", "scipy", "pandas", "matplotlib")
 
@@ -124,8 +126,7 @@ def test_tune_set_fixes_an_untuned_parameter_and_names_it_in_the_study(spec, tmp
     out = capsys.readouterr().out
     assert "plan: 2 studies × 1 trials of 2 epochs" in out
     assert ",hidden=8]: best" in out  # full's study is another study than without --set
-    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
-    studies = {s.study_name: s for s in storage.get_all_studies()}
+    studies = {s.study_name: s for s in open_storage(db).get_all_studies()}
     full = next(s for n, s in studies.items() if n.startswith("full["))
     assert full.study_name.endswith(",hidden=8]") and full.user_attrs["fixed"] == {"hidden": 8}
     logreg = next(n for n in studies if n.startswith("logreg["))
@@ -273,7 +274,11 @@ def test_optuna_dashboard_lists_the_studies_of_the_store(stored):
     import io
     import wsgiref.util
 
-    app = dashboard.wsgi(f"sqlite:///{stored}")  # what `optuna-dashboard sqlite:///…` serves
+    from studies.cli.dashboard import storage_for
+
+    # what `landau dashboard --store …` serves: the store's own Optuna storage object
+    args = argparse.Namespace(store=stored, storage=None)
+    app = dashboard.wsgi(storage_for(args))
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/studies", "wsgi.input": io.BytesIO()}
     wsgiref.util.setup_testing_defaults(environ)
     status = []
