@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from reports.contributions import PRIMARY, SURVIVORS, _pooled_row
-from reports.data import FIXED, TUNED, hint, with_columns
+from reports.data import FIXED, STATED, TUNED, hint, with_columns
 from reports.intervals import bounded_mean_ci, bounded_mean_pvalue
 from reports.stats import detectable_effect, min_sign_flip_p
 
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 ALPHA = 0.05
-BLOG_ALPHA, BLOG_GAMMA = 0.0095, 6.5  # the blog's table
+BLOG_ALPHA, BLOG_GAMMA = STATED["alpha"], STATED["gamma"]  # the blog's table
 _MAX_HP = 6  # hyperparameters named in a setting
 
 
