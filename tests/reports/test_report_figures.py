@@ -30,6 +30,7 @@ def test_missing_data_gives_a_reason(fn, frame, tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.slow  # the full-report fixture (~25 s)
 def test_built_report_has_every_figure(built_report):
     names = {p.name for p in (built_report.parent / "figures").iterdir()}
     expected = {
