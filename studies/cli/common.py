@@ -277,6 +277,19 @@ def _check_folder(folder: Path, out: Path) -> None:
         raise ValueError(f"--out {str(out)!r}: the folder {str(folder)!r} is not writable")
 
 
+def run_options(args: argparse.Namespace, workers: int) -> dict:
+    """The keyword arguments of ``run_grid`` that `grid` and `run` take from the command line."""
+    return {
+        "workers": workers,
+        "scheduler": args.scheduler,
+        "data_dir": args.data_dir,
+        "progress": not args.no_progress,
+        "threads": args.threads,
+        "seed_batch": args.seed_batch,
+        "compile": args.compile,
+    }
+
+
 def replace_ns(args: argparse.Namespace, **changes) -> argparse.Namespace:
     """A copy of an argparse Namespace with ``changes``."""
     return argparse.Namespace(**{**vars(args), **changes})

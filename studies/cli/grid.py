@@ -12,6 +12,7 @@ from studies.cli.common import (
     ensure_default_store_dir,
     grid_from_args,
     refuse_tuned_sets,
+    run_options,
 )
 
 
@@ -65,17 +66,7 @@ def run(args) -> int:
 
         print(plan_line(store, runs, device=device, workers=args.workers), flush=True)
         summary = run_grid(
-            runs,
-            store,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            data_dir=args.data_dir,
-            progress=not args.no_progress,
-            desc=spec.name,
-            threads=args.threads,
-            seed_batch=args.seed_batch,
-            compile=args.compile,
-            experiment=experiment,
+            runs, store, desc=spec.name, experiment=experiment, **run_options(args, args.workers)
         )
     for line in summary.lines():
         print(line)

@@ -17,6 +17,7 @@ from studies.cli.common import (
     default_experiment,
     grid_from_args,
     refuse_tuned_sets,
+    run_options,
     tuning_storage,
 )
 from studies.cli.report import write_report
@@ -87,17 +88,7 @@ def run(args) -> int:
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
     with Store(args.store) as store:
         summary = run_grid(
-            runs,
-            store,
-            workers=workers,
-            scheduler=args.scheduler,
-            data_dir=args.data_dir,
-            progress=not args.no_progress,
-            desc=spec.name,
-            threads=args.threads,
-            seed_batch=args.seed_batch,
-            compile=args.compile,
-            experiment=experiment,
+            runs, store, desc=spec.name, experiment=experiment, **run_options(args, workers)
         )
     for line in summary.lines():
         print(line)
