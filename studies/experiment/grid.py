@@ -208,9 +208,16 @@ class GridSpec:
         ]
 
     def with_overrides(self, **overrides) -> GridSpec:
-        """A copy with the non-None overrides applied (CLI flags win over the TOML)."""
+        """A copy with the non-None overrides applied (CLI flags win over the TOML). Narrowing
+        ``variants`` narrows a ``[sweep] variants`` list with them (a sweep left with none of
+        its variants sweeps nothing)."""
         kwargs = {k: getattr(self, k) for k in self.__dataclass_fields__}
         kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        only = dict(self.sweep).get("variants")
+        if overrides.get("variants") is not None and only is not None:
+            kept = [v for v in only if v in kwargs["variants"]]
+            sweep = {k: v for k, v in self.sweep.items() if k != "variants"}
+            kwargs["sweep"] = {**sweep, "variants": kept} if kept else {}
         return GridSpec(**kwargs)
 
     def expand(self, *, device: str = "cpu", tuned: Mapping | None = None) -> list[RunConfig]:

@@ -118,3 +118,18 @@ def test_data_seeds_repeat_every_cell_on_independent_splits_paired_across_varian
     assert "data_seed=1" in by[("full", 1, 0)].name and "data_seed" not in by[("full", 0, 0)].name
     with pytest.raises(ValueError, match="`data_seeds >= 1` must hold, but got data_seeds=0"):
         grid_from_dict({**BASE, "data_seeds": 0})
+
+
+def test_narrowing_the_variants_narrows_the_sweep_with_them():
+    spec = grid_from_dict(
+        {
+            **BASE,
+            "variants": ["full", "sgd", "no_quartic"],
+            "sweep": {"temperature": [0.0, 8e-3], "variants": ["full", "no_quartic"]},
+        }
+    )
+    assert len([r for r in spec.expand() if r.variant == "no_quartic"]) == 2
+    narrowed = spec.with_overrides(variants=("no_quartic", "sgd"))
+    assert len([r for r in narrowed.expand() if r.variant == "no_quartic"]) == 2
+    unswept = spec.with_overrides(variants=("sgd",))
+    assert len(unswept.expand()) == 1  # sgd alone: nothing left to sweep
