@@ -46,7 +46,11 @@ def run(args) -> int:
     if args.tuned_epochs is not None and not args.tuned:
         raise ValueError("--tuned-epochs goes with --tuned")
     if args.tuned:
+        import optuna
+
         from studies.tuning import best_params_for_grid
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # as tune and run do
 
         refuse_tuned_sets(args, spec, "--tuned")
         tuned = best_params_for_grid(
