@@ -35,7 +35,7 @@ import torch
 
 from studies.data.datasets import DatasetSplits, load_dataset
 from studies.experiment.config import RunConfig
-from studies.experiment.grid import load_grid
+from studies.experiment.grid_file import load_grid
 from studies.experiment.runner import run_grid
 from studies.experiment.seed_batch import fit_seeds
 from studies.experiment.training import fit

@@ -21,7 +21,7 @@ import time
 import optuna
 import pytest
 
-from studies.experiment.grid import load_grid
+from studies.experiment.grid_file import load_grid
 from studies.store.store import Store
 from studies.tuning.study import StudyKey, grid_keys, storage_url
 from studies.tuning.workers import tune_studies

@@ -166,7 +166,7 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
 def grid_from_args(args):
     """The grid named by ``args.spec`` with the command-line overrides applied."""
     from studies.data import DATASETS
-    from studies.experiment.grid import load_grid
+    from studies.experiment.grid_file import load_grid
     from studies.experiment.registry import REGISTRY, parse_names
 
     spec = load_grid(args.spec).with_overrides(

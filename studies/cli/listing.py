@@ -9,7 +9,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from studies.data import DATASETS
-    from studies.experiment.grid import grid_names, load_grid
+    from studies.experiment.grid_file import grid_names, load_grid
     from studies.experiment.registry import REGISTRY
 
     print("variants:")

@@ -6,7 +6,8 @@ The registry, run configs and grids import no torch; the rest is imported on fir
 """
 
 from studies.experiment.config import CODE_VERSION, RunConfig, derive_seed
-from studies.experiment.grid import GridSpec, TuningBudget, grid_names, load_grid
+from studies.experiment.grid import GridSpec, TuningBudget
+from studies.experiment.grid_file import grid_from_dict, grid_names, load_grid
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "TuningBudget",
     "derive_seed",
     "get_variant",
+    "grid_from_dict",
     "grid_names",
     "load_grid",
     "parse_names",

@@ -3,7 +3,8 @@
 import pytest
 
 from studies.experiment.config import RunConfig, derive_seed
-from studies.experiment.grid import GridSpec, grid_names, load_grid
+from studies.experiment.grid import GridSpec
+from studies.experiment.grid_file import grid_names, load_grid
 
 
 def test_name_reads_like_benchopt():

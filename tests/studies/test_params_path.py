@@ -11,7 +11,7 @@ import torch
 from ablations import BLOG
 from studies.cli import main
 from studies.experiment.config import RunConfig
-from studies.experiment.grid import grid_from_dict
+from studies.experiment.grid_file import grid_from_dict
 from studies.experiment.models import build_model, build_optimizer
 
 BASE = {"variants": ["full", "logreg"], "datasets": ["moons"], "seeds": 1, "depths": [1]}

@@ -21,7 +21,8 @@ import studies.tuning.study as tuning
 from ablations import BLOG
 from studies.data.datasets import load_dataset
 from studies.experiment.config import RunConfig
-from studies.experiment.grid import TuningBudget, grid_from_dict
+from studies.experiment.grid import TuningBudget
+from studies.experiment.grid_file import grid_from_dict
 from studies.experiment.registry import get_variant
 from studies.experiment.training import fit
 from studies.tuning.study import (

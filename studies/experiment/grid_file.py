@@ -1,0 +1,147 @@
+"""Grid files: the TOML a grid is written in (``ablations/grids/NAME.toml`` or a path), its keys
+and their types checked once, turned into a :class:`~studies.experiment.grid.GridSpec`."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from studies.experiment.config import DiagnosticsBudget
+from studies.experiment.grid import DEPTHS, GridSpec, TuningBudget
+
+__all__ = ["grid_from_dict", "grid_names", "load_grid"]
+
+_KEYS = {
+    "name",
+    "description",
+    "variants",
+    "datasets",
+    "seeds",
+    "depths",
+    "epochs",
+    "base_seed",
+    "data_seed",
+    "data_seeds",
+    "preset",
+    "params",
+    "tuning",
+    "sweep",
+    "diagnostics",
+    "dataset_epochs",
+}
+_TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
+
+
+def grid_names() -> list[str]:
+    """Names of the grids shipped in ablations/grids/."""
+    folder = resources.files("ablations") / "grids"
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def load_grid(spec: str | Path) -> GridSpec:
+    """A grid by name (ablations/grids/NAME.toml) or by path to a TOML file."""
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ValueError(f"grid file {str(path)!r} does not exist")
+        text, origin = path.read_text(), str(path)
+    else:
+        if str(spec) not in grid_names():
+            raise ValueError(
+                f"unknown grid {str(spec)!r}; known: {', '.join(grid_names())} "
+                "(or a path to a .toml file)"
+            )
+        text = (resources.files("ablations") / "grids" / f"{spec}.toml").read_text()
+        origin = f"ablations/grids/{spec}.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"malformed TOML in {origin}: {exc}") from None
+    return grid_from_dict(data, origin, default_name=path.stem)
+
+
+_TYPES = {
+    "name": (str, "a string"),
+    "description": (str, "a string"),
+    "variants": (list, "a list of variant names"),
+    "datasets": (list, "a list of dataset names"),
+    "seeds": (int, "an integer"),
+    "depths": (list, "a list of integers"),
+    "epochs": (int, "an integer"),
+    "base_seed": (int, "an integer"),
+    "data_seed": (int, "an integer"),
+    "data_seeds": (int, "an integer"),
+    "preset": (str, "a string"),
+    "params": (dict, "a table ([params])"),
+    "tuning": (dict, "a table ([tuning])"),
+    "sweep": (dict, "a table ([sweep])"),
+    "diagnostics": (dict, "a table ([diagnostics])"),
+    "dataset_epochs": (dict, "a table ([dataset_epochs])"),
+}
+
+
+def _check_types(data: dict, origin: str) -> None:
+    for key, (kind, what) in _TYPES.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{origin}: `{key}` must be {what}, but got {key}={value!r}")
+        if kind is list and key != "depths" and not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{origin}: `{key}` must be {what}, but got {key}={value!r}")
+
+
+_DIAGNOSTICS_KEYS = {"subset", "iterations", "probes"}
+
+
+def _diagnostics(table: dict, origin: str) -> DiagnosticsBudget:
+    bad = set(table) - _DIAGNOSTICS_KEYS
+    if bad:
+        raise ValueError(
+            f"unknown keys {sorted(bad)} in [diagnostics] of {origin}; "
+            f"known: {', '.join(sorted(_DIAGNOSTICS_KEYS))}"
+        )
+    return DiagnosticsBudget(**table)
+
+
+def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ValueError(
+            f"unknown keys {sorted(unknown)} in {origin}; known: {', '.join(sorted(_KEYS))}"
+        )
+    for key in ("variants", "datasets"):
+        if key not in data:
+            raise ValueError(f"{origin} must list `{key}`")
+    _check_types(data, origin)
+    tuning = dict(data.get("tuning", {}))
+    bad = set(tuning) - _TUNING_KEYS
+    if bad:
+        raise ValueError(
+            f"unknown keys {sorted(bad)} in [tuning] of {origin}; "
+            f"known: {', '.join(sorted(_TUNING_KEYS))}"
+        )
+    try:
+        return GridSpec(
+            name=data.get("name", default_name),
+            description=data.get("description", ""),
+            variants=tuple(data["variants"]),
+            datasets=tuple(data["datasets"]),
+            seeds=data.get("seeds", 3),
+            depths=tuple(data.get("depths", DEPTHS)),
+            epochs=data.get("epochs", 20),
+            base_seed=data.get("base_seed", 0),
+            data_seed=data.get("data_seed", 0),
+            data_seeds=data.get("data_seeds", 1),
+            preset=data.get("preset"),
+            params=dict(data.get("params", {})),
+            tuning=TuningBudget(**tuning),
+            sweep=dict(data.get("sweep", {})),
+            diagnostics=_diagnostics(data.get("diagnostics", {}), origin),
+            dataset_epochs=dict(data.get("dataset_epochs", {})),
+        )
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {exc}") from None
