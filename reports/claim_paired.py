@@ -85,8 +85,10 @@ class Equivalence:
             f"{self.protocol or 'any'} protocol, {reference} − {self.variant} in "
             "chance-normalised pp, mean over (dataset, depth) cells with a t-interval; "
             f"equivalence margin ±{self.margin_pp:g} pp, TOST p-value over the cell means: "
-            "supported if p_holm < 0.05 and the 95% interval lies inside the margin, not "
-            "supported if it lies wholly outside it, else inconclusive"
+            "supported if p_holm < 0.05 and the 95% interval lies inside the margin; when the "
+            "estimate lies outside the margin the p-value is the one-sided t-test of exceeding "
+            "it, and the claim is not supported if p_holm < 0.05 and the interval lies wholly "
+            "outside; else inconclusive"
         )
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
@@ -94,17 +96,22 @@ class Equivalence:
         if m.verdict is not None:
             return m
         k, sd, est, margin = m.n, _sd_from(m), m.estimate, self.margin_pp
-        p = np.nan
+        p, test = np.nan, "TOST"
         if k >= 2 and np.isfinite(sd) and sd > 0:
             se = sd / np.sqrt(k)
-            p_low = stats.t.sf((est + margin) / se, k - 1)
-            p_high = stats.t.sf((margin - est) / se, k - 1)
-            p = float(max(p_low, p_high))
+            if est < -margin:  # the data point to non-equivalence: test exceeding the margin
+                p, test = float(stats.t.cdf((est + margin) / se, k - 1)), "beyond the margin"
+            elif est > margin:
+                p, test = float(stats.t.sf((est - margin) / se, k - 1)), "beyond the margin"
+            else:
+                p_low = stats.t.sf((est + margin) / se, k - 1)
+                p_high = stats.t.sf((margin - est) / se, k - 1)
+                p = float(max(p_low, p_high))
         return dataclasses.replace(
             m,
             p_value=p,
             band=margin,
-            measured=f"{m.measured}; margin ±{margin:g} pp, TOST p={p:.3g}",
+            measured=f"{m.measured}; margin ±{margin:g} pp, {test} p={p:.3g}",
         )
 
 

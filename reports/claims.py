@@ -137,7 +137,7 @@ def _verdict(m: Measurement, p_holm: float) -> tuple[str, str]:
         outside = m.ci_low > m.band or m.ci_high < -m.band
         if np.isfinite(p_holm) and p_holm < ALPHA and inside:
             return SUPPORTED, m.measured
-        if outside:
+        if np.isfinite(p_holm) and p_holm < ALPHA and outside:
             return NOT_SUPPORTED, m.measured
         return INCONCLUSIVE, f"{m.measured}; {m.power}" if m.power else m.measured
     excludes_above = m.ci_low > m.reference_value

@@ -152,3 +152,14 @@ def test_claims_on_synthetic_store(synthetic):
         "8-fixed": NOT_SUPPORTED,  # static_beta is slightly better in every cell
         "14": NOT_SUPPORTED,  # perfect ranks 3rd at the blog's alpha, gamma
     }
+
+
+@pytest.mark.parametrize("p_holm, verdict", [(0.01, "not supported"), (0.2, "inconclusive")])
+def test_non_equivalence_also_needs_the_holm_adjusted_p_value(p_holm, verdict):
+    """An equivalence claim whose interval lies wholly outside the margin is `not supported`
+    only when the Holm-adjusted p-value of exceeding the margin says so (the audit's rule)."""
+    from reports.claim_measures import Measurement
+    from reports.claims import _verdict
+
+    m = Measurement("m", n=10, estimate=-27.7, ci_low=-49.8, ci_high=-5.6, p_value=0.03, band=5.0)
+    assert _verdict(m, p_holm)[0] == verdict
