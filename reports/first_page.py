@@ -39,10 +39,14 @@ def _counts(r: ReportContext) -> str:
     n_div = int((runs["status"] == "diverged").sum())
     n_fail = int((runs["status"] == "failed").sum())
     splits = runs["data_seed"].nunique()
-    return (
+    missing = int(r.meta.get("missing_runs") or 0)
+    text = (
         f"{len(runs)} runs: {n_ok} ok ({n_col} of them collapsed), {n_div} diverged, {n_fail} "
         f"failed; {splits} data split(s)."
     )
+    if missing:
+        text += f" {missing} runs of the experiment are not stored yet (missing, not counted)."
+    return text
 
 
 def claims_section(r: ReportContext) -> list:

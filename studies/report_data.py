@@ -177,6 +177,8 @@ def gather(
     with Store(store_url) as store:
         experiment = experiment or store.latest_experiment()
         frames, study_names, notes = store_frames(store, experiment)
+        members = store.experiment_members(experiment)[0] if experiment else set()
+        missing_runs = len(members - set(frames["runs"]["run_id"]))
         url = store.url
     storage = open_storage(storage_url or store_url, create=False)
     trials = trials_frame(storage, study_names)
@@ -188,7 +190,13 @@ def gather(
             f"importances skipped for {len(skipped)} studies (fewer than 2 complete "
             f"trials, or no variance): {'; '.join(skipped)}"
         )
-    meta = {"store": url, "importances_skipped": skipped, "experiment": experiment, **(meta or {})}
+    meta = {
+        "store": url,
+        "importances_skipped": skipped,
+        "experiment": experiment,
+        "missing_runs": missing_runs,
+        **(meta or {}),
+    }
     return ReportData(**frames, trials=trials, importances=importances, meta=meta), notes
 
 

@@ -91,3 +91,13 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     assert version == (str(SCHEMA_VERSION),)
     with Store(path) as s:  # opening again changes nothing
         assert len(s.runs_frame()) == 1
+
+
+def test_the_first_page_says_how_many_runs_of_the_experiment_are_missing(tmp_path):
+    store, out = tmp_path / "r.db", tmp_path / "out"
+    assert _grid(store) == 0
+    with Store(store) as s:
+        s.add_to_experiment("quick", ["planned-but-not-run"])
+    assert main(["report", "--store", str(store), "--experiment", "quick", "--out", str(out)]) == 0
+    page = (out / "report.md").read_text()
+    assert "2 runs: 2 ok" in page and "1 runs of the experiment are not stored yet" in page
