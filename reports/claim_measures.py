@@ -27,12 +27,19 @@ __all__ = [
     "accuracy_measurement",
     "pooled_by_source",
     "protocol_mask",
+    "reference_cell",
     "setting_text",
 ]
 
 ALPHA = 0.05
 BLOG_ALPHA, BLOG_GAMMA = STATED["alpha"], STATED["gamma"]  # the blog's table
 _MAX_HP = 6  # hyperparameters named in a setting
+
+
+def reference_cell(inputs: ClaimInputs, dataset: str, depth: int) -> pd.DataFrame:
+    """The reference variant's runs on ``dataset`` at ``depth``."""
+    r = inputs.runs
+    return r[(r["dataset"] == dataset) & (r["variant"] == inputs.reference) & (r["depth"] == depth)]
 
 
 @dataclass(frozen=True)
@@ -144,12 +151,7 @@ class AccuracyTarget:
         )
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
-        r = inputs.runs
-        cell = r[
-            (r["dataset"] == self.dataset)
-            & (r["variant"] == inputs.reference)
-            & (r["depth"] == self.depth)
-        ]
+        cell = reference_cell(inputs, self.dataset, self.depth)
         sel = cell[cell["params_source"] == self.source]
         note = ""
         if sel.empty and self.source == "preset:blog":

@@ -19,6 +19,7 @@ from reports.claim_measures import (
     _no_data,
     accuracy_measurement,
     protocol_mask,
+    reference_cell,
     setting_text,
 )
 from reports.data import FIXED, hint, sweep_values
@@ -50,12 +51,7 @@ class AccuracyBest:
         )
 
     def measure(self, inputs: ClaimInputs) -> Measurement:
-        r = inputs.runs
-        cell = r[
-            (r["dataset"] == self.dataset)
-            & (r["variant"] == inputs.reference)
-            & (r["depth"] == self.depth)
-        ]
+        cell = reference_cell(inputs, self.dataset, self.depth)
         if cell.empty:
             return _no_data(
                 f"no runs of {inputs.reference!r} on {self.dataset}, depth {self.depth} — "
