@@ -23,6 +23,7 @@ __all__ = [
     "ReportData",
     "STATUSES",
     "TWO_D_DATASETS",
+    "add_settings",
     "hint",
     "normalise_runs",
     "sort_by_variant",
@@ -123,6 +124,37 @@ def with_columns(frame: pd.DataFrame | None, kind: str) -> pd.DataFrame:
     return out
 
 
+_SETTING = ("params_source", "study_name", "trial_number", "sweep")
+
+
+def add_settings(runs: pd.DataFrame, settings: pd.DataFrame | None) -> pd.DataFrame:
+    """`runs` plus one row per further setting a run was asked under (the store's run_settings:
+    run_id, params_source, study_name, trial_number, sweep): a copy of the stored run with that
+    setting's labels and ``alias`` True (the stored rows: False).
+
+    A run is stored once, under the setting that first produced it; when the tuned protocol's
+    study chose exactly the fixed protocol's values, the tuned run *is* the fixed run (same
+    parameters, same id) and must count in both protocols. Analyses never mix settings, so each
+    sees the run once; counts of runs (status, failures, the first page) skip aliases."""
+    out = runs.copy()
+    out["alias"] = False
+    if settings is None or settings.empty or out.empty:
+        return out
+    stored = out.set_index("run_id")
+    extra = settings[settings["run_id"].isin(stored.index)]
+    extra = extra.merge(out[["run_id", "params_source"]], on="run_id", suffixes=("", "_stored"))
+    extra = extra[extra["params_source"] != extra["params_source_stored"]]
+    extra = extra.drop_duplicates(["run_id", "params_source"])
+    if extra.empty:
+        return out
+    copies = stored.loc[extra["run_id"]].reset_index()
+    for col in _SETTING:
+        copies[col] = extra[col].to_numpy(dtype=object)
+    copies["trial_number"] = pd.to_numeric(copies["trial_number"], errors="coerce")
+    copies["alias"] = True
+    return pd.concat([out, copies[out.columns]], ignore_index=True)
+
+
 def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     """Runs with every contract column, sorted canonically (so every statistic sees the same
     order whatever the store's row order), plus derived columns:
@@ -138,11 +170,15 @@ def normalise_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
       ``|<sweep>`` so that analyses pair only runs at the same swept values.
     - `protocol`: ``fixed`` (preset or defaults: every variant at the same values) or ``tuned``
       (parameters from a study, ``study:``/``untuned:``); "unknown" otherwise.
+    - `alias`: True for a further setting's copy of a stored run (``add_settings``), False
+      otherwise; counts of runs skip aliases.
     - `survived`: ok with a finite test accuracy; `accuracy`: the primary outcome, the test
       accuracy of a survivor and chance accuracy for every other run (a failure of its variant);
       `normalised`: (accuracy − chance) / (1 − chance), comparable across datasets.
     """
     out = with_columns(runs, "runs")
+    alias = out["alias"] if "alias" in out.columns else pd.Series(False, index=out.index)
+    out["alias"] = alias.map(lambda v: _as_bool(v) is True).astype(bool)
     src = out["params_source"].astype(str).where(out["params_source"].notna(), "unknown")
     # `untuned:<study>` (the study found no complete trial, so the defaults ran) belongs to the
     # tuned setting too: it is what the tuning procedure produced for that variant

@@ -33,7 +33,7 @@ METHOD = (
 
 
 def _counts(r: ReportContext) -> str:
-    runs = r.runs
+    runs = r.runs[~r.runs["alias"]]  # each stored run once
     n_ok = int(runs["survived"].sum())
     n_col = int(runs["collapsed"].sum())
     n_div = int((runs["status"] == "diverged").sum())
@@ -44,6 +44,13 @@ def _counts(r: ReportContext) -> str:
         f"{len(runs)} runs: {n_ok} ok ({n_col} of them collapsed), {n_div} diverged, {n_fail} "
         f"failed; {splits} data split(s)."
     )
+    shared = int(r.runs["alias"].sum())
+    if shared:
+        text += (
+            f" {shared} of them serve a second setting too (a study chose the fixed protocol's "
+            "values, so the tuned run is the fixed run): counted once here, under each setting "
+            "in the analyses."
+        )
     if missing:
         text += f" {missing} runs of the experiment are not stored yet (missing, not counted)."
     return text

@@ -64,8 +64,10 @@ def _finish(rows: list[dict], columns: list[str], keys: list[str]) -> pd.DataFra
 
 
 def status_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Run counts per variant and status (ok, diverged, failed, any other), with a total row."""
+    """Run counts per variant and status (ok, diverged, failed, any other), with a total row;
+    each stored run once (a run serving two settings is not counted twice)."""
     r = normalise_runs(runs)
+    r = r[~r["alias"]]
     statuses = ["ok", "diverged", "failed"]
     statuses += sorted(set(r["status"]) - set(statuses))
     counts = pd.crosstab(r["variant"], r["status"]) if not r.empty else pd.DataFrame()
@@ -79,8 +81,9 @@ def status_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def failures_table(runs: pd.DataFrame, max_error: int = 160) -> pd.DataFrame:
-    """One row per run whose status is not ok: what it was and why it stopped."""
+    """One row per stored run whose status is not ok: what it was and why it stopped."""
     r = normalise_runs(runs)
+    r = r[~r["alias"]]
     bad = r[r["status"] != "ok"]
     cols = ["name", "variant", "dataset", "depth", "seed", "status", "epochs_run", "error"]
     out = bad[cols].copy()

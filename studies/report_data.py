@@ -15,6 +15,8 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 from optuna.trial import TrialState
 
 from reports import ReportData, build_report
+from reports.data import add_settings
+from studies.store.experiments import SETTING_COLUMNS
 from studies.store.store import Store, params_columns
 from studies.tuning.study import open_storage
 
@@ -179,6 +181,8 @@ def gather(
         frames, study_names, notes = store_frames(store, experiment)
         members = store.experiment_members(experiment)[0] if experiment else set()
         missing_runs = len(members - set(frames["runs"]["run_id"]))
+        # a run asked for under two settings (fixed and tuned) counts under both
+        frames["runs"] = add_settings(frames["runs"], store.run_settings_frame(experiment))
         url = store.url
     storage = open_storage(storage_url or store_url, create=False)
     trials = trials_frame(storage, study_names)
@@ -204,14 +208,16 @@ def export_frames(
     store_url: str | Path, storage_url: str | Path | None = None, *, experiment: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """Every stored frame of ``experiment`` (None: of the whole store), as the data model
-    types them: runs, epochs, betas, meshes, points, loss_ranking, trials, experiments and
-    experiment_members (experiment, kind run/study, member). Importances are computed, not
-    stored, and left to the report."""
+    types them: runs, epochs, betas, meshes, points, loss_ranking, trials, experiments,
+    experiment_members (experiment, kind run/study, member) and run_settings (experiment and
+    the setting each run was asked under). Importances are computed, not stored, and left to
+    the report."""
     with Store(store_url) as store:
         frames, study_names, _ = store_frames(store, experiment)
         experiments = store.experiments_frame()
         if experiment is not None:
             experiments = experiments[experiments["name"] == experiment].reset_index(drop=True)
+        parts = [store.run_settings_frame(n).assign(experiment=n) for n in experiments["name"]]
         members = [
             (name, kind, member)
             for name in experiments["name"]
@@ -221,6 +227,10 @@ def export_frames(
     storage = open_storage(storage_url or store_url, create=False)
     frames["trials"] = trials_frame(storage, study_names)
     frames["experiments"] = experiments
+    columns = ["experiment", *SETTING_COLUMNS]
+    frames["run_settings"] = (
+        pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    )
     frames["experiment_members"] = pd.DataFrame(
         members, columns=["experiment", "kind", "member"]
     ).astype("str")

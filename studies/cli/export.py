@@ -1,7 +1,7 @@
 """`landau export`: every stored frame of one experiment (or of all), as Parquet, CSV or JSON.
 
 One file per frame (runs, epochs, betas, meshes, points, loss_ranking, trials, experiments,
-experiment_members) in a folder, by default under the results folder:
+experiment_members, run_settings) in a folder, by default under the results folder:
 ``landau-results/export/<experiment or all>/``. Columns and dtypes are the data model's
 (docs/data-model.md); integer hyperparameters stay integers (nullable Int64).
 """
@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
         "export",
         help="write every stored frame (runs, epochs, betas, trials, …) of one experiment or all",
         description="Write one file per frame: runs, epochs, betas, meshes, points, "
-        "loss_ranking, trials, experiments, experiment_members.",
+        "loss_ranking, trials, experiments, experiment_members, run_settings.",
     )
     add_store_arg(export)
     export.add_argument("--storage", help="Optuna storage for the trials (default: the store)")

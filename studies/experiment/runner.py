@@ -71,6 +71,17 @@ def execute(
     return [r.to_dict() for r in train_seeds(configs, data_dir=data_dir)]
 
 
+def setting(config: RunConfig) -> dict:
+    """The setting ``config`` asks its run under (a row of the store's run_settings)."""
+    return {
+        "run_id": config.run_id,
+        "params_source": config.params_source,
+        "study_name": config.study_name,
+        "trial_number": config.trial_number,
+        "sweep": config.sweep_text,
+    }
+
+
 def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
     """Check every dataset loads (bad input fails before any run) and store the grid-level data:
     the overlay points of 2-D datasets and the loss ranking."""
@@ -162,8 +173,8 @@ def run_grid(
     start = time.perf_counter()
     if runs:
         prepare(store, runs, data_dir)
-    if experiment is not None:
-        store.add_to_experiment(experiment, [r.run_id for r in runs])
+    if experiment is not None:  # members, and the setting each was asked under
+        store.add_to_experiment(experiment, settings=[setting(r) for r in runs])
     pending = pending_runs(store, runs)
     summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
     batches = group_seeds(pending, seed_batch)

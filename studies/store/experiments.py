@@ -6,17 +6,19 @@ a grid or a tune starts, so it may name runs not stored yet (the report shows th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from studies.store.schema import experiment_runs, experiment_studies, experiments
+from studies.store.schema import experiment_runs, experiment_studies, experiments, run_settings
 
 __all__ = ["ExperimentsMixin"]
 
+SETTING_COLUMNS = ("run_id", "params_source", "study_name", "trial_number", "sweep")
 _EXPERIMENT_DTYPES = {
     "name": "str",
     "created_at": "datetime64[us]",
@@ -30,16 +32,28 @@ class ExperimentsMixin:
     """The experiment methods of ``Store`` (which provides ``_writing`` and ``_rows``)."""
 
     def add_to_experiment(
-        self, name: str, run_ids: Sequence[str] = (), study_names: Sequence[str] = ()
+        self,
+        name: str,
+        run_ids: Sequence[str] = (),
+        study_names: Sequence[str] = (),
+        settings: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Make runs and studies members of experiment ``name`` (created if new; a member
-        already there stays once). Members may be recorded before they are stored."""
+        already there stays once). Members may be recorded before they are stored.
+
+        ``settings`` (dicts with the keys of SETTING_COLUMNS) record under which setting the
+        experiment asked for each run: a run stored once may serve two settings (a tuned run
+        whose study chose the fixed protocol's values is the fixed run), and the report counts
+        it under each (``reports.data.add_settings``). Their runs become members too."""
         if not isinstance(name, str) or not name.strip() or len(name) > 256:
             raise ValueError(f"an experiment name must be 1-256 characters, but got {name!r}")
+        settings = [{k: s.get(k) for k in SETTING_COLUMNS} for s in settings]
+        run_ids = [*run_ids, *(s["run_id"] for s in settings)]
         for attempt in range(2):  # PostgreSQL: a concurrent writer may insert the same row
             try:
                 with self._writing() as conn:
                     self._add_members(conn, name, run_ids, study_names)
+                    self._add_settings(conn, name, settings)
                 return
             except IntegrityError:
                 if attempt:
@@ -66,6 +80,30 @@ class ExperimentsMixin:
             new = sorted(set(values) - have)
             if new:
                 conn.execute(sa.insert(table), [{"experiment": name, column: v} for v in new])
+
+    def _add_settings(self, conn, name, settings) -> None:
+        s = run_settings.c
+        have = set(
+            conn.execute(sa.select(s.run_id, s.params_source).where(s.experiment == name)).all()
+        )
+        new = {}
+        for row in settings:
+            key = (row["run_id"], row["params_source"])
+            if key not in have:
+                new[key] = {"experiment": name, **row}
+        if new:
+            conn.execute(sa.insert(run_settings), list(new.values()))
+
+    def run_settings_frame(self, name: str | None = None) -> pd.DataFrame:
+        """The settings experiment ``name`` asked its runs under (None: every experiment's,
+        once per run and setting): the columns of SETTING_COLUMNS."""
+        s = run_settings.c
+        stmt = sa.select(*(s[c] for c in SETTING_COLUMNS)).distinct()
+        if name is not None:
+            stmt = stmt.where(s.experiment == name)
+        rows = self._rows(stmt.order_by(s.run_id, s.params_source))
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=list(SETTING_COLUMNS))
+        return frame.astype({"trial_number": "Int64"})
 
     def experiments_frame(self) -> pd.DataFrame:
         """One row per experiment: name, created_at, updated_at, n_runs (members), n_studies."""

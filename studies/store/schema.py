@@ -177,3 +177,18 @@ experiment_studies = sa.Table(
     _col("experiment", sa.String(256), primary_key=True),
     _col("study_name", sa.String(512), primary_key=True),
 )
+# The settings a grid asked for each member run under. A run is stored once, labelled with the
+# setting (params_source) that first produced it; when another grid of the experiment asks for the
+# same run under another setting (the tuned protocol, where tuning chose the blog's values: same
+# parameters, same run id), the run belongs to that setting too. Additive: created on open in a
+# schema-2 store (an older landau-bench ignores it and reports each run under its stored label).
+run_settings = sa.Table(
+    "run_settings",
+    _md,
+    _col("experiment", sa.String(256), primary_key=True),
+    _col("run_id", sa.String(128), primary_key=True),
+    _col("params_source", sa.String(512), primary_key=True),
+    _col("study_name", _Str, null=True),
+    _col("trial_number", _Int, null=True),
+    _col("sweep", _Str, null=True),
+)

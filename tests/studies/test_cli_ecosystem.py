@@ -175,11 +175,11 @@ def test_export_writes_every_frame_with_its_dtypes_beside_the_store(stored, tmp_
     capsys.readouterr()
     assert main(["export", "--store", stored]) == 0
     out = tmp_path / "results" / "export" / "all"  # the default: never the current folder
-    assert f"wrote 9 parquet files to {out}/" in capsys.readouterr().out
+    assert f"wrote 10 parquet files to {out}/" in capsys.readouterr().out
     frames = {p.stem: pd.read_parquet(p) for p in out.glob("*.parquet")}
     assert set(frames) == {
         "runs", "epochs", "betas", "meshes", "points", "loss_ranking", "trials",
-        "experiments", "experiment_members",
+        "experiments", "experiment_members", "run_settings",
     }  # fmt: skip
     runs = frames["runs"]
     assert len(runs) == 3 and len(frames["trials"]) == 2 and len(frames["experiments"]) == 2
@@ -188,6 +188,9 @@ def test_export_writes_every_frame_with_its_dtypes_beside_the_store(stored, tmp_
     assert str(runs["seed"].dtype) == "int64" and str(runs["hp_lr"].dtype) == "float64"
     assert len(frames["epochs"]) == 3 and len(frames["betas"]) > 0  # 1 epoch x 3 runs
     assert set(frames["experiment_members"]["kind"]) == {"run", "study"}
+    settings = frames["run_settings"]  # each experiment's 2 runs, at the grid's defaults
+    assert len(settings) == 4 and set(settings["experiment"]) == set(frames["experiments"]["name"])
+    assert set(settings["params_source"]) == {"defaults"}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
