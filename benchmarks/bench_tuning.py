@@ -23,7 +23,8 @@ import pytest
 
 from studies.experiment.grid_file import load_grid
 from studies.store.store import Store
-from studies.tuning.study import StudyKey, grid_keys, storage_url
+from studies.tuning.keys import StudyKey, grid_keys
+from studies.tuning.storage import storage_url
 from studies.tuning.workers import tune_studies
 
 SLICE = [

@@ -18,7 +18,7 @@ from reports import ReportData, build_report
 from reports.data import add_settings
 from studies.store.experiments import SETTING_COLUMNS
 from studies.store.store import Store, params_columns
-from studies.tuning.study import open_storage
+from studies.tuning.storage import open_storage
 
 __all__ = [
     "TRIAL_COLUMNS",

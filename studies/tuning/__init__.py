@@ -1,18 +1,9 @@
 """Tuning with Optuna on equal budgets: one study per (variant, dataset, depth)."""
 
+from studies.tuning.best import best_params_for_grid, tuned_epochs
+from studies.tuning.keys import StudyKey, fixed_params, grid_keys, study_name, tuned_names
 from studies.tuning.storage import open_storage, storage_url
-from studies.tuning.study import (
-    StudyKey,
-    StudyResult,
-    best_params_for_grid,
-    fixed_params,
-    grid_keys,
-    prepare_studies,
-    study_name,
-    tune_study,
-    tuned_epochs,
-    tuned_names,
-)
+from studies.tuning.study import StudyResult, prepare_studies, tune_study
 from studies.tuning.workers import TuningSummary, tune_studies
 
 __all__ = [

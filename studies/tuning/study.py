@@ -18,9 +18,7 @@ other's trials at once: use one to run many processes on *one* study.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import itertools
 import json
 import math
 import time
@@ -30,103 +28,33 @@ from dataclasses import dataclass, field
 
 import optuna
 from optuna.storages import RDBStorage
-from optuna.trial import FrozenTrial, TrialState, create_trial
+from optuna.trial import TrialState, create_trial
 
 from ablations import BLOG
 from studies.data.datasets import load_dataset
 from studies.experiment.config import RunConfig
-from studies.experiment.grid import GridSpec, TuningBudget
+from studies.experiment.grid import TuningBudget
 from studies.experiment.registry import get_variant
 from studies.experiment.training import fit
+from studies.tuning.best import best_trial
+from studies.tuning.keys import StudyKey, study_name
 from studies.tuning.liveness import counted, fail_stale, stale_numbers
 from studies.tuning.storage import (
     create_study,
     open_storage,
     run_study,
     shown,
-    storage_url,
     study_trials,
     supports_write_behind,
 )
 
 __all__ = [
-    "StudyKey",
     "StudyResult",
-    "best_params_for_grid",
-    "fixed_params",
-    "grid_keys",
     "make_pruner",
     "make_sampler",
-    "open_storage",
     "prepare_studies",
-    "storage_url",
-    "study_name",
-    "tuned_names",
     "tune_study",
 ]
-
-
-@dataclass(frozen=True)
-class StudyKey:
-    """What one study tunes: ``variant`` on ``dataset`` at ``depth``, with the untuned
-    parameters ``fixed`` (sorted (name, value) pairs, from ``--set`` or the grid's [params])."""
-
-    variant: str
-    dataset: str
-    depth: int
-    fixed: tuple = ()
-
-    def __post_init__(self) -> None:
-        # unknown names and bad values raise ValueError
-        config = RunConfig(self.variant, self.dataset, 0, self.depth, 1, dict(self.fixed))
-        fixed = tuple(sorted((k, config.params[k]) for k, _ in self.fixed))
-        clash = sorted(k for k, _ in fixed if k in tuned_names(self.variant))
-        if clash:
-            raise ValueError(
-                f"{', '.join(clash)} is tuned for {self.variant} (its search space): a study "
-                "fixes untuned parameters only"
-            )
-        object.__setattr__(self, "fixed", fixed)
-
-
-def tuned_names(variant: str) -> set[str]:
-    """The parameters the study of ``variant`` tunes (its search space)."""
-    return {p.name for p in get_variant(variant).search_space}
-
-
-def fixed_params(variant: str, params) -> tuple:
-    """The study identity's share of ``params``: the untuned parameters of ``variant`` that
-    differ from its defaults (a tuned one is overridden by the study's best trial anyway)."""
-    entry = get_variant(variant)
-    merged = entry.resolve({k: v for k, v in params.items() if k in entry.defaults})
-    return tuple(
-        sorted(
-            (k, merged[k])
-            for k in params
-            if k in entry.defaults
-            and k not in tuned_names(variant)
-            and merged[k] != entry.defaults[k]
-        )
-    )
-
-
-def study_name(key: StudyKey, budget: TuningBudget) -> str:
-    """Deterministic: a changed search space, epochs per trial or fixed parameter is a new
-    study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``."""
-    where = f"dataset={key.dataset},depth={key.depth},epochs={budget.epochs}"
-    fixed = "".join(f",{k}={v}" for k, v in key.fixed)
-    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}]"
-
-
-def grid_keys(spec: GridSpec) -> list[StudyKey]:
-    """One key per (variant, dataset, depth) of the grid that the variant is defined for; the
-    grid's [params] (with --set) fix the untuned parameters they name."""
-    product = itertools.product(spec.variants, spec.datasets, spec.depths)
-    return [
-        StudyKey(v, d, n, fixed_params(v, spec.params))
-        for v, d, n in product
-        if n in get_variant(v).depths
-    ]
 
 
 def _space_json(variant: str) -> str:
@@ -295,12 +223,6 @@ class StudyResult:
         return f"{self.name}: best {self.best_value:.4f} (#{self.best_trial}: {params}); {counts}"
 
 
-def _best(trials: Iterable[FrozenTrial]) -> FrozenTrial | None:
-    """The complete trial with the highest value; the earliest of equals (deterministic, where
-    Optuna's get_best_trial leaves ties to the database's order)."""
-    complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    return max(complete, key=lambda t: (t.value, -t.number), default=None)
-
 
 def tune_study(
     key: StudyKey,
@@ -353,7 +275,7 @@ def tune_study(
     stale = stale_numbers(finished)
     states = Counter(t.state.name for t in finished if t.number not in stale)
     result = StudyResult(name, key, n_trials, states=states)
-    best = _best(finished)
+    best = best_trial(finished)
     if best is not None:
         result.best_value, result.best_params, result.best_trial = (
             best.value,
@@ -363,81 +285,3 @@ def tune_study(
     result.wall_seconds = time.perf_counter() - start
     result.train_seconds = objective.train_seconds if objective else 0.0
     return result
-
-
-def best_params_for_grid(
-    spec: GridSpec, storage_url: str, *, epochs: int | None = None, command: str | None = None
-) -> dict:
-    """(variant, dataset, depth) -> (best params, study name, trial number) for every study of
-    the grid, with the grid's [tuning] budget (or ``epochs`` per trial); ValueError naming every
-    missing study, the budgets the storage has for them, and the command that creates them
-    (``command``: `landau tune` with the grid and the storage as the user names them; default
-    the grid's name and ``--storage storage_url``).
-
-    A study whose trials all ended pruned, diverged or failed gives ({}, name, None): the grid
-    then runs the variant's defaults and labels them ``untuned:<study>`` — a variant that cannot
-    be tuned is a result, not an error.
-    """
-    budget = spec.tuning if epochs is None else dataclasses.replace(spec.tuning, epochs=epochs)
-    storage = open_storage(storage_url, create=False)
-    tuned, missing = {}, []
-    for key in grid_keys(spec):
-        name = study_name(key, budget)
-        try:
-            trials = study_trials(storage, name)[1] if storage is not None else []
-        except KeyError:  # no such study
-            trials = []
-        finished = [t for t in trials if t.state.is_finished()]
-        if not finished:  # no study, no Optuna tables at all, or nothing run yet
-            missing.append(key)
-            continue
-        best = _best(finished)
-        entry = (dict(best.params), name, best.number) if best is not None else ({}, name, None)
-        tuned[(key.variant, key.dataset, key.depth)] = entry
-    if missing:
-        names = ", ".join(study_name(k, budget) for k in missing)
-        where = shown(str(storage_url))
-        variants = ",".join(dict.fromkeys(k.variant for k in missing))
-        fixed = dict(sorted(kv for k in missing for kv in k.fixed))
-        sets = "".join(f" --set {k}={v}" for k, v in fixed.items())
-        cmd = (
-            f"{command or f'landau tune {spec.name}'} --variants {variants} "
-            f"--datasets {','.join(dict.fromkeys(k.dataset for k in missing))} "
-            f"--depths {','.join(map(str, sorted({k.depth for k in missing})))} "
-            f"--trials {budget.trials} --epochs {budget.epochs} --seed {budget.seed}{sets}"
-            + ("" if command else f" --storage {where}")
-        )
-        others = sorted(tuned_epochs(storage, missing) - {budget.epochs})
-        elsewhere = (
-            f"; the storage has them tuned with {', '.join(map(str, others))} epochs per trial "
-            f"(take those with --tuned-epochs {others[-1]})"
-            if others
-            else ""
-        )
-        raise ValueError(
-            f"no tuned parameters (no study, or no finished trial) in {where!r} "
-            f"for {len(missing)} of {len(tuned) + len(missing)} studies: {names}{elsewhere}; "
-            f"or create them with `{cmd}`"
-        )
-    return tuned
-
-
-def tuned_epochs(storage: RDBStorage | None, keys: Iterable[StudyKey]) -> set[int]:
-    """The epochs per trial of the stored studies of ``keys`` (same variant, dataset, depth,
-    fixed parameters and search space)."""
-    if storage is None:
-        return set()
-    found: dict[tuple, set[int]] = {}
-    for summary in storage.get_all_studies():
-        a = summary.user_attrs
-        if not {"variant", "dataset", "depth", "epochs"} <= set(a):
-            continue
-        ident = (a["variant"], a["dataset"], int(a["depth"]), a.get("space_version"))
-        ident += (tuple(sorted(a.get("fixed", {}).items())),)
-        found.setdefault(ident, set()).add(int(a["epochs"]))
-    sets = [
-        found.get((k.variant, k.dataset, k.depth, get_variant(k.variant).space_version, k.fixed))
-        or set()
-        for k in keys
-    ]
-    return set.intersection(*sets) if sets else set()

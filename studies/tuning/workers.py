@@ -110,7 +110,7 @@ def _on_dask(jobs, budget, url, device, data_dir, threads, client, bar, states) 
     database such as PostgreSQL). The bar advances by a study's trials when it finishes."""
     from distributed import as_completed as dask_completed
 
-    from studies.tuning.study import study_name
+    from studies.tuning.keys import study_name
 
     results = []
     futures = [
@@ -185,7 +185,9 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, t
     from tqdm.auto import tqdm
 
     from studies.data.datasets import DATASETS
-    from studies.tuning.study import open_storage, prepare_studies, study_name, tune_study
+    from studies.tuning.keys import study_name
+    from studies.tuning.storage import open_storage
+    from studies.tuning.study import prepare_studies, tune_study
 
     start = time.perf_counter()
     finished = prepare_studies(keys, budget, open_storage(url))

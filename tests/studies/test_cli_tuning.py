@@ -19,7 +19,9 @@ from studies.cli import main
 from studies.experiment.grid import TuningBudget
 from studies.report_data import IMPORTANCE_COLUMNS, TRIAL_COLUMNS, gather
 from studies.store.store import Store
-from studies.tuning.study import StudyKey, StudyResult, open_storage, storage_url, study_name
+from studies.tuning.keys import StudyKey, study_name
+from studies.tuning.storage import open_storage, storage_url
+from studies.tuning.study import StudyResult
 from studies.tuning.workers import TuningSummary, tune_studies
 
 TINY = """

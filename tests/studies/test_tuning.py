@@ -17,6 +17,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+import studies.tuning.best as best
 import studies.tuning.study as tuning
 from ablations import BLOG
 from studies.data.datasets import load_dataset
@@ -25,18 +26,10 @@ from studies.experiment.grid import TuningBudget
 from studies.experiment.grid_file import grid_from_dict
 from studies.experiment.registry import get_variant
 from studies.experiment.training import fit
-from studies.tuning.study import (
-    StudyKey,
-    best_params_for_grid,
-    grid_keys,
-    make_pruner,
-    make_sampler,
-    open_storage,
-    prepare_studies,
-    storage_url,
-    study_name,
-    tune_study,
-)
+from studies.tuning.best import best_params_for_grid
+from studies.tuning.keys import StudyKey, grid_keys, study_name
+from studies.tuning.storage import open_storage, storage_url
+from studies.tuning.study import make_pruner, make_sampler, prepare_studies, tune_study
 
 BUDGET = TuningBudget(trials=2, epochs=2, seed=0)
 FULL = StudyKey("full", "moons", 2)
@@ -261,7 +254,7 @@ def test_the_best_trial_is_the_earliest_of_equal_values(url, monkeypatch):
     monkeypatch.setattr(tuning, "fit", lambda c, d, **k: _fake_train([next(values)])(c, d, **k))
     key = StudyKey("logreg", "moons", 1)
     assert _tune(key, url, n=4, budget=spec.tuning).best_trial == 1
-    monkeypatch.setattr(tuning, "grid_keys", lambda spec: [key])
+    monkeypatch.setattr(best, "grid_keys", lambda spec: [key])
     (tuned,) = best_params_for_grid(spec, url).values()
     assert tuned[2] == 1
 
@@ -271,7 +264,7 @@ def test_a_study_whose_trials_all_diverged_falls_back_to_labelled_defaults(url, 
     monkeypatch.setattr(tuning, "fit", _fake_train([0.5], status="diverged"))
     key = StudyKey("full", "moons", 1)
     _tune(key, url, n=2, budget=spec.tuning)
-    monkeypatch.setattr(tuning, "grid_keys", lambda spec: [key])
+    monkeypatch.setattr(best, "grid_keys", lambda spec: [key])
     (entry,) = best_params_for_grid(spec, url).values()
     assert entry == ({}, study_name(key, spec.tuning), None)
     one = spec.with_overrides(variants=("full",), depths=(1,))

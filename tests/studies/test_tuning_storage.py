@@ -16,9 +16,10 @@ from optuna.trial import TrialState
 
 import studies.tuning.study as tuning
 from studies.experiment.grid import TuningBudget
+from studies.tuning.keys import StudyKey, study_name
 from studies.tuning.liveness import stale_numbers
 from studies.tuning.storage import open_storage, storage_url
-from studies.tuning.study import StudyKey, prepare_studies, study_name, tune_study
+from studies.tuning.study import prepare_studies, tune_study
 
 BUDGET = TuningBudget(trials=2, epochs=2, seed=0)
 FULL = StudyKey("full", "moons", 2)

@@ -1,0 +1,79 @@
+"""Which studies a grid has and what they are called: one per (variant, dataset, depth) the
+variant is defined for, named deterministically from the search space's version, the epochs per
+trial and the untuned parameters the grid fixes, e.g.
+``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from studies.experiment.config import RunConfig
+from studies.experiment.grid import GridSpec, TuningBudget
+from studies.experiment.registry import get_variant
+
+__all__ = ["StudyKey", "fixed_params", "grid_keys", "study_name", "tuned_names"]
+
+
+@dataclass(frozen=True)
+class StudyKey:
+    """What one study tunes: ``variant`` on ``dataset`` at ``depth``, with the untuned
+    parameters ``fixed`` (sorted (name, value) pairs, from ``--set`` or the grid's [params])."""
+
+    variant: str
+    dataset: str
+    depth: int
+    fixed: tuple = ()
+
+    def __post_init__(self) -> None:
+        # unknown names and bad values raise ValueError
+        config = RunConfig(self.variant, self.dataset, 0, self.depth, 1, dict(self.fixed))
+        fixed = tuple(sorted((k, config.params[k]) for k, _ in self.fixed))
+        clash = sorted(k for k, _ in fixed if k in tuned_names(self.variant))
+        if clash:
+            raise ValueError(
+                f"{', '.join(clash)} is tuned for {self.variant} (its search space): a study "
+                "fixes untuned parameters only"
+            )
+        object.__setattr__(self, "fixed", fixed)
+
+
+def tuned_names(variant: str) -> set[str]:
+    """The parameters the study of ``variant`` tunes (its search space)."""
+    return {p.name for p in get_variant(variant).search_space}
+
+
+def fixed_params(variant: str, params) -> tuple:
+    """The study identity's share of ``params``: the untuned parameters of ``variant`` that
+    differ from its defaults (a tuned one is overridden by the study's best trial anyway)."""
+    entry = get_variant(variant)
+    merged = entry.resolve({k: v for k, v in params.items() if k in entry.defaults})
+    return tuple(
+        sorted(
+            (k, merged[k])
+            for k in params
+            if k in entry.defaults
+            and k not in tuned_names(variant)
+            and merged[k] != entry.defaults[k]
+        )
+    )
+
+
+def study_name(key: StudyKey, budget: TuningBudget) -> str:
+    """Deterministic: a changed search space, epochs per trial or fixed parameter is a new
+    study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``."""
+    where = f"dataset={key.dataset},depth={key.depth},epochs={budget.epochs}"
+    fixed = "".join(f",{k}={v}" for k, v in key.fixed)
+    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}]"
+
+
+def grid_keys(spec: GridSpec) -> list[StudyKey]:
+    """One key per (variant, dataset, depth) of the grid that the variant is defined for; the
+    grid's [params] (with --set) fix the untuned parameters they name."""
+    product = itertools.product(spec.variants, spec.datasets, spec.depths)
+    return [
+        StudyKey(v, d, n, fixed_params(v, spec.params))
+        for v, d, n in product
+        if n in get_variant(v).depths
+    ]
