@@ -223,7 +223,6 @@ class StudyResult:
         return f"{self.name}: best {self.best_value:.4f} (#{self.best_trial}: {params}); {counts}"
 
 
-
 def tune_study(
     key: StudyKey,
     budget: TuningBudget,
