@@ -17,7 +17,8 @@ from optuna.trial import TrialState
 from reports import ReportData, build_report
 from reports.data import add_settings
 from studies.store.experiments import SETTING_COLUMNS
-from studies.store.store import Store, params_columns
+from studies.store.rows import params_columns
+from studies.store.store import Store
 from studies.tuning.storage import open_storage
 
 __all__ = [

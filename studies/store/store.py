@@ -8,10 +8,8 @@ in the same database (Optuna's) are left alone; ``landau_meta`` marks the databa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +27,17 @@ from studies.store.engine import (
 )
 from studies.store.experiments import ExperimentsMixin
 from studies.store.migrate import migrate
-from studies.store.records import EpochRecord, RunRecord, from_json_safe, to_json_safe
+from studies.store.records import RunRecord
+from studies.store.rows import (
+    epoch_record,
+    epoch_rows,
+    loads,
+    mesh_row,
+    params_columns,
+    plain,
+    run_row,
+    typed_frame,
+)
 from studies.store.schema import (
     _BETA_DTYPES,
     _EPOCH_DTYPES,
@@ -50,38 +58,17 @@ from studies.store.schema import (
     runs,
 )
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "params_columns"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
 
 
 class StoreError(ValueError):
     """The database cannot be opened, or is not a landau results store."""
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(to_json_safe(value), allow_nan=False)
-
-
-def _loads(text: str) -> Any:
-    return from_json_safe(json.loads(text))
-
-
 def _reason(exc: BaseException) -> str:
     """One line of an exception, without SQLAlchemy's [SQL: ...] and background link."""
     text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
     return text.splitlines()[0]
-
-
-def _frame(rows: Sequence[Sequence[Any]], dtypes: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(dtypes)).astype(dtypes)
-
-
-def _plain(value: Any, dtype: str) -> Any:
-    """Coerce numpy/torch scalars to what every DBAPI driver accepts."""
-    if value is None or dtype == "str":
-        return value
-    if dtype in ("bool", "boolean"):
-        return bool(value)
-    return float(value) if dtype == "float64" else int(value)
 
 
 def _make_engine(url: str | Path) -> Engine:
@@ -197,11 +184,11 @@ class Store(ExperimentsMixin):
             with self._writing() as conn:
                 if conn.execute(exists).first():
                     return False
-                conn.execute(sa.insert(runs), [_run_row(record)])
+                conn.execute(sa.insert(runs), [run_row(record)])
                 if record.epoch_records:
-                    conn.execute(sa.insert(epochs), _epoch_rows(record))
+                    conn.execute(sa.insert(epochs), epoch_rows(record))
                 if record.mesh is not None:
-                    conn.execute(sa.insert(meshes), [_mesh_row(record)])
+                    conn.execute(sa.insert(meshes), [mesh_row(record)])
         except IntegrityError:
             if self._rows(exists):  # a concurrent writer stored it first (PostgreSQL)
                 return False
@@ -244,7 +231,7 @@ class Store(ExperimentsMixin):
                 f"but it lacks {', '.join(missing)}"
             )
         records = frame[list(_RANKING_DTYPES)].to_dict("records")
-        rows = [{c: _plain(v, _RANKING_DTYPES[c]) for c, v in r.items()} for r in records]
+        rows = [{c: plain(v, _RANKING_DTYPES[c]) for c, v in r.items()} for r in records]
         with self._writing() as conn:
             conn.execute(sa.delete(loss_ranking))
             if rows:
@@ -264,11 +251,11 @@ class Store(ExperimentsMixin):
         mesh = self._rows(sa.select(meshes.c.payload).where(meshes.c.run_id == run_id))
         return RunRecord(
             **{name: row[name] for name in _RUN_DTYPES},
-            params=_loads(row["params"]),
-            config=_loads(row["config"]),
-            initial_betas=_loads(row["initial_betas"]),
-            epoch_records=[_epoch_record(e._mapping) for e in stored],
-            mesh=_loads(mesh[0].payload) if mesh else None,
+            params=loads(row["params"]),
+            config=loads(row["config"]),
+            initial_betas=loads(row["initial_betas"]),
+            epoch_records=[epoch_record(e._mapping) for e in stored],
+            mesh=loads(mesh[0].payload) if mesh else None,
         )
 
     def runs_frame(self) -> pd.DataFrame:
@@ -277,8 +264,8 @@ class Store(ExperimentsMixin):
         rows = self._rows(
             sa.select(*cols, runs.c.created_at, runs.c.params).order_by(runs.c.run_id)
         )
-        frame = _frame([r[:-1] for r in rows], {**_RUN_DTYPES, "created_at": "datetime64[us]"})
-        return frame.join(params_columns([_loads(r.params) for r in rows], "hp_", frame.index))
+        frame = typed_frame([r[:-1] for r in rows], {**_RUN_DTYPES, "created_at": "datetime64[us]"})
+        return frame.join(params_columns([loads(r.params) for r in rows], "hp_", frame.index))
 
     def _keyed(self, *extra: Any, source: sa.Table = epochs) -> Any:
         key = [runs.c[n] for n in _KEY]
@@ -286,7 +273,7 @@ class Store(ExperimentsMixin):
 
     def epochs_frame(self) -> pd.DataFrame:
         stmt = self._keyed(epochs.c.epoch, *(epochs.c[n] for n in _EPOCH_FLOATS))
-        return _frame(self._rows(stmt.order_by(runs.c.run_id, epochs.c.epoch)), _EPOCH_DTYPES)
+        return typed_frame(self._rows(stmt.order_by(runs.c.run_id, epochs.c.epoch)), _EPOCH_DTYPES)
 
     def betas_frame(self) -> pd.DataFrame:
         """Long form, one row per (run, epoch, layer, unit); epoch 0 is the initial beta."""
@@ -295,25 +282,25 @@ class Store(ExperimentsMixin):
         rows = [
             (*r[:-1], layer, unit, beta)
             for r in [*self._rows(initial), *later]
-            for layer, values in _loads(r[-1]).items()
+            for layer, values in loads(r[-1]).items()
             for unit, beta in enumerate(values)
         ]
-        frame = _frame(rows, _BETA_DTYPES).sort_values(["run_id", "epoch", "layer", "unit"])
+        frame = typed_frame(rows, _BETA_DTYPES).sort_values(["run_id", "epoch", "layer", "unit"])
         return frame.reset_index(drop=True)
 
     def meshes_frame(self) -> pd.DataFrame:
         """One row per (run, mesh point): the predicted class of each run on the fixed mesh."""
         parts = []
         for r in self._rows(self._keyed(meshes.c.payload, source=meshes).order_by(runs.c.run_id)):
-            payload = _loads(r.payload)
+            payload = loads(r.payload)
             part = pd.DataFrame({k: payload[k] for k in ("x", "y", "pred")})
             parts.append(part.assign(**{k: r._mapping[k] for k in _KEY}))
-        frame = pd.concat([_frame([], _MESH_DTYPES), *parts], ignore_index=True)
+        frame = pd.concat([typed_frame([], _MESH_DTYPES), *parts], ignore_index=True)
         return frame[list(_MESH_DTYPES)].astype(_MESH_DTYPES)
 
     def points_frame(self) -> pd.DataFrame:
         cols = [points.c[n] for n in _POINT_DTYPES]
-        return _frame(
+        return typed_frame(
             self._rows(sa.select(*cols).order_by(points.c.dataset, points.c.point)), _POINT_DTYPES
         )
 
@@ -322,7 +309,7 @@ class Store(ExperimentsMixin):
         stmt = sa.select(*(t[n] for n in _RANKING_DTYPES)).order_by(
             t.alpha, t.gamma, t.rank, t.prediction
         )
-        return _frame(self._rows(stmt), _RANKING_DTYPES)
+        return typed_frame(self._rows(stmt), _RANKING_DTYPES)
 
     def export(self, path: str | Path, format: Literal["csv", "parquet"] = "csv") -> Path:
         """Write runs_frame() to ``path`` as CSV or Parquet."""
@@ -334,48 +321,3 @@ class Store(ExperimentsMixin):
         else:
             frame.to_parquet(path, index=False)
         return path
-
-
-def params_columns(params: Sequence[dict], prefix: str, index: Any = None) -> pd.DataFrame:
-    """One column ``<prefix><name>`` per parameter name of ``params`` (one dict per row), sorted
-    by name, typed by the values present: Int64 when every one is an int (a run without the
-    parameter is <NA>, not a float NaN that turns 64 into 64.0), boolean, float64, else object."""
-    names = sorted({k for p in params for k in p})
-    columns = {}
-    for name in names:
-        values = [p.get(name) for p in params]
-        present = [v for v in values if v is not None]
-        if present and all(isinstance(v, bool) for v in present):
-            dtype = "boolean"
-        elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-            dtype = "Int64"
-        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-            dtype = "float64"
-        else:
-            dtype = "object"
-        columns[prefix + name] = pd.Series(values, index=index, dtype=dtype)
-    return pd.DataFrame(columns, index=index)
-
-
-def _run_row(record: RunRecord) -> dict[str, Any]:
-    row = {n: _plain(getattr(record, n), t) for n, t in _RUN_DTYPES.items()}
-    row |= {"params": _dumps(record.params), "config": _dumps(record.config)}
-    row |= {"initial_betas": _dumps(record.initial_betas)}
-    return row | {"created_at": datetime.now(UTC).replace(tzinfo=None)}
-
-
-def _epoch_rows(record: RunRecord) -> list[dict[str, Any]]:
-    return [
-        {"run_id": record.run_id, "epoch": int(e.epoch), "betas": _dumps(e.betas)}
-        | {n: _plain(getattr(e, n), "float64") for n in _EPOCH_FLOATS}
-        for e in record.epoch_records
-    ]
-
-
-def _mesh_row(record: RunRecord) -> dict[str, Any]:
-    return {"run_id": record.run_id, "payload": _dumps(record.mesh)}
-
-
-def _epoch_record(row: Any) -> EpochRecord:
-    losses = {n: float("nan") if row[n] is None else row[n] for n in _EPOCH_FLOATS}
-    return EpochRecord(epoch=row["epoch"], betas=_loads(row["betas"]), **losses)

@@ -186,7 +186,7 @@ def test_failure_mid_transaction_stores_nothing(url: str, monkeypatch: pytest.Mo
         raise RuntimeError("boom")  # after the run and epoch rows were inserted
 
     with Store(url) as store:
-        monkeypatch.setattr(store_module, "_mesh_row", broken)
+        monkeypatch.setattr(store_module, "mesh_row", broken)  # as store.py calls it
         with pytest.raises(RuntimeError, match="boom"):
             store.write_run(make_record())
         monkeypatch.undo()
@@ -202,7 +202,7 @@ def _write_then_die(url: str) -> None:
     def die(record: RunRecord) -> dict:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    store_module._mesh_row = die
+    store_module.mesh_row = die
     Store(url).write_run(make_record())
 
 
