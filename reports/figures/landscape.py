@@ -50,7 +50,8 @@ def _positions(values: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
 
 def sweep_figure(runs: pd.DataFrame, path: str | Path, param: str) -> FigureResult:
     """Test accuracy (%) against `param` for every variant with swept runs: the mean over runs
-    (failures at chance) as a line, every run as a dot; one panel per (dataset, depth)."""
+    (failures at chance) as a line, every run as a dot; one panel per (dataset, depth, epochs),
+    so a dataset swept at two lengths (MNIST at 3 epochs and the claims' 100) shows both."""
     raw = runs
     r = normalise_runs(runs)
     hp = f"hp_{param}"
@@ -63,16 +64,24 @@ def sweep_figure(runs: pd.DataFrame, path: str | Path, param: str) -> FigureResu
     sel = sel[sel["sweep"].map(lambda t: set(sweep_values(t)) <= {param}).astype(bool)]
     sel["value"] = pd.to_numeric(sel[hp], errors="coerce")
     sel = sel.dropna(subset=["value"])
-    sel = sel[sel["epochs"] == sel.groupby(["dataset", "depth"])["epochs"].transform("max")]
+    # a length at which only the stated value ran is not a sweep (e.g. 10-epoch runs of a
+    # dataset swept at 3): panels need two values or more
+    n_values = sel.groupby(["dataset", "depth", "epochs"])["value"].transform("nunique")
+    sel = sel[n_values >= 2]
     if sel.empty:
         return missing(f"no fixed-protocol runs swept over {param}")
-    cells = dataset_cells(sel, "depth")
+    cells = [
+        (dataset, depth, epochs)
+        for dataset, depth in dataset_cells(sel, "depth")
+        for epochs in sorted(sel.loc[(sel["dataset"] == dataset) & (sel["depth"] == depth),
+                                     "epochs"].unique())
+    ]  # fmt: skip
     fig, axes = panels(len(cells), ncols=3, size=(4.2, 3.2))
     palette = colours(sel["variant"])
     x_all, pos, labels = _positions(sel["value"].to_numpy(float))
     sel["x"] = x_all
-    for ax, (dataset, depth) in zip(axes, cells, strict=True):
-        g = sel[(sel["dataset"] == dataset) & (sel["depth"] == depth)]
+    for ax, (dataset, depth, epochs) in zip(axes, cells, strict=True):
+        g = sel[(sel["dataset"] == dataset) & (sel["depth"] == depth) & (sel["epochs"] == epochs)]
         for variant in variant_order(g["variant"]):
             v = g[g["variant"] == variant]
             means = v.groupby("x")["accuracy"].mean()
@@ -85,8 +94,7 @@ def sweep_figure(runs: pd.DataFrame, path: str | Path, param: str) -> FigureResu
             ax.axhline(100 * chance.mean(), color="k", ls=":", lw=1, label="chance level")
         ax.set_xticks(pos, labels, fontsize="small")
         ax.set_ylim(0, 100)
-        ax.set_title(f"{dataset}, depth {depth}, {int(g['epochs'].max())} epochs",
-                     fontsize="medium")  # fmt: skip
+        ax.set_title(f"{dataset}, depth {depth}, {int(epochs)} epochs", fontsize="medium")
         ax.set_xlabel(param)
         ax.set_ylabel("test accuracy (%)")
     legend_once(fig, axes)

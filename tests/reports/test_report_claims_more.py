@@ -161,6 +161,14 @@ def test_sweep_and_sharpness_figures(tmp_path):
     assert result.ok
     ticks = [t.get_text() for t in result.figure.axes[0].get_xticklabels()]
     assert ticks == ["0", "8e-05", "0.008"]  # 0 as its own tick on a log axis
+    # a second length of the same cell is its own panel; a length with one value is no sweep
+    longer = pd.concat([_runs("full", [0.9], dataset="moons", sweep=f"temperature={t!r}",
+                              hp_temperature=t) for t in (0.0, 8e-3)])  # fmt: skip
+    alone = _runs("full", [0.7], dataset="moons", hp_temperature=8e-3).assign(epochs=50)
+    mixed = pd.concat([runs.assign(epochs=10), longer, alone])
+    both = sweep_figure(mixed, tmp_path / "both.png", "temperature")
+    titles = [ax.get_title() for ax in both.figure.axes if ax.get_title()]
+    assert titles == ["moons, depth 1, 10 epochs", "moons, depth 1, 100 epochs"]
     assert sharpness_figure(runs, tmp_path / "sharp.png").ok  # the stated (0.008) runs
     assert not sharpness_figure(runs.assign(sharpness=np.nan), tmp_path / "x.png").ok
 
