@@ -15,6 +15,8 @@ same run, interleaved (reference, subject, reference, subject, ...), 1 intra-op 
     the issue saw: oversubscribed intra-op threads). Marked slow (minutes).
 (e) ``--compile`` on one quick-grid run (moons, 20 epochs) against eager, compile time included;
     marked slow.
+(f) Recording the setting of every run of the standard grid (``run_settings``, issue 9) vs
+    recording its membership alone, wall time.
 
 ``make bench`` runs what is not marked slow; ``make bench BENCH_FLAGS='-m "slow or not slow"'``
 runs everything. MNIST: ``--data-dir`` (see conftest.py).
@@ -36,7 +38,7 @@ import torch
 from studies.data.datasets import DatasetSplits, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.grid_file import load_grid
-from studies.experiment.runner import run_grid
+from studies.experiment.runner import run_grid, setting
 from studies.experiment.seed_batch import fit_seeds
 from studies.experiment.training import fit
 from studies.store.store import Store
@@ -215,3 +217,31 @@ def test_compile_vs_eager_on_a_quick_grid_run(compare_long):
         reference_name="eager",
     )
     torch._dynamo.reset()
+
+
+# -- (f) recording the settings a grid asks its runs under (issue 9) ------------------------------
+
+
+def test_recording_settings_vs_membership_only(compare_long, tmp_path):
+    """What ``run_grid`` records up front for an experiment: every run's setting (run_settings,
+    so a run shared by the fixed and tuned protocols counts in both) against the membership
+    alone that it extends, for the standard grid's 2 460 fixed-protocol runs, each into a fresh
+    store opened before the clock starts."""
+    runs = load_grid("standard").expand()
+    rows, ids = [setting(r) for r in runs], [r.run_id for r in runs]
+    rounds = 3
+    stores = [Store(tmp_path / f"settings{next(_STORES)}.db") for _ in range(2 * rounds)]
+    fresh = iter(stores)
+    try:
+        compare_long(
+            lambda: next(fresh).add_to_experiment("standard", settings=rows),
+            lambda: next(fresh).add_to_experiment("standard", run_ids=ids),
+            rounds=rounds,
+            clock=time.perf_counter,
+            target="a few x at most: seconds for a whole experiment",
+            reference_name=f"membership only ({len(runs)} runs)",
+            runs=len(runs),
+        )
+    finally:
+        for store in stores:
+            store.close()
