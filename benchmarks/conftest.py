@@ -113,6 +113,24 @@ def interleaved_medians(
     return statistics.median(times[0]), statistics.median(times[1])
 
 
+def _record(benchmark, request, subj, ref, reference_name, target, clock, threads, **extra):
+    """Save subject / reference (median seconds each) with what was compared in the benchmark's
+    extra_info and in the summary printed at the end; the ratio."""
+    ratio = subj / ref
+    benchmark.extra_info.update(
+        ratio=round(ratio, 3),
+        subject_us=round(subj * 1e6, 1),
+        reference_us=round(ref * 1e6, 1),
+        reference=reference_name,
+        target=target,
+        clock=clock,
+        threads=threads,
+        **extra,
+    )
+    RESULTS.append({"name": request.node.name, **benchmark.extra_info})
+    return ratio
+
+
 @pytest.fixture
 def compare(benchmark, request, intra_op_threads):
     """``compare(subject, reference, rounds=..., target=...)``: record subject / reference."""
@@ -132,17 +150,9 @@ def compare(benchmark, request, intra_op_threads):
             reference()
             return float("nan")
         subj, ref = interleaved_medians(subject, reference, rounds, warmup, repeats)
-        ratio = subj / ref
-        benchmark.extra_info.update(
-            ratio=round(ratio, 3),
-            subject_us=round(subj * 1e6, 1),
-            reference_us=round(ref * 1e6, 1),
-            reference=reference_name,
-            target=target,
-            clock=CLOCK.__name__,
-            threads=THREADS,
+        ratio = _record(
+            benchmark, request, subj, ref, reference_name, target, CLOCK.__name__, THREADS
         )
-        RESULTS.append({"name": request.node.name, **benchmark.extra_info})
         benchmark.pedantic(subject, rounds=rounds, warmup_rounds=warmup)
         return ratio
 
@@ -188,20 +198,13 @@ def compare_long(benchmark, request, intra_op_threads):
             iterations=1,
         )
         subj, ref = statistics.median(times[0]), statistics.median(times[1])
-        ratio = subj / ref
-        benchmark.extra_info.update(
-            ratio=round(ratio, 3),
-            subject_us=round(subj * 1e6, 1),
-            reference_us=round(ref * 1e6, 1),
-            reference=reference_name,
-            target=target,
-            clock=clock.__name__,
-            threads=torch.get_num_threads(),
+        ratio = _record(
+            benchmark, request, subj, ref, reference_name, target, clock.__name__,
+            torch.get_num_threads(),
             subject_s=[round(t, 3) for t in times[0]],  # every round: how noisy the load was
             reference_s=[round(t, 3) for t in times[1]],
             **info,
-        )
-        RESULTS.append({"name": request.node.name, **benchmark.extra_info})
+        )  # fmt: skip
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         capture = request.config.pluginmanager.getplugin("capturemanager")
         if reporter is not None and capture is not None:
