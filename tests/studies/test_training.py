@@ -1,5 +1,6 @@
 """The training loop: determinism, statuses, records, the test split read once."""
 
+import dataclasses
 import math
 
 import pytest
@@ -108,17 +109,7 @@ class _CountingSplits(DatasetSplits):
 
 
 def _counting(d: DatasetSplits) -> _CountingSplits:
-    data = _CountingSplits(
-        d.name,
-        d.x_train,
-        d.y_train,
-        d.x_val,
-        d.y_val,
-        d.x_test,
-        d.y_test,
-        n_features=d.n_features,
-        n_classes=d.n_classes,
-    )
+    data = _CountingSplits(**{f.name: getattr(d, f.name) for f in dataclasses.fields(d)})
     data.__dict__["test_reads"] = []  # __post_init__'s validation read does not count
     return data
 
@@ -137,17 +128,7 @@ def test_the_test_split_is_what_is_scored_and_nothing_else_depends_on_it():
     """Flipping every binary test label turns the test accuracy a into 1 - a and changes
     nothing else: training and validation never see the test split."""
     d = load_dataset("moons")
-    flipped = DatasetSplits(
-        d.name,
-        d.x_train,
-        d.y_train,
-        d.x_val,
-        d.y_val,
-        d.x_test,
-        1 - d.y_test,
-        n_features=d.n_features,
-        n_classes=d.n_classes,
-    )
+    flipped = dataclasses.replace(d, y_test=1 - d.y_test)
     config = RunConfig("plain_mlp", "moons", 0, 2, 3)
     a, b = train(config, data=d), train(config, data=flipped)
     assert a.status == b.status == "ok"
