@@ -18,7 +18,8 @@ import pandas as pd
 
 __all__ = ["TABLES", "EncodedTable", "TableSource", "encode_table", "standardise_table"]
 
-MAX_LEVELS = 100  # a text column with more distinct values is not a category (ids, free text)
+MAX_LEVELS = 100  # a text column with more distinct values (or > half the rows, if more than
+# 10) is not a category but ids, dates or free text: refused rather than one-hot encoded
 _STD_FLOOR = 1e-8
 
 
@@ -79,11 +80,12 @@ def encode_table(
                     "or turn it into numbers"
                 )
             levels = sorted(col.dropna().unique().tolist(), key=str)
-            if len(levels) > MAX_LEVELS and name not in categorical:
+            limit = min(MAX_LEVELS, max(10, len(frame) // 2))
+            if len(levels) > limit and name not in categorical:
                 raise ValueError(
-                    f"{origin}: column {name!r} is text with {len(levels)} distinct values "
-                    f"(more than {MAX_LEVELS} is not a category: e.g. {levels[0]!r}); drop it "
-                    "or encode it as numbers"
+                    f"{origin}: column {name!r} is text with {len(levels)} distinct values in "
+                    f"{len(frame)} rows, e.g. {levels[0]!r} (more than {limit} is not a "
+                    "category); drop it or encode it as numbers"
                 )
             for level in levels:
                 columns.append((col == level).to_numpy(dtype=np.float32))
