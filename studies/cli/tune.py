@@ -128,6 +128,11 @@ def run(args) -> int:
         fixed = fixed_params(args.variant, sets)
         custom = None if args.dataset in DATASETS else load_grid(args.spec).custom_datasets
         custom = (custom or {}).get(args.dataset)  # a custom one of the grid SPEC
+        if args.dataset not in DATASETS and custom is None:
+            raise ValueError(
+                f"unknown dataset {args.dataset!r}; known: {', '.join(DATASETS)} (a custom "
+                "dataset needs its grid: `landau tune GRID.toml --variant … --dataset NAME`)"
+            )
         keys = [StudyKey(args.variant, args.dataset, d, fixed, custom) for d in depths]
         budget = budget_from_args(None, args)
     else:

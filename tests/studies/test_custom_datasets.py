@@ -196,3 +196,12 @@ def test_grid_tune_and_report_end_to_end(tmp_path, capsys) -> None:
     assert "4 runs: 0 already stored, 4 executed (4 ok" in capsys.readouterr().out
     assert main(["report", "--store", store, "--out", str(out)]) == 0
     assert "shapes" in (out / "report.md").read_text()
+
+
+def test_one_study_on_a_custom_dataset_takes_it_from_the_grid(shapes, capsys) -> None:
+    store = str(shapes.parent / "r.db")
+    one = ["--variant", "logreg", "--dataset", "shapes", "--trials", "1", "--no-progress"]
+    assert main(["tune", *one, "--store", store]) == 2
+    assert "a custom dataset needs its grid" in capsys.readouterr().err
+    assert main(["tune", str(shapes), *one, "--store", store]) == 0
+    assert "logreg[dataset=shapes,data=" in capsys.readouterr().out
