@@ -165,13 +165,14 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
 
 def grid_from_args(args):
     """The grid named by ``args.spec`` with the command-line overrides applied."""
-    from studies.data import DATASETS
     from studies.experiment.grid_file import load_grid
     from studies.experiment.registry import REGISTRY, parse_names
 
-    spec = load_grid(args.spec).with_overrides(
+    spec = load_grid(args.spec)
+    known = spec.known_datasets  # the built-in ones and the grid's [custom_datasets]
+    spec = spec.with_overrides(
         variants=parse_names(args.variants, REGISTRY, "variant") if args.variants else None,
-        datasets=parse_names(args.datasets, DATASETS, "dataset") if args.datasets else None,
+        datasets=parse_names(args.datasets, known, "dataset") if args.datasets else None,
         seeds=args.seeds,
         data_seeds=getattr(args, "data_seeds", None),
         depths=args.depths,
@@ -225,12 +226,13 @@ def ensure_default_store_dir(store: str) -> None:
         Path(DEFAULT_STORE).parent.mkdir(parents=True, exist_ok=True)
 
 
-def check_datasets(datasets, data_dir) -> None:
-    """Load every dataset up front so a missing one is bad input before the store is touched."""
+def check_datasets(datasets, data_dir, custom=None) -> None:
+    """Load every dataset up front so a missing one is bad input before the store is touched
+    (``custom``: the grid's [custom_datasets], name -> spec)."""
     from studies.data import load_dataset
 
     for name in datasets:
-        load_dataset(name, data_dir=data_dir)
+        load_dataset(name, data_dir=data_dir, custom=(custom or {}).get(name))
 
 
 def tuning_storage(args) -> str:

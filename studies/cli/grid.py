@@ -63,7 +63,7 @@ def run(args) -> int:
         epochs = spec.tuning.epochs if args.tuned_epochs is None else args.tuned_epochs
         print(f"--tuned: the best trials of {len(tuned)} studies tuned with {epochs} epochs/trial")
     runs = spec.expand(device=device, tuned=tuned)
-    check_datasets(spec.datasets, args.data_dir)
+    check_datasets(spec.datasets, args.data_dir, spec.custom_datasets)
     ensure_default_store_dir(args.store)
     with Store(args.store) as store:
         from studies.cli.plan import plan_line

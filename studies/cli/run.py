@@ -50,7 +50,7 @@ def run(args) -> int:
     if workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")
     device = resolve_device(args.device)
-    check_datasets(spec.datasets, args.data_dir)
+    check_datasets(spec.datasets, args.data_dir, spec.custom_datasets)
     check_scheduler(args)
     url = tuning_storage(args)
     experiment = default_experiment(args, spec)

@@ -88,7 +88,9 @@ def run(args) -> int:
     import optuna
 
     from studies.cli.plan import plan_line
+    from studies.data import DATASETS
     from studies.experiment import get_variant, resolve_device
+    from studies.experiment.grid_file import load_grid
     from studies.store import Store
     from studies.tuning import (
         StudyKey,
@@ -124,13 +126,21 @@ def run(args) -> int:
             )
         depths = [args.depth] if args.depth is not None else entry.depths
         fixed = fixed_params(args.variant, sets)
-        keys = [StudyKey(args.variant, args.dataset, d, fixed) for d in depths]
+        custom = None if args.dataset in DATASETS else load_grid(args.spec).custom_datasets
+        custom = (custom or {}).get(args.dataset)  # a custom one of the grid SPEC
+        if args.dataset not in DATASETS and custom is None:
+            raise ValueError(
+                f"unknown dataset {args.dataset!r}; known: {', '.join(DATASETS)} (a custom "
+                "dataset needs its grid: `landau tune GRID.toml --variant … --dataset NAME`)"
+            )
+        keys = [StudyKey(args.variant, args.dataset, d, fixed, custom) for d in depths]
         budget = budget_from_args(None, args)
     else:
         spec = grid_from_args(replace_ns(args, epochs=None))  # --epochs: epochs per trial here
         refuse_tuned_sets(args, spec, "`landau tune`")
         keys, budget = grid_keys(spec), budget_from_args(spec.tuning, args)
-    check_datasets(dict.fromkeys(k.dataset for k in keys), args.data_dir)
+    custom = {k.dataset: k.custom for k in keys if k.custom is not None}
+    check_datasets(dict.fromkeys(k.dataset for k in keys), args.data_dir, custom)
     check_scheduler(args)
     url = tuning_storage(args)
     device = resolve_device(args.device)

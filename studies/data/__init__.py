@@ -1,4 +1,5 @@
-"""Datasets, their fixed splits, and MNIST's IDX reader.
+"""Datasets, their fixed splits, and MNIST's IDX reader; the real datasets packages bundle
+(``tables``) and the users' own files (``custom``, a grid's ``[custom_datasets.NAME]``).
 
 The catalogue (``DATASETS``, ``DatasetInfo``) imports neither torch nor scikit-learn; the loaders
 are imported on first use (PEP 562), so that `landau list` starts quickly.
@@ -8,6 +9,7 @@ from studies.data.catalog import DATASETS, DatasetInfo
 
 __all__ = [
     "DATASETS",
+    "CustomDataset",
     "MNIST_FILES",
     "DatasetInfo",
     "DatasetNotFoundError",
@@ -23,6 +25,10 @@ def __getattr__(name: str):
         from studies.data import datasets
 
         return getattr(datasets, name)
+    if name == "CustomDataset":
+        from studies.data.custom import CustomDataset
+
+        return CustomDataset
     if name in ("MNIST_FILES", "DatasetNotFoundError", "read_idx"):
         from studies.data import mnist
 

@@ -18,7 +18,9 @@ from sklearn.datasets import load_digits, make_circles, make_classification, mak
 from sklearn.model_selection import train_test_split
 
 from studies.data.catalog import DATASETS, DatasetInfo
+from studies.data.custom import CustomDataset, load_custom
 from studies.data.mnist import MNIST_FILES, DatasetNotFoundError, mnist_splits, read_idx
+from studies.data.tables import TABLES, load_table, standardise_table
 
 __all__ = [
     "DATASETS",
@@ -110,23 +112,42 @@ def batch_indices(
 
 
 def load_dataset(
-    name: str, *, data_seed: int = 0, data_dir: str | os.PathLike[str] | None = None
+    name: str,
+    *,
+    data_seed: int = 0,
+    data_dir: str | os.PathLike[str] | None = None,
+    custom: CustomDataset | None = None,
 ) -> DatasetSplits:
     """Load dataset `name` with its split fixed by `data_seed` (cached in-process; do not mutate).
 
     Generated datasets are sampled with `data_seed` too. MNIST is read from `data_dir`, else from
     the LANDAU_DATA environment variable (files directly there or under MNIST/raw/, .gz or not).
+    A user's dataset is named by its spec ``custom`` (a grid's ``[custom_datasets.NAME]``).
     """
-    if name not in DATASETS:
+    if custom is not None and custom.name != name:
+        raise ValueError(f"custom dataset {custom.name!r} given for dataset {name!r}")
+    if name not in DATASETS and custom is None:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
     if isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0:
         raise ValueError(f"`data_seed >= 0` (an int) must hold, but got data_seed={data_seed!r}")
+    if custom is not None:
+        return _load_cached(name, data_seed, None, custom)
     key_dir = _resolve_data_dir(data_dir) if not DATASETS[name].embedded else None
     return _load_cached(name, data_seed, key_dir)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(name: str, data_seed: int, data_dir: Path | None) -> DatasetSplits:
+def _load_cached(
+    name: str, data_seed: int, data_dir: Path | None, custom: CustomDataset | None = None
+) -> DatasetSplits:
+    if custom is not None or name in TABLES:
+        table = load_custom(custom) if custom is not None else load_table(name)
+        parts = _stratified_splits(table.x, table.y, data_seed)
+        xs = standardise_table(*parts[0::2])
+        tensors = [torch.from_numpy(a) for pair in zip(xs, parts[1::2], strict=True) for a in pair]
+        return DatasetSplits(
+            name, *tensors, n_features=table.x.shape[1], n_classes=len(table.classes)
+        )
     info = DATASETS[name]
     if name == "mnist":
         parts = mnist_splits(data_dir or _resolve_data_dir(None), data_seed)

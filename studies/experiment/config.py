@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 from studies.data.catalog import DATASETS
+from studies.data.custom import CustomDataset
 from studies.experiment.registry import get_variant
 
 CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
@@ -74,10 +75,16 @@ class RunConfig:
     trial_number: int | None = None
     sweep: tuple[tuple[str, float | int], ...] = ()  # swept (name, value)s, in the grid's order
     diagnostics: DiagnosticsBudget = field(default_factory=lambda: DiagnosticsBudget())
+    custom_dataset: CustomDataset | None = None  # the user's file `dataset` names, if any
 
     def __post_init__(self) -> None:
         entry = get_variant(self.variant)
-        if self.dataset not in DATASETS:
+        if isinstance(self.custom_dataset, Mapping):
+            object.__setattr__(self, "custom_dataset", CustomDataset(**self.custom_dataset))
+        custom = self.custom_dataset
+        if custom is not None and custom.name != self.dataset:
+            raise ValueError(f"custom dataset {custom.name!r} given for dataset {self.dataset!r}")
+        if self.dataset not in DATASETS and custom is None:
             raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
         if self.depth not in entry.depths:
             known = ", ".join(map(str, entry.depths))
@@ -138,8 +145,12 @@ class RunConfig:
     def hashed(self) -> dict:
         """Everything that determines the result (the run key is a hash of this)."""
         compiled = {"compile": True} if self.compile else {}  # off: the ids of earlier releases
+        # a user's file: its content (not its path) is part of the identity
+        custom = self.custom_dataset
+        data = {"data_fingerprint": custom.fingerprint} if custom is not None else {}
         return {
             **compiled,
+            **data,
             "code_version": CODE_VERSION,
             "variant": self.variant,
             "family": self.family,
@@ -164,6 +175,8 @@ class RunConfig:
         kwargs = {f.name: getattr(self, f.name) for f in fields(self)}
         kwargs["params"] = dict(self.params)
         kwargs["diagnostics"] = dataclasses.asdict(self.diagnostics)
+        if self.custom_dataset is not None:
+            kwargs["custom_dataset"] = dataclasses.asdict(self.custom_dataset)
         return kwargs
 
     def as_dict(self) -> dict:
@@ -176,4 +189,5 @@ class RunConfig:
             "trial_number": self.trial_number,
             "sweep": self.sweep_text,
             "diagnostics": dataclasses.asdict(self.diagnostics),
+            **({"data_path": self.custom_dataset.path} if self.custom_dataset else {}),
         }

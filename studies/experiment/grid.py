@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
 from studies.data.catalog import DATASETS
+from studies.data.custom import CustomDataset
 from studies.experiment.config import DiagnosticsBudget, RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
@@ -59,10 +60,13 @@ class GridSpec:
     sweep: Mapping = field(default_factory=dict)  # name -> values: an axis like the seeds
     dataset_epochs: Mapping = field(default_factory=dict)  # dataset -> epochs (else `epochs`)
     diagnostics: DiagnosticsBudget = field(default_factory=DiagnosticsBudget)
+    custom_datasets: Mapping = field(default_factory=dict)  # name -> CustomDataset (the users')
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variants", parse_names(list(self.variants), REGISTRY, "variant"))
-        object.__setattr__(self, "datasets", parse_names(list(self.datasets), DATASETS, "dataset"))
+        self._check_custom_datasets()
+        known = self.known_datasets
+        object.__setattr__(self, "datasets", parse_names(list(self.datasets), known, "dataset"))
         if not isinstance(self.seeds, int) or self.seeds < 1:
             raise ValueError(f"`seeds >= 1` must hold, but got seeds={self.seeds!r}")
         if not isinstance(self.epochs, int) or self.epochs < 1:
@@ -147,13 +151,27 @@ class GridSpec:
             out["variants"] = tuple(only)
         object.__setattr__(self, "sweep", out)
 
+    def _check_custom_datasets(self) -> None:
+        if not isinstance(self.custom_datasets, Mapping):
+            raise ValueError(f"`custom_datasets` must be a table, but got {self.custom_datasets!r}")
+        for name, spec in self.custom_datasets.items():
+            if not isinstance(spec, CustomDataset) or spec.name != name:
+                raise ValueError(f"custom dataset {name!r} must be a CustomDataset of that name")
+        object.__setattr__(self, "custom_datasets", dict(self.custom_datasets))
+
+    @property
+    def known_datasets(self) -> list[str]:
+        """The built-in datasets, then the grid's custom ones."""
+        return [*DATASETS, *self.custom_datasets]
+
     def _check_dataset_epochs(self) -> None:
         if not isinstance(self.dataset_epochs, Mapping):
             raise ValueError(f"`dataset_epochs` must be a table, but got {self.dataset_epochs!r}")
+        known = self.known_datasets
         for name, value in self.dataset_epochs.items():
-            if name not in DATASETS:  # a dataset left out by --datasets is fine
+            if name not in known:  # a dataset left out by --datasets is fine
                 raise ValueError(
-                    f"unknown dataset {name!r} in [dataset_epochs]; known: {', '.join(DATASETS)}"
+                    f"unknown dataset {name!r} in [dataset_epochs]; known: {', '.join(known)}"
                 )
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`epochs >= 1` must hold, but got {name}={value!r}")
@@ -233,6 +251,7 @@ class GridSpec:
             trial_number=trial,
             sweep=combo,
             diagnostics=self.diagnostics,
+            custom_dataset=self.custom_datasets.get(dataset),
         )
 
     def _params(self, variant, dataset, depth, tuned, swept=None):

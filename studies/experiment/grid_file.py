@@ -7,6 +7,7 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
+from studies.data.custom import custom_dataset
 from studies.experiment.config import DiagnosticsBudget
 from studies.experiment.grid import DEPTHS, GridSpec, TuningBudget
 
@@ -29,6 +30,7 @@ _KEYS = {
     "sweep",
     "diagnostics",
     "dataset_epochs",
+    "custom_datasets",
 }
 _TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
 
@@ -47,7 +49,7 @@ def load_grid(spec: str | Path) -> GridSpec:
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ValueError(f"grid file {str(path)!r} does not exist")
-        text, origin = path.read_text(), str(path)
+        text, origin, base = path.read_text(), str(path), path.resolve().parent
     else:
         if str(spec) not in grid_names():
             raise ValueError(
@@ -56,11 +58,12 @@ def load_grid(spec: str | Path) -> GridSpec:
             )
         text = (resources.files("ablations") / "grids" / f"{spec}.toml").read_text()
         origin = f"ablations/grids/{spec}.toml"
+        base = None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"malformed TOML in {origin}: {exc}") from None
-    return grid_from_dict(data, origin, default_name=path.stem)
+    return grid_from_dict(data, origin, default_name=path.stem, base=base)
 
 
 _TYPES = {
@@ -80,6 +83,7 @@ _TYPES = {
     "sweep": (dict, "a table ([sweep])"),
     "diagnostics": (dict, "a table ([diagnostics])"),
     "dataset_epochs": (dict, "a table ([dataset_epochs])"),
+    "custom_datasets": (dict, "a table of tables ([custom_datasets.NAME])"),
 }
 
 
@@ -107,7 +111,16 @@ def _diagnostics(table: dict, origin: str) -> DiagnosticsBudget:
     return DiagnosticsBudget(**table)
 
 
-def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
+def _custom_datasets(tables: dict, origin: str, base: Path | None) -> dict:
+    """``[custom_datasets.NAME]`` tables: each file read and checked (``path`` relative to the
+    grid file's folder, else to the current one)."""
+    base = base if base is not None else Path.cwd()
+    return {name: custom_dataset(name, table, base, origin) for name, table in tables.items()}
+
+
+def grid_from_dict(
+    data: dict, origin: str = "<dict>", default_name: str = "custom", base: Path | None = None
+) -> GridSpec:
     unknown = set(data) - _KEYS
     if unknown:
         raise ValueError(
@@ -117,6 +130,7 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
         if key not in data:
             raise ValueError(f"{origin} must list `{key}`")
     _check_types(data, origin)
+    custom = _custom_datasets(data.get("custom_datasets", {}), origin, base)
     tuning = dict(data.get("tuning", {}))
     bad = set(tuning) - _TUNING_KEYS
     if bad:
@@ -142,6 +156,7 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
             sweep=dict(data.get("sweep", {})),
             diagnostics=_diagnostics(data.get("diagnostics", {}), origin),
             dataset_epochs=dict(data.get("dataset_epochs", {})),
+            custom_datasets=custom,
         )
     except ValueError as exc:
         raise ValueError(f"{origin}: {exc}") from None

@@ -85,9 +85,9 @@ def setting(config: RunConfig) -> dict:
 def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
     """Check every dataset loads (bad input fails before any run) and store the grid-level data:
     the overlay points of 2-D datasets and the loss ranking."""
-    for dataset in dict.fromkeys(r.dataset for r in runs):
-        data = load_dataset(dataset, data_seed=runs[0].data_seed, data_dir=data_dir)
-        if DATASETS[dataset].two_d:
+    for dataset, custom in dict.fromkeys((r.dataset, r.custom_dataset) for r in runs):
+        data = load_dataset(dataset, data_seed=runs[0].data_seed, data_dir=data_dir, custom=custom)
+        if (custom.info if custom is not None else DATASETS[dataset]).two_d:
             xy, labels = data.points()
             store.write_points(dataset, xy[:, 0], xy[:, 1], labels)
     store.write_loss_ranking(loss_ranking())

@@ -61,7 +61,12 @@ def train(
     that want the exception itself (tuning) call :func:`fit`."""
     start = time.perf_counter()
     try:
-        data = data or load_dataset(config.dataset, data_seed=config.data_seed, data_dir=data_dir)
+        data = data or load_dataset(
+            config.dataset,
+            data_seed=config.data_seed,
+            data_dir=data_dir,
+            custom=config.custom_dataset,
+        )
         return fit(config, data, evaluate_test=evaluate_test)
     except Exception as exc:
         return make_record(
@@ -83,7 +88,9 @@ def train_seeds(
     start = time.perf_counter()
     first = configs[0]
     try:
-        data = data or load_dataset(first.dataset, data_seed=first.data_seed, data_dir=data_dir)
+        data = data or load_dataset(
+            first.dataset, data_seed=first.data_seed, data_dir=data_dir, custom=first.custom_dataset
+        )
         return fit_seeds(configs, data)
     except Exception as exc:
         seconds = (time.perf_counter() - start) / len(configs)

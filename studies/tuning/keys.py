@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from studies.data.custom import CustomDataset
 from studies.experiment.config import RunConfig
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.registry import get_variant
@@ -19,16 +20,26 @@ __all__ = ["StudyKey", "fixed_params", "grid_keys", "study_name", "tuned_names"]
 @dataclass(frozen=True)
 class StudyKey:
     """What one study tunes: ``variant`` on ``dataset`` at ``depth``, with the untuned
-    parameters ``fixed`` (sorted (name, value) pairs, from ``--set`` or the grid's [params])."""
+    parameters ``fixed`` (sorted (name, value) pairs, from ``--set`` or the grid's [params]);
+    ``custom`` is the user's file when ``dataset`` is one of a grid's [custom_datasets]."""
 
     variant: str
     dataset: str
     depth: int
     fixed: tuple = ()
+    custom: CustomDataset | None = None
 
     def __post_init__(self) -> None:
         # unknown names and bad values raise ValueError
-        config = RunConfig(self.variant, self.dataset, 0, self.depth, 1, dict(self.fixed))
+        config = RunConfig(
+            self.variant,
+            self.dataset,
+            0,
+            self.depth,
+            1,
+            dict(self.fixed),
+            custom_dataset=self.custom,
+        )
         fixed = tuple(sorted((k, config.params[k]) for k, _ in self.fixed))
         clash = sorted(k for k, _ in fixed if k in tuned_names(self.variant))
         if clash:
@@ -62,8 +73,10 @@ def fixed_params(variant: str, params) -> tuple:
 
 def study_name(key: StudyKey, budget: TuningBudget) -> str:
     """Deterministic: a changed search space, epochs per trial or fixed parameter is a new
-    study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``."""
-    where = f"dataset={key.dataset},depth={key.depth},epochs={budget.epochs}"
+    study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``; a user's
+    file adds its content hash (``dataset=mine,data=1a2b3c4d,…``): an edited file is a new study."""
+    data = f",data={key.custom.fingerprint[:8]}" if key.custom is not None else ""
+    where = f"dataset={key.dataset}{data},depth={key.depth},epochs={budget.epochs}"
     fixed = "".join(f",{k}={v}" for k, v in key.fixed)
     return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}]"
 
@@ -73,7 +86,7 @@ def grid_keys(spec: GridSpec) -> list[StudyKey]:
     grid's [params] (with --set) fix the untuned parameters they name."""
     product = itertools.product(spec.variants, spec.datasets, spec.depths)
     return [
-        StudyKey(v, d, n, fixed_params(v, spec.params))
+        StudyKey(v, d, n, fixed_params(v, spec.params), spec.custom_datasets.get(d))
         for v, d, n in product
         if n in get_variant(v).depths
     ]

@@ -158,7 +158,7 @@ class _Objective:
 
     def __init__(self, key: StudyKey, budget: TuningBudget, device: str, data_dir: str | None):
         self.key, self.budget, self.device = key, budget, device
-        self.data = load_dataset(key.dataset, data_dir=data_dir)
+        self.data = load_dataset(key.dataset, data_dir=data_dir, custom=key.custom)
         self.train_seconds = 0.0
 
     def __call__(self, trial: optuna.Trial) -> float:
@@ -168,7 +168,15 @@ class _Objective:
             trial.set_user_attr("source", "sampler")
         k, b = self.key, self.budget  # repetition 0 of the grid's seeds, the budget's base seed
         config = RunConfig(
-            k.variant, k.dataset, 0, k.depth, b.epochs, params, base_seed=b.seed, device=self.device
+            k.variant,
+            k.dataset,
+            0,
+            k.depth,
+            b.epochs,
+            params,
+            base_seed=b.seed,
+            device=self.device,
+            custom_dataset=k.custom,
         )
         in_optuna = 0.0  # report + should_prune: storage and pruner time, not training
 

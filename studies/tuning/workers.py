@@ -192,7 +192,8 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, t
     start = time.perf_counter()
     finished = prepare_studies(keys, budget, open_storage(url))
     prepared = time.perf_counter() - start
-    cost = {k: -(DATASETS[k.dataset].n_features + DATASETS[k.dataset].n_classes) for k in keys}
+    infos = {k: k.custom.info if k.custom is not None else DATASETS[k.dataset] for k in keys}
+    cost = {k: -(info.n_features + info.n_classes) for k, info in infos.items()}
     jobs = []
     for key in sorted(keys, key=lambda k: (cost[k], -k.depth)):  # long studies first
         jobs.append((key, add or budget.trials))  # top_up: tune_study counts again
