@@ -9,6 +9,13 @@ from pathlib import Path
 import pytest
 from pgserver import PostgresCluster, PostgresUnavailable  # tests/ is on sys.path (rootdir)
 
+try:  # the example plugin's variants join every registry-parametrised contract test
+    from studies.experiment.plugins import load_plugins
+except ImportError:  # the reports tests run without the studies' dependencies too
+    pass
+else:
+    load_plugins(["example_variant"], Path(__file__).parent / "plugins")
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

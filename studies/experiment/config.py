@@ -12,9 +12,6 @@ from types import MappingProxyType
 from studies.data.catalog import DATASETS
 from studies.experiment.registry import get_variant
 
-CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
-
-
 @dataclass(frozen=True)
 class DiagnosticsBudget:
     """What the loss-landscape diagnostics of a torch run may spend (studies.experiment.
@@ -136,11 +133,14 @@ class RunConfig:
         return ";".join(f"{k}={v!r}" for k, v in self.sweep) or None
 
     def hashed(self) -> dict:
-        """Everything that determines the result (the run key is a hash of this)."""
+        """Everything in the configuration that determines the result (the run key is a hash of
+        this); the code and data are checked through ``fingerprint.run_fingerprint``."""
         compiled = {"compile": True} if self.compile else {}  # off: the ids of earlier releases
         return {
             **compiled,
-            "code_version": CODE_VERSION,
+            # a constant: the code is checked by its fingerprint, not by a hand-bumped number;
+            # kept in the hash so that every stored run keeps its id
+            "code_version": "1",
             "variant": self.variant,
             "family": self.family,
             "settings": dict(self.settings),

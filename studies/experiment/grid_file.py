@@ -1,5 +1,6 @@
 """Grid files: the TOML a grid is written in (``ablations/grids/NAME.toml`` or a path), its keys
-and their types checked once, turned into a :class:`~studies.experiment.grid.GridSpec`."""
+and their types checked once, turned into a :class:`~studies.experiment.grid.GridSpec`. Its
+``plugins`` (modules declaring the user's own variants) are loaded before anything else."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from studies.experiment.config import DiagnosticsBudget
 from studies.experiment.grid import DEPTHS, GridSpec, TuningBudget
+from studies.experiment.plugins import load_plugins
 
 __all__ = ["grid_from_dict", "grid_names", "load_grid"]
 
@@ -29,6 +31,7 @@ _KEYS = {
     "sweep",
     "diagnostics",
     "dataset_epochs",
+    "plugins",
 }
 _TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
 
@@ -47,7 +50,7 @@ def load_grid(spec: str | Path) -> GridSpec:
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ValueError(f"grid file {str(path)!r} does not exist")
-        text, origin = path.read_text(), str(path)
+        text, origin, folder = path.read_text(), str(path), path.parent
     else:
         if str(spec) not in grid_names():
             raise ValueError(
@@ -55,12 +58,12 @@ def load_grid(spec: str | Path) -> GridSpec:
                 "(or a path to a .toml file)"
             )
         text = (resources.files("ablations") / "grids" / f"{spec}.toml").read_text()
-        origin = f"ablations/grids/{spec}.toml"
+        origin, folder = f"ablations/grids/{spec}.toml", None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"malformed TOML in {origin}: {exc}") from None
-    return grid_from_dict(data, origin, default_name=path.stem)
+    return grid_from_dict(data, origin, default_name=path.stem, folder=folder)
 
 
 _TYPES = {
@@ -80,6 +83,7 @@ _TYPES = {
     "sweep": (dict, "a table ([sweep])"),
     "diagnostics": (dict, "a table ([diagnostics])"),
     "dataset_epochs": (dict, "a table ([dataset_epochs])"),
+    "plugins": (list, "a list of module names"),
 }
 
 
@@ -107,7 +111,14 @@ def _diagnostics(table: dict, origin: str) -> DiagnosticsBudget:
     return DiagnosticsBudget(**table)
 
 
-def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "custom") -> GridSpec:
+def grid_from_dict(
+    data: dict,
+    origin: str = "<dict>",
+    default_name: str = "custom",
+    folder: str | Path | None = None,
+) -> GridSpec:
+    """The grid ``data`` declares; its ``plugins`` are imported first (``folder``, the grid
+    file's, searched first), so that its variants may be theirs."""
     unknown = set(data) - _KEYS
     if unknown:
         raise ValueError(
@@ -117,6 +128,10 @@ def grid_from_dict(data: dict, origin: str = "<dict>", default_name: str = "cust
         if key not in data:
             raise ValueError(f"{origin} must list `{key}`")
     _check_types(data, origin)
+    try:
+        load_plugins(data.get("plugins", []), folder)
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {exc}") from None
     tuning = dict(data.get("tuning", {}))
     bad = set(tuning) - _TUNING_KEYS
     if bad:
