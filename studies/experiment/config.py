@@ -12,6 +12,7 @@ from types import MappingProxyType
 from studies.data.catalog import DATASETS
 from studies.experiment.registry import get_variant
 
+
 @dataclass(frozen=True)
 class DiagnosticsBudget:
     """What the loss-landscape diagnostics of a torch run may spend (studies.experiment.

@@ -72,11 +72,11 @@ def run_fingerprint(config) -> str:
     further inputs of a result (a dataset file's content hash) join the check."""
     from studies.experiment.registry import get_variant
 
-    parts = [code_fingerprint()]
+    code = code_fingerprint()
     origin = get_variant(config.variant).origin
-    if origin:
-        parts.append(plugin_fingerprint(origin))
-    return parts[0] if len(parts) == 1 else hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+    if not origin:
+        return code  # a built-in variant: the package source alone
+    return hashlib.sha256(f"{code}/{plugin_fingerprint(origin)}".encode()).hexdigest()[:16]
 
 
 @functools.cache

@@ -4,7 +4,8 @@ A plugin is a module that declares, as module-level data, ``VARIANTS`` (a sequen
 ``ablations.Variant``) and/or ``ACTIVATIONS`` (a mapping name -> elementwise function). It is
 loaded from a grid file's ``plugins = ["module"]`` key (imported before the grid expands; the
 grid file's folder is searched first) or, when installed, from the entry-point group
-``landau_bench.variants`` (``[project.entry-points."landau_bench.variants"] mine = "my_pkg.variants"``).
+``landau_bench.variants`` (``[project.entry-points."landau_bench.variants"]`` in the package's
+pyproject.toml, ``mine = "my_pkg.variants"``).
 Loading checks every entry before registering any (a bad plugin changes nothing): a module that
 fails to import, declares nothing, or reuses a taken name raises one-line ValueError.
 
@@ -138,9 +139,10 @@ def _checked(module: str, entry: object, activations: list[str], origin: str) ->
     unknown = sorted(settings - _FAMILY_KEYS[entry.family])
     missing = sorted(_REQUIRED_KEYS[entry.family] - settings)
     if unknown or missing:
+        known = ", ".join(sorted(_FAMILY_KEYS[entry.family]))
         raise ValueError(
             f"plugin {module!r}: variant {entry.name!r} ({entry.family}) has settings "
-            f"unknown={unknown} missing={missing}; known: {', '.join(sorted(_FAMILY_KEYS[entry.family]))}"
+            f"unknown={unknown} missing={missing}; known: {known}"
         )
     act = entry.settings.get("activation")
     if act is not None and act not in activations:

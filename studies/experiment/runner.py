@@ -120,13 +120,17 @@ def stale_ids(store: Store, runs: list[RunConfig]) -> set[str]:
 
 
 def pending_runs(
-    store: Store, runs: list[RunConfig], *, reuse_stale: bool = False
+    store: Store,
+    runs: list[RunConfig],
+    *,
+    reuse_stale: bool = False,
+    stale: set[str] | None = None,
 ) -> list[RunConfig]:
     """The runs to train: those not stored, and (unless ``reuse_stale``) those stored from
-    other code; the costliest datasets first."""
+    other code (``stale``, when the caller has them); the costliest datasets first."""
     done = store.completed_ids()
     if not reuse_stale:
-        done -= stale_ids(store, runs)
+        done -= stale_ids(store, runs) if stale is None else stale
     unique = {r.run_id: r for r in runs if r.run_id not in done}
     return sorted(unique.values(), key=lambda r: -_COST.get(r.dataset, 1))
 
@@ -211,7 +215,7 @@ def run_grid(
     if experiment is not None:  # members, and the setting each was asked under
         store.add_to_experiment(experiment, settings=[setting(r) for r in runs])
     stale = stale_ids(store, runs)
-    pending = pending_runs(store, runs, reuse_stale=reuse_stale)
+    pending = pending_runs(store, runs, reuse_stale=reuse_stale, stale=stale)
     summary = GridSummary(
         total=len(runs),
         skipped=len(runs) - len(pending),

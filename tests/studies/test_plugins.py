@@ -52,7 +52,10 @@ def _grid(tmp_path: Path, module: str, source: str | None) -> str:
     return str(spec)
 
 
-VARIANT = 'from ablations import landau_variant\nVARIANTS = (landau_variant({name!r}, "d", "c", {settings!r}),)\n'
+VARIANT = (
+    "from ablations import landau_variant\n"
+    'VARIANTS = (landau_variant({name!r}, "d", "c", {settings!r}),)\n'
+)
 BAD = [
     ("no_such_plugin_mod", None, "plugin 'no_such_plugin_mod' cannot be imported"),
     ("raises_plugin_mod", "raise RuntimeError('boom')\n", "RuntimeError: boom"),
@@ -64,7 +67,8 @@ BAD = [
     ),
     (
         "dup_act_mod",
-        "import torch\nACTIVATIONS = {'relu': torch.relu, 'softsign_': torch.nn.functional.softsign}\n"
+        "import torch\n"
+        "ACTIVATIONS = {'relu': torch.relu, 'softsign_': torch.nn.functional.softsign}\n"
         + VARIANT.format(name="soft_one", settings={"activation": "softsign_"}),
         "duplicate activation 'relu'",
     ),
