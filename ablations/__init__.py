@@ -2,7 +2,14 @@
 
 from ablations.presets import BLOG, PRESETS, get_preset
 from ablations.spec import FAMILIES, Param, Variant, build_registry
-from ablations.variants import LANDAU_DEFAULTS, LANDAU_OPTIONS, LANDAU_SETTINGS, VARIANTS, space
+from ablations.variants import (
+    LANDAU_DEFAULTS,
+    LANDAU_OPTIONS,
+    LANDAU_SETTINGS,
+    VARIANTS,
+    landau_variant,
+    space,
+)
 
 __all__ = [
     "BLOG",
@@ -16,5 +23,6 @@ __all__ = [
     "Variant",
     "build_registry",
     "get_preset",
+    "landau_variant",
     "space",
 ]

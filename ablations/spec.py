@@ -69,7 +69,9 @@ class Variant:
 
     ``settings`` are the fixed structural choices (loss terms, optimizer, β update, …) and
     ``defaults`` the hyperparameters used when nothing is tuned; ``search_space`` lists what
-    tuning may change. ``depths`` are the depths the entry is defined for.
+    tuning may change. ``depths`` are the depths the entry is defined for. ``origin`` is the
+    file of the plugin module that declared the entry ("" for the built-ins): its content joins
+    the code fingerprint of the entry's runs.
     """
 
     name: str
@@ -80,6 +82,7 @@ class Variant:
     defaults: Mapping = field(default_factory=dict)
     search_space: tuple[Param, ...] = ()
     depths: tuple[int, ...] = (1, 2)
+    origin: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

@@ -75,7 +75,18 @@ def space(*names: str) -> tuple[Param, ...]:
     return tuple(_SPACE[n] for n in names)
 
 
-def _landau(name, description, changes, settings=None, extra_defaults=None, params=()):
+def landau_variant(
+    name: str,
+    description: str,
+    changes: str,
+    settings: dict | None = None,
+    extra_defaults: dict | None = None,
+    params: tuple[str, ...] = (),
+    search_space: tuple[Param, ...] = (),
+) -> Variant:
+    """The full model with ``settings`` and ``extra_defaults`` changed; tuned over the shared
+    definitions of ``params`` and the entry's own ``search_space`` (also how a plugin declares
+    a Landau variant: docs/plugins.md)."""
     return Variant(
         name=name,
         description=description,
@@ -83,7 +94,7 @@ def _landau(name, description, changes, settings=None, extra_defaults=None, para
         family="landau",
         settings={**LANDAU_SETTINGS, **(settings or {})},
         defaults={**LANDAU_DEFAULTS, **(extra_defaults or {})},
-        search_space=space(*params),
+        search_space=space(*params) + tuple(search_space),
     )
 
 
@@ -92,34 +103,34 @@ def _landau(name, description, changes, settings=None, extra_defaults=None, para
 _FULL_PARAMS = ("lr", "damping", "temperature", "alpha", "gamma", "dt")
 
 VARIANTS: tuple[Variant, ...] = (
-    _landau(
+    landau_variant(
         "full",
         "The blog's model and training: Landau layers, GL loss, Allen–Cahn β, Langevin.",
         "nothing: the reference",
         params=_FULL_PARAMS,
     ),
-    _landau(
+    landau_variant(
         "no_quartic",
         "GL loss without the -gamma d^4 term.",
         "loss: quartic term removed",
         {"quartic": False},
         params=("lr", "damping", "temperature", "alpha", "dt"),
     ),
-    _landau(
+    landau_variant(
         "no_spatial",
         "GL loss without the 0.5 (d phi/dx)^2 'spatial coherence' term.",
         "loss: spatial term removed",
         {"spatial": False},
         params=("lr", "damping", "temperature", "alpha", "gamma", "dt"),
     ),
-    _landau(
+    landau_variant(
         "static_beta",
         "β frozen at its initial value: no Allen–Cahn update and no gradient.",
         "β: frozen at beta_init",
         {"beta_update": "static"},
         params=("lr", "damping", "temperature", "alpha", "gamma"),
     ),
-    _landau(
+    landau_variant(
         "sgd",
         "Langevin replaced by torch.optim.SGD with momentum (no noise, no damping).",
         "optimizer: SGD(momentum) instead of Langevin",
@@ -127,7 +138,7 @@ VARIANTS: tuple[Variant, ...] = (
         {"momentum": 0.9},
         params=("lr", "momentum", "alpha", "gamma", "dt"),
     ),
-    _landau(
+    landau_variant(
         "no_noise",
         "Langevin at temperature 0 (heavy-ball momentum with the blog's damping).",
         "optimizer: temperature 0",
@@ -135,42 +146,42 @@ VARIANTS: tuple[Variant, ...] = (
         {"temperature": 0.0},
         params=("lr", "damping", "alpha", "gamma", "dt"),
     ),
-    _landau(
+    landau_variant(
         "ce_loss",
         "Landau layers trained with cross-entropy instead of the GL loss.",
         "loss: cross-entropy",
         {"loss": "ce"},
         params=("lr", "damping", "temperature", "dt"),
     ),
-    _landau(
+    landau_variant(
         "no_index_scale",
         "Every input weighted by 1 instead of its index i (arange): input 0 is no longer dead.",
         "layer: ones instead of arange index weighting (correction)",
         {"index_scale": False},
         params=_FULL_PARAMS,
     ),
-    _landau(
+    landau_variant(
         "no_tdynamic",
         "Without the input-adaptive t sigmoid(mean x) sinh(5β) term (t frozen).",
         "layer: t_dynamic term removed",
         {"t_dynamic": False},
         params=_FULL_PARAMS,
     ),
-    _landau(
+    landau_variant(
         "linear_layers",
         "Landau layers replaced by bias-free linear layers; same GL loss and Langevin, no β.",
         "layers: bias-free nn.Linear (no β, no t, no hyperbolic modulation)",
         {"layer": "linear", "beta_update": "static"},
         params=("lr", "damping", "temperature", "alpha", "gamma"),
     ),
-    _landau(
+    landau_variant(
         "mish",
         "Mish activation, as the caption of the blog's results table says (its code: rrelu).",
         "activation: Mish",
         {"activation": "mish"},
         params=_FULL_PARAMS,
     ),
-    _landau(
+    landau_variant(
         "blog_gradients",
         "The blog's optimizer order: each parameter's gradient taken after the earlier ones "
         "were updated in place (β, t and BatchNorm read the new w / t).",
@@ -178,7 +189,7 @@ VARIANTS: tuple[Variant, ...] = (
         {"gradients": "blog"},
         params=_FULL_PARAMS,
     ),
-    _landau(
+    landau_variant(
         "field_beta",
         "One β per unit with physical +β_xx diffusion and the per-unit loss force.",
         "β: a field over the units, diffusion +β_xx (corrected physics)",

@@ -1,6 +1,7 @@
 """The model under study: Landau layers, the Ginzburg–Landau loss, the Allen–Cahn update of β,
 the Langevin optimizer and the blog's ExperimentalNet. Depends on torch only."""
 
+from landau.activations import ACTIVATIONS, activation_fn, register_activation
 from landau.batched import (
     SeedBatchedBatchNorm1d,
     SeedBatchedLinear,
@@ -10,7 +11,7 @@ from landau.batched import (
 )
 from landau.layer import BETA_SHAPES, LandauLayer, SeedBatchedLandauLayer
 from landau.loss import GinzburgLandauLoss, ginzburg_landau_loss, loss_density, unit_loss
-from landau.nets import ACTIVATIONS, ExperimentalNet, activation_fn, stack_nets
+from landau.nets import ExperimentalNet, stack_nets
 from landau.optim import Langevin, blog_sequential_step, langevin
 from landau.phase_field import (
     DIFFUSIONS,
@@ -41,6 +42,7 @@ __all__ = [
     "ginzburg_landau_loss",
     "langevin",
     "laplacian",
+    "register_activation",
     "loss_density",
     "seed_cross_entropy",
     "stack_modules",

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from landau.activations import activation_fn
 from landau.batched import stack_modules
 from landau.layer import LandauLayer, SeedBatchedLandauLayer
 
-ACTIVATIONS = {"rrelu": F.rrelu, "mish": F.mish, "relu": F.relu}
 DEPTHS = (1, 2)
 LAYERS = ("landau", "linear")
-
-
-def activation_fn(name: str):
-    """The activation called ``name``: rrelu (the blog's code), mish (the blog's table), relu."""
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None
 
 
 class ExperimentalNet(nn.Module):

@@ -9,6 +9,15 @@ from pathlib import Path
 import pytest
 from pgserver import PostgresCluster, PostgresUnavailable  # tests/ is on sys.path (rootdir)
 
+try:  # the example plugin's variants join every registry-parametrised contract test
+    import torch  # noqa: F401  (the plugin's activation is torch's)
+
+    from studies.experiment.plugins import load_plugins
+except ImportError:  # the reports tests run without torch and the studies' dependencies too
+    pass
+else:
+    load_plugins(["example_variant"], Path(__file__).parent / "plugins")
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
+        from studies.experiment.plugins import load_entry_points
+
+        load_entry_points()  # installed plugins (entry-point group landau_bench.variants)
         return COMMANDS[args.command].run(args)
     except ValueError as exc:
         print(f"landau {args.command}: error: {exc}", file=sys.stderr)

@@ -104,6 +104,12 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         "2-core CPU, so it pays only for long runs (MNIST, many epochs), never on the quick "
         "grid; compiled runs round differently and so get their own run ids",
     )
+    parser.add_argument(
+        "--reuse-stale",
+        action="store_true",
+        help="keep stored runs that other code produced (default: retrain them; the plan and "
+        "the summary say how many there are)",
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address: run on a distributed cluster")
     parser.add_argument(
         "--device", default="auto", help="auto (default: cuda if available), cpu, cuda"
@@ -289,6 +295,7 @@ def run_options(args: argparse.Namespace, workers: int) -> dict:
         "threads": args.threads,
         "seed_batch": args.seed_batch,
         "compile": args.compile,
+        "reuse_stale": args.reuse_stale,
     }
 
 

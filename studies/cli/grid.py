@@ -68,7 +68,10 @@ def run(args) -> int:
     with Store(args.store) as store:
         from studies.cli.plan import plan_line
 
-        print(plan_line(store, runs, device=device, workers=args.workers), flush=True)
+        plan = plan_line(
+            store, runs, device=device, workers=args.workers, reuse_stale=args.reuse_stale
+        )
+        print(plan, flush=True)
         summary = run_grid(
             runs, store, desc=spec.name, experiment=experiment, **run_options(args, args.workers)
         )

@@ -36,13 +36,20 @@ def plan_line(
     trial_epochs: int = 0,
     device: str = "cpu",
     workers: int = 1,
+    reuse_stale: bool = False,
 ) -> str:
     """``N runs (M already stored), K studies × T trials; roughly X at the last measured
     speed`` (runs: RunConfigs; keys: StudyKeys, each with ``trials`` trials of
-    ``trial_epochs`` epochs at most)."""
+    ``trial_epochs`` epochs at most). Stored runs that other code produced are named, and
+    counted as work unless ``reuse_stale``."""
+    from studies.experiment.runner import stale_ids, stale_line
+
     speeds = _speeds(store)
     done = store.completed_ids()
     unique = {r.run_id: r for r in runs}
+    stale = stale_ids(store, list(unique.values())) if runs else set()
+    if not reuse_stale:
+        done -= stale
     pending = [r for r in unique.values() if r.run_id not in done]
     device = device.split(":")[0]
     work = [((r.variant, r.dataset, r.depth, device), r.epochs) for r in pending]
@@ -51,7 +58,10 @@ def plan_line(
     unknown = len(work) - len(known)
     parts = []
     if runs:
-        parts.append(f"{len(unique)} runs ({len(unique) - len(pending)} already stored)")
+        stored = f"{len(unique) - len(pending)} already stored"
+        if stale:
+            stored += f"; {stale_line(len(stale), reuse_stale)}"
+        parts.append(f"{len(unique)} runs ({stored})")
     if keys:
         parts.append(f"{len(keys)} studies × {trials} trials of {trial_epochs} epochs")
     if not work:

@@ -70,6 +70,7 @@ def run(args) -> int:
             trial_epochs=t.epochs,
             device=device,
             workers=workers,
+            reuse_stale=args.reuse_stale,
         )
         print(f"{plan} (tuning tops each study up to {t.trials} trials)", flush=True)
     tuning = tune_studies(

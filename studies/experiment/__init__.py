@@ -5,13 +5,12 @@ The registry, run configs and grids import no torch; the rest is imported on fir
 (PEP 562), so that `landau list` and grid checks start quickly.
 """
 
-from studies.experiment.config import CODE_VERSION, RunConfig, derive_seed
+from studies.experiment.config import RunConfig, derive_seed
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.grid_file import grid_from_dict, grid_names, load_grid
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
 __all__ = [
-    "CODE_VERSION",
     "REGISTRY",
     "GridSpec",
     "GridSummary",

@@ -13,8 +13,6 @@ from studies.data.catalog import DATASETS
 from studies.data.custom import CustomDataset
 from studies.experiment.registry import get_variant
 
-CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
-
 
 @dataclass(frozen=True)
 class DiagnosticsBudget:
@@ -143,7 +141,8 @@ class RunConfig:
         return ";".join(f"{k}={v!r}" for k, v in self.sweep) or None
 
     def hashed(self) -> dict:
-        """Everything that determines the result (the run key is a hash of this)."""
+        """Everything in the configuration that determines the result (the run key is a hash of
+        this); the code and data are checked through ``fingerprint.run_fingerprint``."""
         compiled = {"compile": True} if self.compile else {}  # off: the ids of earlier releases
         # a user's file: its content (not its path) is part of the identity
         custom = self.custom_dataset
@@ -151,7 +150,9 @@ class RunConfig:
         return {
             **compiled,
             **data,
-            "code_version": CODE_VERSION,
+            # a constant: the code is checked by its fingerprint, not by a hand-bumped number;
+            # kept in the hash so that every stored run keeps its id
+            "code_version": "1",
             "variant": self.variant,
             "family": self.family,
             "settings": dict(self.settings),

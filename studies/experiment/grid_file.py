@@ -1,5 +1,6 @@
 """Grid files: the TOML a grid is written in (``ablations/grids/NAME.toml`` or a path), its keys
-and their types checked once, turned into a :class:`~studies.experiment.grid.GridSpec`."""
+and their types checked once, turned into a :class:`~studies.experiment.grid.GridSpec`. Its
+``plugins`` (modules declaring the user's own variants) are loaded before anything else."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from studies.data.custom import custom_dataset
 from studies.experiment.config import DiagnosticsBudget
 from studies.experiment.grid import DEPTHS, GridSpec, TuningBudget
+from studies.experiment.plugins import load_plugins
 
 __all__ = ["grid_from_dict", "grid_names", "load_grid"]
 
@@ -31,6 +33,7 @@ _KEYS = {
     "diagnostics",
     "dataset_epochs",
     "custom_datasets",
+    "plugins",
 }
 _TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
 
@@ -84,6 +87,7 @@ _TYPES = {
     "diagnostics": (dict, "a table ([diagnostics])"),
     "dataset_epochs": (dict, "a table ([dataset_epochs])"),
     "custom_datasets": (dict, "a table of tables ([custom_datasets.NAME])"),
+    "plugins": (list, "a list of module names"),
 }
 
 
@@ -121,6 +125,8 @@ def _custom_datasets(tables: dict, origin: str, base: Path | None) -> dict:
 def grid_from_dict(
     data: dict, origin: str = "<dict>", default_name: str = "custom", base: Path | None = None
 ) -> GridSpec:
+    """The grid ``data`` declares; its ``plugins`` are imported first (``base``, the grid
+    file's folder, searched first), so that its variants may be theirs."""
     unknown = set(data) - _KEYS
     if unknown:
         raise ValueError(
@@ -130,6 +136,10 @@ def grid_from_dict(
         if key not in data:
             raise ValueError(f"{origin} must list `{key}`")
     _check_types(data, origin)
+    try:
+        load_plugins(data.get("plugins", []), base)
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {exc}") from None
     custom = _custom_datasets(data.get("custom_datasets", {}), origin, base)
     tuning = dict(data.get("tuning", {}))
     bad = set(tuning) - _TUNING_KEYS

@@ -14,6 +14,7 @@ from torch import nn
 from studies.data.datasets import DatasetSplits
 from studies.experiment.config import RunConfig
 from studies.experiment.diagnostics import landscape
+from studies.experiment.fingerprint import git_state, run_fingerprint
 from studies.experiment.models import ce_loss
 from studies.store.records import RunRecord
 
@@ -50,7 +51,11 @@ def betas(model: nn.Module) -> dict[str, list[float]]:
 
 
 def make_record(config: RunConfig, device: str, **fields) -> RunRecord:
+    revision, dirty = git_state()
     base = dict(
+        code_fingerprint=run_fingerprint(config),  # of the code in THIS (worker) process
+        git_revision=revision,
+        git_dirty=dirty,
         data_seed=config.data_seed,
         run_id=config.run_id,
         name=config.name,

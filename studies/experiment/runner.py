@@ -3,6 +3,10 @@
 Only this (parent) process writes the store; workers return records as plain dicts. Every
 finished run is committed on its own as soon as it arrives, so a grid killed at any moment
 (kill -9 included) loses at most the runs in flight, and the next invocation skips what is stored.
+
+A stored run produced by other code (its ``code_fingerprint`` differs from this process's, or was
+never recorded) is not silently reused: it is retrained and replaced, or kept with
+``reuse_stale`` — either way the summary says how many there were.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from tqdm.auto import tqdm
 
 from studies.data.datasets import DATASETS, load_dataset
 from studies.experiment.config import RunConfig
+from studies.experiment.fingerprint import run_fingerprint
 from studies.experiment.loss_ranking import loss_ranking
+from studies.experiment.plugins import loaded_plugins
 from studies.experiment.process import DEFAULT_THREADS, init_process
 from studies.experiment.seed_batch import group_seeds
 from studies.store.records import RunRecord
@@ -35,6 +41,8 @@ class GridSummary:
     counts: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    stale: int = 0  # stored runs from other code among these runs
+    reuse_stale: bool = False  # kept (True) or retrained (False)
 
     @property
     def executed(self) -> int:
@@ -47,6 +55,8 @@ class GridSummary:
             f"({c['ok']} ok, {c['diverged']} diverged, {c['failed']} failed) "
             f"in {self.seconds:.1f} s"
         ]
+        if self.stale:
+            out.append(stale_line(self.stale, self.reuse_stale))
         out += [f"  failed: {f}" for f in self.failures[:10]]
         if len(self.failures) > 10:
             out.append(f"  … and {len(self.failures) - 10} more failures (see `landau export`)")
@@ -54,17 +64,18 @@ class GridSummary:
 
 
 def execute(
-    batch: list[dict], data_dir: str | None = None, threads: int | None = None
+    batch: list[dict], data_dir: str | None = None, threads: int | None = None, plugins=()
 ) -> list[dict]:
     """Worker entry point: a batch of runs (plain config kwargs, differing only in their seed)
     to plain record dicts. One run trains alone; several train as one seed-batched model.
     A batch that raises becomes one ``failed`` record per run (the boundary of ``train``).
 
-    ``threads`` set up the process first (Dask workers, which have no initializer of ours)."""
+    ``threads`` and ``plugins`` set up the process first (Dask workers, which have no
+    initializer of ours)."""
     from studies.experiment.training import train, train_seeds  # imported in the worker
 
     if threads is not None:
-        init_process(threads)
+        init_process(threads, plugins)
     configs = [RunConfig(**kwargs) for kwargs in batch]
     if len(configs) == 1:
         return [train(configs[0], data_dir=data_dir).to_dict()]
@@ -93,8 +104,33 @@ def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
     store.write_loss_ranking(loss_ranking())
 
 
-def pending_runs(store: Store, runs: list[RunConfig]) -> list[RunConfig]:
+def stale_line(count: int, reuse_stale: bool) -> str:
+    """What the grid does with ``count`` stored runs that other code produced."""
+    if reuse_stale:
+        return f"{count} stored runs come from other code — kept (--reuse-stale)"
+    return f"{count} stored runs come from other code — --reuse-stale keeps them (retrained)"
+
+
+def stale_ids(store: Store, runs: list[RunConfig]) -> set[str]:
+    """Ids of ``runs`` that are stored but were produced by other code than this process's
+    (``fingerprint.run_fingerprint``; a run stored before fingerprints were recorded counts)."""
+    stored = store.code_fingerprints()
+    unique = {r.run_id: r for r in runs if r.run_id in stored}
+    return {i for i, r in unique.items() if stored[i] != run_fingerprint(r)}
+
+
+def pending_runs(
+    store: Store,
+    runs: list[RunConfig],
+    *,
+    reuse_stale: bool = False,
+    stale: set[str] | None = None,
+) -> list[RunConfig]:
+    """The runs to train: those not stored, and (unless ``reuse_stale``) those stored from
+    other code (``stale``, when the caller has them); the costliest datasets first."""
     done = store.completed_ids()
+    if not reuse_stale:
+        done -= stale_ids(store, runs) if stale is None else stale
     unique = {r.run_id: r for r in runs if r.run_id not in done}
     return sorted(unique.values(), key=lambda r: -_COST.get(r.dataset, 1))
 
@@ -107,7 +143,7 @@ def _local(batches, data_dir, workers, threads) -> Iterator[list[dict]]:
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=init_process, initargs=(threads,)
+        workers, mp_context=ctx, initializer=init_process, initargs=(threads, loaded_plugins())
     ) as pool:
         futures = [
             pool.submit(execute, [c.to_kwargs() for c in batch], data_dir) for batch in batches
@@ -133,6 +169,7 @@ def _dask(batches, data_dir, scheduler, threads) -> Iterator[list[dict]]:
                 [c.to_kwargs() for c in batch],
                 data_dir,
                 threads,
+                loaded_plugins(),
                 pure=False,
                 key=f"landau-{batch[0].run_id}-{len(batch)}",
             )
@@ -155,6 +192,7 @@ def run_grid(
     experiment: str | None = None,
     seed_batch: int | None = None,
     compile: bool = False,
+    reuse_stale: bool = False,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
     """Run what is not stored yet, write each record as it arrives, and summarise.
@@ -165,6 +203,7 @@ def run_grid(
     (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
     ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
     runs' ids (compiled kernels round differently), and pays only for long runs.
+    A stored run produced by other code is retrained and replaced, or with ``reuse_stale`` kept.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
@@ -175,8 +214,14 @@ def run_grid(
         prepare(store, runs, data_dir)
     if experiment is not None:  # members, and the setting each was asked under
         store.add_to_experiment(experiment, settings=[setting(r) for r in runs])
-    pending = pending_runs(store, runs)
-    summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
+    stale = stale_ids(store, runs)
+    pending = pending_runs(store, runs, reuse_stale=reuse_stale, stale=stale)
+    summary = GridSummary(
+        total=len(runs),
+        skipped=len(runs) - len(pending),
+        stale=len(stale),
+        reuse_stale=reuse_stale,
+    )
     batches = group_seeds(pending, seed_batch)
     source: Iterable[list[dict]] = (
         _dask(batches, data_dir, scheduler, threads)
@@ -194,7 +239,7 @@ def run_grid(
         for payloads in source:
             for payload in payloads:
                 record = RunRecord.from_dict(payload)
-                store.write_run(record)
+                store.write_run(record, replace=record.run_id in stale)
                 summary.counts[record.status] += 1
                 if record.status == "failed":
                     summary.failures.append(f"{record.name}: {record.error}")

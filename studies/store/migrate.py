@@ -4,6 +4,9 @@ Version 1 -> 2 adds the run columns of ``schema.ADDED_IN_2`` (``data_seed`` back
 run's stored config, the others NULL: they were not measured), the experiments tables, and makes
 every stored run a member of the experiment named after its grid (what ``--experiment``
 defaults to), so that an old store reports as before.
+
+Version 2 -> 3 adds the code-identity columns of ``schema.ADDED_IN_3`` (NULL: the code that
+produced those runs is unknown, so a grid reports them as coming from other code).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from studies.store.schema import (
     ADDED_IN_2,
+    ADDED_IN_3,
     SCHEMA_VERSION,
     _md,
     experiment_runs,
@@ -37,6 +41,8 @@ def migrate(conn: Connection) -> None:
     )
     if version < 2:
         _to_2(conn)
+    if version < 3:
+        _add_columns(conn, ADDED_IN_3)
     conn.execute(
         sa.update(landau_meta)
         .where(landau_meta.c.key == "schema_version")
@@ -44,12 +50,16 @@ def migrate(conn: Connection) -> None:
     )
 
 
-def _to_2(conn: Connection) -> None:
+def _add_columns(conn: Connection, columns: dict) -> None:
     have = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
-    for name, type_ in ADDED_IN_2.items():
+    for name, type_ in columns.items():
         if name not in have:
             sql_type = sa.Column(name, type_).type.compile(dialect=conn.dialect)
             conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}")
+
+
+def _to_2(conn: Connection) -> None:
+    _add_columns(conn, ADDED_IN_2)
     _md.create_all(conn, tables=[experiments, experiment_runs, experiment_studies])
     stored = conn.execute(sa.select(runs.c.run_id, runs.c.grid, runs.c.config)).all()
     for run_id, _, config in stored:

@@ -157,6 +157,9 @@ class RunRecord:
     threads: int | None = None
     load_avg: float | None = None  # 1-minute load average at the start of the run
     seed_batch: int | None = None  # seeds trained as one model with it (seconds are its share)
+    code_fingerprint: str | None = None  # the source that produced it (experiment.fingerprint)
+    git_revision: str | None = None  # HEAD of the checkout it ran from; None outside git
+    git_dirty: bool | None = None  # whether tracked files differed from git_revision
 
     def __post_init__(self) -> None:
         if not self.run_id:

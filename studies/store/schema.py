@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2  # 2: run columns below "added in 2", experiments tables
+SCHEMA_VERSION = 3  # 2: run columns below "added in 2", experiments tables; 3: code identity
 _KIND = "landau-bench results store"
 
 # DataFrame columns and dtypes, in the order of docs/data-model.md.
@@ -52,6 +52,10 @@ _RUN_DTYPES = {
     "threads": "Int64",
     "load_avg": "float64",
     "seed_batch": "Int64",
+    # added in 3 (NULL in runs stored before: their code is unknown, so a grid calls them stale)
+    "code_fingerprint": "str",
+    "git_revision": "str",
+    "git_dirty": "boolean",
 }
 # Columns added to runs in version 2, with their SQL types (for the migration).
 ADDED_IN_2: dict[str, Any] = {
@@ -69,6 +73,12 @@ ADDED_IN_2: dict[str, Any] = {
     "threads": sa.Integer,
     "load_avg": sa.Float,
     "seed_batch": sa.Integer,
+}
+# Columns added to runs in version 3: what code produced the run (studies.experiment.fingerprint).
+ADDED_IN_3: dict[str, Any] = {
+    "code_fingerprint": sa.Text,
+    "git_revision": sa.Text,
+    "git_dirty": sa.Boolean,
 }
 _EPOCH_FLOATS = ["train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy"]
 _EPOCH_FLOATS += ["seconds"]
@@ -124,6 +134,7 @@ runs = sa.Table(
     _col("initial_betas", _Str),  # JSON: layer -> list of betas at epoch 0
     _col("created_at", sa.DateTime),  # UTC
     *(_col(name, type_, null=True) for name, type_ in ADDED_IN_2.items()),
+    *(_col(name, type_, null=True) for name, type_ in ADDED_IN_3.items()),
     sa.CheckConstraint("status IN ('ok', 'diverged', 'failed')", name="runs_status"),
 )
 epochs = sa.Table(

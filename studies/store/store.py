@@ -177,12 +177,23 @@ class Store(ExperimentsMixin):
         """Every stored run_id, whatever its status (ok, diverged or failed)."""
         return {r.run_id for r in self._rows(sa.select(runs.c.run_id))}
 
-    def write_run(self, record: RunRecord) -> bool:
-        """Store a run with its epochs and mesh atomically; False if it was already stored."""
+    def code_fingerprints(self) -> dict[str, str | None]:
+        """run_id -> the fingerprint of the code that produced it (None: stored before it was
+        recorded, code unknown)."""
+        return dict(self._rows(sa.select(runs.c.run_id, runs.c.code_fingerprint)))
+
+    def write_run(self, record: RunRecord, *, replace: bool = False) -> bool:
+        """Store a run with its epochs and mesh atomically; False if it was already stored.
+
+        ``replace``: a stored run of this id (one produced by other code, retrained) is deleted
+        with its epochs and mesh in the same transaction; memberships and settings stay."""
         exists = sa.select(runs.c.run_id).where(runs.c.run_id == record.run_id)
         try:
             with self._writing() as conn:
-                if conn.execute(exists).first():
+                if replace:
+                    for table in (epochs, meshes, runs):
+                        conn.execute(sa.delete(table).where(table.c.run_id == record.run_id))
+                elif conn.execute(exists).first():
                     return False
                 conn.execute(sa.insert(runs), [run_row(record)])
                 if record.epoch_records:

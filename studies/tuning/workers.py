@@ -15,6 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from queue import Empty
 
+from studies.experiment.plugins import loaded_plugins
+
 __all__ = ["TuningSummary", "dask_client", "tune_studies"]
 
 
@@ -61,14 +63,14 @@ class TuningSummary:
 _QUEUE = None  # set in each worker process: finished trial states go back to the parent
 
 
-def _init_worker(queue, threads: int) -> None:
+def _init_worker(queue, threads: int, plugins=()) -> None:
     global _QUEUE
     import optuna
 
     from studies.experiment.process import init_process
 
     _QUEUE = queue
-    init_process(threads)
+    init_process(threads, plugins)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
@@ -80,14 +82,14 @@ def _job(key, budget, url, n, device, data_dir, top_up):
     )
 
 
-def _dask_job(key, budget, url, n, device, data_dir, threads):
+def _dask_job(key, budget, url, n, device, data_dir, threads, plugins=()):
     """One study as a task on a Dask worker (which has no initializer of ours)."""
     import optuna
 
     from studies.experiment.process import init_process
     from studies.tuning.study import tune_study
 
-    init_process(threads)
+    init_process(threads, plugins)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return tune_study(key, budget, url, n, device=device, data_dir=data_dir)
 
@@ -123,6 +125,7 @@ def _on_dask(jobs, budget, url, device, data_dir, threads, client, bar, states) 
             device,
             data_dir,
             threads,
+            loaded_plugins(),
             pure=False,
             key=f"landau-tune-{study_name(key, budget)}-{n}-{time.time_ns()}",
         )
@@ -244,7 +247,7 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, t
                 min(workers, len(away)),
                 mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(queue, threads),
+                initargs=(queue, threads, loaded_plugins()),
             ) as pool:
                 pending = {
                     pool.submit(_job, k, budget, url, n, device, data_dir, top_up) for k, n in away

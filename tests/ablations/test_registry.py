@@ -15,6 +15,7 @@ from ablations import (
 )
 from baselines import BASELINES
 from studies.experiment.config import RunConfig
+from studies.experiment.registry import REGISTRY
 
 REQUIRED = {
     "full",
@@ -40,7 +41,10 @@ def test_duplicate_names_raise():
         build_registry(VARIANTS, VARIANTS[:1])
 
 
-@pytest.mark.parametrize("entry", VARIANTS + BASELINES, ids=lambda e: e.name)
+ENTRIES = list(REGISTRY.values())  # the built-ins and every loaded plugin's entries
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
 def test_entries_are_described_and_their_defaults_lie_in_their_space(entry: Variant):
     """A default outside the search space would be a model tuning can never return to."""
     assert entry.description and entry.changes
@@ -50,6 +54,22 @@ def test_entries_are_described_and_their_defaults_lie_in_their_space(entry: Vari
         if param.log and default == 0:
             continue  # "off" (e.g. plain_mlp's weight_decay = 0) has no place on a log scale
         assert param.clip(default) == default, (param.name, default, param.low, param.high)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_every_entry_refuses_bad_input_naming_the_rule(entry: Variant):
+    """Bad input to a run of any entry is a ValueError naming what is wrong, before training."""
+    depth = entry.depths[0]
+    with pytest.raises(ValueError, match=r"unknown parameter 'no_such_param' for .*; known: "):
+        RunConfig(entry.name, "moons", 0, depth, 1, {"no_such_param": 1.0})
+    with pytest.raises(ValueError, match=r"unknown depth 7 .*; known: "):
+        RunConfig(entry.name, "moons", 0, 7, 1)
+    with pytest.raises(ValueError, match="unknown dataset 'no_such_data'"):
+        RunConfig(entry.name, "no_such_data", 0, depth, 1)
+    for param in entry.search_space:
+        if param.kind != "categorical":
+            with pytest.raises(ValueError, match=f"`{param.name}` must be a number"):
+                RunConfig(entry.name, "moons", 0, depth, 1, {param.name: "high"})
 
 
 # The blog's table, as printed in the seed post (both columns carry the same values); the test

@@ -13,6 +13,7 @@ from torch import nn
 
 from baselines import PlainMLP
 from landau import (
+    ACTIVATIONS,
     AllenCahn,
     ExperimentalNet,
     GinzburgLandauLoss,
@@ -224,7 +225,8 @@ def test_landau_training_steps_equal_sequential(precision, depth, beta, loss):
     check_training_equivalence(nets, loss_fn, beta_update, ac is None, dtype, steps)
 
 
-@pytest.mark.parametrize("activation", ["mish", "relu"])
+# every registered activation, a plugin's too (the default rrelu runs in every test above)
+@pytest.mark.parametrize("activation", [a for a in ACTIVATIONS if a != "rrelu"])
 def test_other_activations_equal_sequential(activation):
     nets = landau_nets(2, "scalar", activation)
     check_training_equivalence(nets, GinzburgLandauLoss(**BLOG_LOSS), AllenCahn(dt=0.05))
@@ -239,7 +241,7 @@ def test_other_activations_equal_sequential(activation):
 
 @pytest.mark.parametrize("precision", list(PRECISIONS))
 @pytest.mark.parametrize("depth", [1, 2])
-@pytest.mark.parametrize("activation", ["rrelu", "mish", "relu"])
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_plain_mlp_training_steps_equal_sequential(precision, depth, activation):
     dtype, steps = PRECISIONS[precision]
     check_training_equivalence(mlp_nets(depth, activation), None, None, dtype=dtype, steps=steps)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from blog_oracle import BlogLandauLayer
 from torch import nn
 
-from landau import ACTIVATIONS, ExperimentalNet, LandauLayer, activation_fn
+from landau import ACTIVATIONS, ExperimentalNet, LandauLayer, activation_fn, register_activation
 
 
 class BlogExperimentalNet(nn.Module):
@@ -63,12 +63,12 @@ def test_depths_and_shapes(depth, layers, beta_shape):
     assert all(layer.beta_shape == beta_shape for layer in net.landau_layers.values())
 
 
-@pytest.mark.parametrize("name", ["rrelu", "mish", "relu"])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
 @pytest.mark.parametrize("depth", [1, 2])
 def test_activation_is_applied_after_each_layer(name, depth):
     torch.manual_seed(0)
     net = ExperimentalNet(12, 8, 3, activation=name, depth=depth)
-    act = {"rrelu": F.rrelu, "mish": F.mish, "relu": F.relu}[name]
+    act = activation_fn(name)
     x = torch.randn(6, 12)
     if depth == 1:
         expected = act(net.llayer1(x))
@@ -88,12 +88,43 @@ def test_rrelu_is_a_fixed_leaky_relu_as_in_the_blog():
     assert (net(x) < 0).any()  # the negative side is really there
 
 
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_activation_is_elementwise_and_deterministic(name):
+    """What the seed-batched net relies on (landau.stack_nets): each output element depends on
+    its input element only, and the same input gives the same output, in training too."""
+    act = activation_fn(name)
+    x = torch.randn(4, 5, 7, generator=torch.Generator().manual_seed(1))  # (S, B, F)
+    whole = act(x)
+    torch.testing.assert_close(whole, act(x), rtol=0, atol=0)
+    one_by_one = torch.stack([act(v.reshape(1)) for v in x.reshape(-1)]).reshape(x.shape)
+    torch.testing.assert_close(whole, one_by_one)
+    assert torch.isfinite(whole).all() and whole.shape == x.shape
+
+
+def test_the_blog_activations_are_registered():
+    # rrelu: the blog's code (see the test above); mish: the caption of its results table
+    x = torch.linspace(-3, 3, 13)
+    torch.testing.assert_close(activation_fn("rrelu")(x), F.leaky_relu(x, 11 / 48))
+    torch.testing.assert_close(activation_fn("mish")(x), x * torch.tanh(F.softplus(x)))
+
+
 def test_unknown_activation_lists_known():
-    with pytest.raises(ValueError, match="unknown activation 'gelu'; known: rrelu, mish, relu"):
-        ExperimentalNet(4, 3, 2, activation="gelu")
+    known = ", ".join(ACTIVATIONS)
+    with pytest.raises(ValueError, match=f"unknown activation 'swishy'; known: {known}$"):
+        ExperimentalNet(4, 3, 2, activation="swishy")
     with pytest.raises(ValueError, match="unknown activation"):
-        activation_fn("tanh")
-    assert set(ACTIVATIONS) == {"rrelu", "mish", "relu"}
+        activation_fn("not an activation")
+
+
+def test_register_activation_refuses_taken_and_bad_names():
+    before = dict(ACTIVATIONS)
+    with pytest.raises(ValueError, match="duplicate activation 'relu'"):
+        register_activation("relu", torch.tanh)
+    with pytest.raises(ValueError, match="activation names must be identifiers"):
+        register_activation("soft plus", F.softplus)
+    with pytest.raises(ValueError, match="must be callable"):
+        register_activation("softplus_", 3)
+    assert ACTIVATIONS == before
 
 
 @pytest.mark.parametrize("depth", [0, 3, "2"])

@@ -20,16 +20,12 @@ def _configs(variant, depth=2, seeds=3, epochs=3, dataset="moons", **params):
     return [RunConfig(variant, dataset, s, depth, epochs, params) for s in range(seeds)]
 
 
-# Mish diverges on moons at the blog preset (README faithfulness): on the way, float rounding is
-# amplified beyond any tolerance, so its equivalence is checked where it trains.
-DATASET = {"mish": "digits"}
-
-
 @pytest.mark.parametrize("variant", TORCH_VARIANTS)
 def test_batched_seeds_equal_sequential_runs(variant):
-    dataset = DATASET.get(variant, "moons")
-    data = load_dataset(dataset)
-    configs = _configs(variant, dataset=dataset)
+    """On digits, where every entry trains at the blog preset: on moons the smooth activations
+    (mish, a plugin's gelu) diverge, and float rounding is amplified beyond any tolerance."""
+    data = load_dataset("digits")
+    configs = _configs(variant, dataset="digits")
     batched = fit_seeds(configs, data)
     for config, got in zip(configs, batched, strict=True):
         want = fit(config, data)
@@ -46,9 +42,10 @@ def test_batched_seeds_equal_sequential_runs(variant):
                     b, rel=1e-4, abs=1e-7
                 )
             n_val = len(data.y_val)
-            assert abs(g.val_accuracy - w.val_accuracy) <= 1 / n_val  # at most one sample flips
+            # at most one sample flips (the batched accuracy is a float32 mean)
+            assert abs(g.val_accuracy - w.val_accuracy) <= 1 / n_val + 1e-6
         if want.status == "ok":
-            assert abs(got.test_accuracy - want.test_accuracy) <= 1 / len(data.y_test)
+            assert abs(got.test_accuracy - want.test_accuracy) <= 1 / len(data.y_test) + 1e-6
         else:
             assert got.test_accuracy is None
         assert got.n_params == want.n_params and got.seed_batch == 3 and want.seed_batch == 1

@@ -29,7 +29,7 @@ RUNS_COLUMNS = [
     "samples_per_second", "n_params", "epochs_run", "device", "params_source", "study_name",
     "trial_number", "data_seed", "n_classes", "chance_accuracy", "collapsed", "sweep",
     "sharpness", "hessian_trace", "suite_version", "torch_version", "python_version", "platform",
-    "threads", "load_avg", "seed_batch",
+    "threads", "load_avg", "seed_batch", "code_fingerprint", "git_revision", "git_dirty",
 ]  # fmt: skip
 KEY = ["run_id", "variant", "dataset", "seed", "depth"]
 EPOCHS_COLUMNS = KEY + ["epoch", "train_loss", "loss_quadratic", "loss_quartic", "loss_spatial"]
