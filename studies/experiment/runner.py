@@ -108,7 +108,9 @@ def stale_line(count: int, reuse_stale: bool) -> str:
     """What the grid does with ``count`` stored runs that other code produced."""
     if reuse_stale:
         return f"{count} stored runs come from other code or data — kept (--reuse-stale)"
-    return f"{count} stored runs come from other code or data — --reuse-stale keeps them (retrained)"
+    return (
+        f"{count} stored runs come from other code or data — --reuse-stale keeps them (retrained)"
+    )
 
 
 def stale_ids(store: Store, runs: list[RunConfig]) -> set[str]:
