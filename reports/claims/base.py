@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from reports.contributions import paired_runs
 from reports.data import FIXED, TUNED
 
 __all__ = [
@@ -57,6 +58,13 @@ class ClaimInputs:
     epochs: pd.DataFrame = field(default_factory=pd.DataFrame)
     betas: pd.DataFrame = field(default_factory=pd.DataFrame)
     meshes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _pairs: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def pairs(self, variant: str) -> pd.DataFrame:
+        """reports.contributions.paired_runs of the reference and `variant`, computed once."""
+        if variant not in self._pairs:
+            self._pairs[variant] = paired_runs(self.runs, variant, self.reference, normalised=True)
+        return self._pairs[variant]
 
 
 @dataclass(frozen=True)

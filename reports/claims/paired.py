@@ -25,7 +25,6 @@ from reports.claims.base import (
     setting_text,
 )
 from reports.claims.units import Pooled, pool_datasets
-from reports.contributions import paired_runs
 from reports.data import FIXED, TUNED, hint, sweep_values
 from reports.stats import detectable_effect
 
@@ -42,7 +41,7 @@ def effect_pairs(inputs: ClaimInputs, variant: str, protocol: str | None) -> pd.
     """Pairs of the reference and `variant` (reports.contributions.paired_runs) under
     `protocol`, on the setting with the most datasets (then pairs), each (dataset, depth) at
     its largest epochs; `diff` = 100·(normalised reference − normalised variant), pp."""
-    pairs = paired_runs(inputs.runs, variant, inputs.reference)
+    pairs = inputs.pairs(variant)
     pairs = pairs[protocol_mask(pairs["source"], protocol)]
     if pairs.empty:
         return pairs.assign(diff=pd.Series(dtype=float))
