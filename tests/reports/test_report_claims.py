@@ -131,9 +131,10 @@ def test_failures_count_at_chance_in_claims():
     runs.loc[bad, "status"] = "diverged"
     t = _table(runs)
     assert t.loc["4a-fixed", "verdict"] == SUPPORTED
-    assert "conditional on both runs finishing (survivors only): +0.0 pp" in t.loc[
-        "4a-fixed", "measured"
-    ]
+    assert (
+        "conditional on both runs finishing (survivors only): +0.0 pp"
+        in t.loc["4a-fixed", "measured"]
+    )
     # the failures are their own row: no_noise alone fails in 8 of 8 discordant pairs
     stab = t.loc["4a-stability"]
     assert stab["verdict"] == SUPPORTED and stab["family"] == "stability"

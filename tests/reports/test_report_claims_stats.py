@@ -83,10 +83,11 @@ def test_hodges_lehmann_interval_inverts_scipys_wilcoxon_test():
         est, low, high = hodges_lehmann(d)
         i, j = np.triu_indices(k)
         assert est == pytest.approx(np.median((d[i] + d[j]) / 2))
-        p = lambda shift: stats.wilcoxon(d - shift, method="exact").pvalue  # noqa: E731
         eps = 1e-7
-        assert p(low - eps) < 0.05 <= p(low + eps)
-        assert p(high + eps) < 0.05 <= p(high - eps)
+        p = {s: stats.wilcoxon(d - s, method="exact").pvalue
+             for s in (low - eps, low + eps, high - eps, high + eps)}  # fmt: skip
+        assert p[low - eps] < 0.05 <= p[low + eps]
+        assert p[high + eps] < 0.05 <= p[high - eps]
     assert hodges_lehmann([1.0, 2.0, 3.0, 4.0, 5.0]) == (3.0, -100.0, 100.0)  # k = 5: unbounded
 
 
