@@ -111,7 +111,8 @@ def accuracy_measurement(sel: pd.DataFrame, target: float, chosen: str = "") -> 
     )
     measured = (
         f"{chosen}median run {m.median:.1f}% (runs: {shown}), 95% order-statistic interval "
-        f"[{m.low:.1f}, {m.high:.1f}]%, sign-test p={m.pvalue:.3g}; {m.reach} of {m.n} runs "
+        f"[{m.low:.1f}, {m.high:.1f}]%, sign-test p={m.pvalue:.3g} (smallest possible with "
+        f"{m.n} runs: {min(1.0, 2.0 / 2.0**m.n):.3g}); {m.reach} of {m.n} runs "
         f"reach {t:g}% (share {100 * m.share_low:.0f}–{100 * m.share_high:.0f}%, "
         f"Clopper–Pearson); {counts}; the median {rounding}"
     )

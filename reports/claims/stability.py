@@ -69,7 +69,8 @@ class Stability:
         est, lo, hi = 100 * only_v / disc, 100 * ci.low, 100 * ci.high
         measured = (
             f"{rates}: {self.variant} is the failing one in {est:.0f}% [{lo:.0f}, {hi:.0f}] of "
-            f"discordant pairs, exact McNemar p={test.pvalue:.3g}"
+            f"discordant pairs, exact McNemar p={test.pvalue:.3g} (smallest possible with {disc} "
+            f"discordant pairs: {min(1.0, 2.0 / 2.0**disc):.3g})"
         )
         return Measurement(
             measured, f"{self.protocol} protocol, the accuracy row's pairs", n, est, lo, hi,
