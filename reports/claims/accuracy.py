@@ -107,7 +107,7 @@ def accuracy_measurement(sel: pd.DataFrame, target: float, chosen: str = "") -> 
     shown = ", ".join(f"{a:.1f}" for a in acc)
     rounds = round(m.median) == round(t)
     rounding = f"rounds to {round(m.median):.0f}%" + (
-        " (the claim's whole percent)" if rounds else f", not {t:g}%"
+        ", the claim's whole percent" if rounds else f", not {t:g}%"
     )
     measured = (
         f"{chosen}median run {m.median:.1f}% (runs: {shown}), 95% order-statistic interval "

@@ -162,7 +162,7 @@ def test_accuracy_claim_on_the_shipped_runs():
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((91.5, 91.8))
     assert row["p_value"] == pytest.approx(2 / 1024) and row["estimate"] == pytest.approx(91.7)
     assert row["verdict"] == NOT_SUPPORTED
-    assert "rounds to 92% (the claim's whole percent)" in row["reading"]
+    assert "rounds to 92%, the claim's whole percent" in row["reading"]
     assert "0 of 10 runs reach it" in row["reading"]
 
 
