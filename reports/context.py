@@ -48,7 +48,7 @@ class ReportContext:
     def claims(self) -> pd.DataFrame:
         d = self.data
         return claims_table(
-            self.runs, d.loss_ranking, reference=d.reference, meta=self.meta, pooled=self.pooled,
+            self.runs, d.loss_ranking, reference=d.reference, meta=self.meta,
             epochs=d.epochs, betas=d.betas, meshes=d.meshes,
         )  # fmt: skip
 

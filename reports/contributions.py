@@ -52,11 +52,14 @@ _PP = 100.0  # fractions to percent / percentage points
 _LIST_BELOW = 5  # cells with fewer pairs list them
 
 
-def paired_runs(runs: pd.DataFrame, variant: str, reference: str = REFERENCE) -> pd.DataFrame:
+def paired_runs(
+    runs: pd.DataFrame, variant: str, reference: str = REFERENCE, *, normalised: bool = False
+) -> pd.DataFrame:
     """Every (dataset, depth, seed, data_seed, setting) with both a `reference` and a `variant`
     run: PAIR_KEYS, then accuracy_*, normalised_*, survived_*, status_* for both sides
-    (`_reference`, `_variant`) and `both_survived`. A repeated key keeps its last run."""
-    r = normalise_runs(runs)
+    (`_reference`, `_variant`) and `both_survived`. A repeated key keeps its last run.
+    `normalised=True` says `runs` already went through normalise_runs."""
+    r = runs if normalised else normalise_runs(runs)
 
     def side(name: str, suffix: str) -> pd.DataFrame:
         part = r.loc[r["variant"] == name, [*PAIR_KEYS, *_SIDE]]

@@ -68,7 +68,7 @@ def claims_section(r: ReportContext) -> list:
     if r.has_runs and not r.cells.empty:
         caption = "Paired effect of each component per dataset and depth and pooled (pp)"
         path = r.fig_path("forest")
-        blocks.append(r.figure(caption, F.forest_figure, r.cells, r.pooled, path, r.data.reference))
+        blocks.append(r.figure(caption, F.forest_figure, r.cells, path, r.data.reference))
     else:
         blocks.append(
             Paragraph(

@@ -5,6 +5,7 @@ smallest effect a test could have detected, and the Pareto front of a cost-accur
 
 from __future__ import annotations
 
+import gc
 import warnings
 from dataclasses import dataclass
 
@@ -110,8 +111,16 @@ def holm(pvalues) -> np.ndarray:
     p = np.asarray(pvalues, dtype=float).ravel()
     out = np.full(p.shape, np.nan)
     keep = np.isfinite(p)
-    if keep.any():
-        out[keep] = multipletests(p[keep], method="holm")[1]
+    if keep.sum() == 1:
+        out[keep] = p[keep]
+    elif keep.any():
+        # statsmodels' Holm branch calls gc.collect(), ~0.1-0.5 s with a report's DataFrames
+        # alive: frozen objects are skipped by it, and unfrozen right after
+        gc.freeze()
+        try:
+            out[keep] = multipletests(p[keep], method="holm")[1]
+        finally:
+            gc.unfreeze()
     return out
 
 

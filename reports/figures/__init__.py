@@ -4,7 +4,7 @@ figure could not be drawn from the data given)."""
 from reports.figures._base import FigureResult
 from reports.figures.accuracy import accuracy_figure, cost_accuracy_figure
 from reports.figures.boundaries import decision_boundary_figure
-from reports.figures.forest import forest_figure
+from reports.figures.forest import forest_cells_figure, forest_figure
 from reports.figures.landscape import sharpness_figure, sweep_figure, swept_params
 from reports.figures.statistics import cd_diagram_figure
 from reports.figures.training import beta_figure, learning_curves_figure, loss_terms_figure
@@ -18,6 +18,7 @@ __all__ = [
     "cd_diagram_figure",
     "cost_accuracy_figure",
     "decision_boundary_figure",
+    "forest_cells_figure",
     "forest_figure",
     "importances_figure",
     "learning_curves_figure",

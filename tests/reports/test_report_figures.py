@@ -86,14 +86,39 @@ def test_accuracy_figure_shows_every_run_chance_and_stays_in_percent(synthetic, 
 
 def test_forest_figure(synthetic, tmp_path):
     cells = reports.cell_contributions(synthetic.runs)
-    pooled = reports.pooled_contributions(synthetic.runs)
-    res = reports.forest_figure(cells, pooled, tmp_path / "f.png")
+    res = reports.forest_figure(cells, tmp_path / "f.png")
     assert res.ok and res.path.read_bytes()[:8] == PNG
     ax = res.figure.axes[0]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert len(labels) == 10 + 2  # 5 datasets × 2 depths, pooled, pooled survivors
-    assert labels[-2].startswith("pooled (10 cells")
-    assert not reports.forest_figure(cells.iloc[:0], pooled, tmp_path / "g.png").ok
+    assert ax.get_title() == "fixed"  # the protocol's name, not the setting's source
+    labels = [t.get_text().strip() for t in ax.get_yticklabels()]
+    # per variant: its pooled row, then its 5 datasets (depths summarised within each)
+    assert len(labels) == 5 * (1 + 5) and labels[0] == "no_noise: pooled (5 datasets)"
+    assert "moons" in labels and not any("d1" in lb or "defaults" in lb for lb in labels)
+    assert res.figure.get_size_inches()[1] * res.figure.dpi <= 1600
+    lo, hi = ax.get_xlim()
+    assert -10 < lo < 0 < hi < 50  # fitted to the data, not to ±100 pp
+    assert not reports.forest_figure(cells.iloc[:0], tmp_path / "g.png").ok
+
+
+def test_forest_splits_protocols_and_stays_within_1600_px(synthetic, tmp_path):
+    cells = reports.cell_contributions(synthetic.runs)
+    fixed = cells[cells["source"] == "defaults"]
+    many = pd.concat(
+        [fixed.assign(variant=f"{v}{i}") for i in range(6) for v in fixed["variant"].unique()]
+        + [fixed.assign(source="study")]
+    )
+    res = reports.forest_figure(many, tmp_path / "p.png")
+    assert [ax.get_title() for ax in res.figure.axes] == ["fixed", "tuned"]
+    assert res.figure.get_size_inches()[1] * res.figure.dpi <= 1600
+
+
+def test_forest_cells_figure_is_the_appendix(synthetic, tmp_path):
+    cells = reports.cell_contributions(synthetic.runs)
+    pooled = reports.pooled_contributions(synthetic.runs)
+    res = reports.forest_cells_figure(cells, pooled, tmp_path / "c.png")
+    labels = [t.get_text() for t in res.figure.axes[0].get_yticklabels()]
+    assert len(labels) == 10 + 2  # 5 datasets × 2 depths, cells pooled, survivors
+    assert labels[-2].startswith("cells pooled (fixed, 10)")
 
 
 def test_learning_curves_leave_out_models_without_epochs(synthetic, tmp_path):
