@@ -7,7 +7,7 @@ import pandas as pd
 
 from reports import figures as F
 from reports.context import ReportContext
-from reports.document import Paragraph, Table
+from reports.render import Paragraph, Table
 from reports.tables import failures_table, status_table
 
 __all__ = ["METHOD", "claims_section", "contributions_section", "inventory_section"]

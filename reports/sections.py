@@ -12,11 +12,11 @@ import pandas as pd
 from reports import figures as F
 from reports.context import ReportContext
 from reports.data import TWO_D_DATASETS, ReportData
-from reports.document import Paragraph, Section, Table
 from reports.figures import FigureResult
 from reports.figures.tuning import FEW_TRIALS
 from reports.first_page import claims_section, contributions_section, inventory_section
 from reports.ranking import MIN_DATASETS, friedman_nemenyi
+from reports.render import Paragraph, Section, Table
 from reports.tables import (
     LIST_RUNS_BELOW,
     accuracy_table,

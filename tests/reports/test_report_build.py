@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from reports import ReportData, accuracy_table, build_report
-from reports.build import latex_table
-from reports.document import Table
-from reports.html import html_table
-from reports.markdown import markdown_table
+from reports.render.document import Table
+from reports.render.html import html_table
+from reports.render.latex import latex_table
+from reports.render.markdown import markdown_table
 from reports.sections import SECTION_TITLES
 
 

@@ -1,0 +1,32 @@
+"""Tables: pure functions DataFrame -> DataFrame. The descriptive ones (run status, accuracy
+with intervals, runtime, tuning cost, anchors, tuned hyperparameters) in descriptive.py."""
+
+from reports.tables.descriptive import (
+    ACCURACY_COLUMNS,
+    KEYS,
+    LIST_RUNS_BELOW,
+    RUNTIME_COLUMNS,
+    accuracy_table,
+    anchors_table,
+    failures_table,
+    format_runs,
+    runtime_table,
+    status_table,
+    tuned_params_table,
+    tuning_cost_table,
+)
+
+__all__ = [
+    "ACCURACY_COLUMNS",
+    "KEYS",
+    "LIST_RUNS_BELOW",
+    "RUNTIME_COLUMNS",
+    "accuracy_table",
+    "anchors_table",
+    "failures_table",
+    "format_runs",
+    "runtime_table",
+    "status_table",
+    "tuned_params_table",
+    "tuning_cost_table",
+]
