@@ -66,9 +66,9 @@ def claims_section(r: ReportContext) -> list:
     compact = verdict_table(claims)
     if not compact.empty:
         caption = (
-            "Verdicts at a glance: one row per claim (its primary analysis); estimate with its "
-            "95% interval; units: the independent units behind the row. The full table below "
-            "adds the setting, the rule and the p-values."
+            "Verdicts at a glance: each claim's primary analysis (sensitivity rows, the setting, "
+            "the rule and the p-values: in the full table below); units: the independent units "
+            "behind the row."
         )
         blocks.append(Table("verdicts", compact, caption, compact=True))
     missing = no_data_text(claims, r.meta.get("experiment"))

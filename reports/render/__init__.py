@@ -7,7 +7,9 @@ from reports.render.document import (
     Section,
     Table,
     format_frame,
+    format_p,
     format_value,
+    is_p_column,
     report_title,
 )
 from reports.render.html import html_table, render_html
@@ -20,7 +22,9 @@ __all__ = [
     "Section",
     "Table",
     "format_frame",
+    "format_p",
     "format_value",
+    "is_p_column",
     "html_table",
     "latex_table",
     "markdown_table",

@@ -32,12 +32,12 @@ td.v-supported, td.v-equivalent { background: #e3f4e3; }
 td.v-not-supported, td.v-not-equivalent { background: #fbe3e3; }
 td.v-inconclusive, td.v-undetermined, td.v-no-data { background: #f1f1f1; }
 td.v-dataset-dependent { background: #fff3d6; }
-p.answer { font-size: 16px; margin: .6em 0; }
+p.answer { font-size: 15px; margin: .5em 0; }
 table.compact { width: 100%; table-layout: fixed; font-size: 13px; line-height: 1.3; }
 table.compact td, table.compact th { padding: 2px 5px; }
 table.compact div.clip { display: -webkit-box; -webkit-line-clamp: 2; line-clamp: 2;
                          -webkit-box-orient: vertical; overflow: hidden; }
-table.compact col.c-id { width: 5em; } table.compact col.c-verdict { width: 8.5em; }
+table.compact col.c-id { width: 5em; } table.compact col.c-verdict { width: 8em; }
 table.compact col.c-estimate-95-interval { width: 13em; } table.compact col.c-units { width: 7em; }
 table.compact col.c-claim { width: 33%; }
 .caption { color: #555; font-style: italic; margin: .2em 0; }
@@ -63,6 +63,16 @@ window.addEventListener('load', function () {
   document.body.setAttribute('data-broken', String(broken));
   document.body.setAttribute('data-sections', String(document.querySelectorAll('section').length));
   document.body.setAttribute('data-empty-sections', empty.join(','));
+  // the first screen: how many rows of the compact verdict table the window shows whole
+  var compact = document.querySelector('table.compact'), visible = 0, rows = 0;
+  if (compact) {
+    compact.querySelectorAll('tbody tr').forEach(function (tr) {
+      rows++;
+      if (tr.getBoundingClientRect().bottom <= window.innerHeight) visible++;
+    });
+  }
+  document.body.setAttribute('data-verdict-rows', String(rows));
+  document.body.setAttribute('data-verdict-rows-visible', String(visible));
   document.body.setAttribute('data-checked', '1');
 });
 """

@@ -142,12 +142,6 @@ def answer_text(claims: pd.DataFrame) -> str:
     text += "."
     if n_missing:
         text += f" {n_missing} more have no data here (the line below the table)."
-    sensitivity = len(_with_roles(claims)) - len(p)
-    if sensitivity:
-        text += (
-            f" The table shows the primary analysis of each claim; {sensitivity} sensitivity "
-            "rows (the other protocol, survivors only) are in the full table below."
-        )
     return text
 
 
