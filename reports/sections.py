@@ -83,7 +83,12 @@ def _accuracy(r: ReportContext) -> list:
             "f failed, at chance).",
         )
     )
-    blocks.append(r.figure("Test accuracy", F.accuracy_figure, r.runs, r.fig_path("accuracy")))
+    groups = F.accuracy_groups(r.runs)
+    for i, datasets in enumerate(groups or [None]):  # no group: the figure says why
+        name, caption = "accuracy", "Test accuracy"
+        if len(groups) > 1:
+            name, caption = f"accuracy_{i + 1}", f"Test accuracy ({', '.join(datasets)})"
+        blocks.append(r.figure(caption, F.accuracy_figure, r.runs, r.fig_path(name), datasets))
     for param in F.swept_params(r.data.runs):  # issue 9: the sweeps and the diagnostics
         path = r.fig_path(f"sweep_{param}")
         caption = f"Test accuracy against {param} (the sweep)"
