@@ -3,6 +3,7 @@ with intervals, runtime, tuning cost, anchors, tuned hyperparameters) in descrip
 
 from reports.tables.descriptive import (
     ACCURACY_COLUMNS,
+    FEW_TRIALS,
     KEYS,
     LIST_RUNS_BELOW,
     RUNTIME_COLUMNS,
@@ -10,6 +11,7 @@ from reports.tables.descriptive import (
     anchors_table,
     failures_table,
     format_runs,
+    importances_table,
     runtime_table,
     status_table,
     tuned_params_table,
@@ -18,6 +20,7 @@ from reports.tables.descriptive import (
 
 __all__ = [
     "ACCURACY_COLUMNS",
+    "FEW_TRIALS",
     "KEYS",
     "LIST_RUNS_BELOW",
     "RUNTIME_COLUMNS",
@@ -25,6 +28,7 @@ __all__ = [
     "anchors_table",
     "failures_table",
     "format_runs",
+    "importances_table",
     "runtime_table",
     "status_table",
     "tuned_params_table",

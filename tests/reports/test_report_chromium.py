@@ -48,7 +48,7 @@ def test_report_renders_in_chromium(which, request, tmp_path):
     assert body["data-broken"] == "0"
     assert body["data-empty-sections"] == ""
     assert body["data-sections"] == "13"
-    assert int(body["data-images"]) == (14 if which == "built_report" else 0)
+    assert int(body["data-images"]) == (13 if which == "built_report" else 0)
 
 
 @pytest.mark.chromium
