@@ -67,3 +67,5 @@ def test_twelve_verdicts_fit_a_1400_by_900_screen(monkeypatch, tmp_path):
     body = _body(_dump_dom(tmp_path / "r" / "index.html", tmp_path / "profile"))
     assert body["data-verdict-rows"] == "12"
     assert body["data-verdict-rows-visible"] == "12", body
+    small = _body(_dump_dom(tmp_path / "r" / "index.html", tmp_path / "profile", "1400,500"))
+    assert int(small["data-verdict-rows-visible"]) < 12  # the count measures the window

@@ -51,6 +51,13 @@ def many_settings(
     return pd.concat(frames, ignore_index=True)
 
 
+def _legend_over_title(fig) -> bool:
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    return any(leg.get_window_extent(renderer).overlaps(title) for leg in fig.legends)
+
+
 def test_accuracy_legend_is_short_has_one_colour_each_and_clears_the_title(tmp_path):
     runs = many_settings(datasets=("moons", "mnist"))
     res = reports.accuracy_figure(runs, tmp_path / "a.png")
@@ -62,10 +69,9 @@ def test_accuracy_legend_is_short_has_one_colour_each_and_clears_the_title(tmp_p
     colours = [mcolors.to_hex(h.get_color()) for h in legend.legend_handles]
     coloured = [c for lab, c in zip(labels, colours, strict=True) if lab.startswith("depth")]
     assert len(set(coloured)) == len(coloured)  # no colour reused
-    renderer = fig.canvas.get_renderer()
-    fig.canvas.draw()
-    title = fig._suptitle.get_window_extent(renderer)
-    assert not legend.get_window_extent(renderer).overlaps(title)
+    assert not _legend_over_title(fig)
+    one = reports.accuracy_figure(runs, tmp_path / "b.png", ["mnist"]).figure  # one panel
+    assert len(one.axes) == 1 and not _legend_over_title(one)
     titles = [ax.get_title() for ax in fig.axes]
     assert "moons · fixed, 5 epochs" in titles and "moons · tuned, 5 epochs" in titles
     assert "mnist · blog preset, 100 epochs" in titles
