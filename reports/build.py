@@ -5,56 +5,77 @@ out_dir/report.md        the same content in Markdown
 out_dir/tables/*.csv     every table, raw numbers
 out_dir/tables/*.tex     every table, LaTeX (booktabs)
 out_dir/figures/*.png    every figure
+
+The report is written into a temporary folder beside out_dir and swapped in whole, so out_dir
+never mixes files of two reports (another experiment's, or an older run's), and a build that
+fails leaves the previous report as it was.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import secrets
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reports.data import ReportData
-from reports.document import Section, Table, format_frame
-from reports.html import render_html
-from reports.markdown import render_markdown
 from reports.paths import inside
+from reports.render import Section, latex_table, render_html, render_markdown
 from reports.sections import make_sections
 
-__all__ = ["build_report", "latex_table"]
+__all__ = ["REPORT_ENTRIES", "build_report", "check_report_folder"]
 
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}  # fmt: skip
+REPORT_ENTRIES = frozenset({"index.html", "report.md", "tables", "figures"})
 
 
-# so the .tex files compile with pdflatex as well as with unicode engines
-_UNICODE_LATEX = {
-    "±": r"$\pm$", "−": "$-$", "—": "---", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$",
-    "…": r"\ldots{}", "·": r"$\cdot$", "β": r"$\beta$", "α": r"$\alpha$", "γ": r"$\gamma$",
-    "κ": r"$\kappa$", "√": r"$\surd$", "★": r"$\star$", "×": r"$\times$", "∞": r"$\infty$",
-    "′": "'",
-}  # fmt: skip
+def check_report_folder(out: str | os.PathLike[str]) -> None:
+    """`out` may receive a report: it does not exist, or is an empty folder, or holds a report
+    and nothing else (REPORT_ENTRIES), which the new report replaces whole. Anything else is
+    refused: replacing the folder would delete files that are not a report's."""
+    path = Path(out)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise ValueError(f"the report folder {str(path)!r} is a file; give a folder")
+    other = sorted(p.name for p in path.iterdir() if p.name not in REPORT_ENTRIES)
+    if other:
+        shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
+        raise ValueError(
+            f"the report folder {str(path)!r} holds files that are not a report's ({shown}); "
+            "a report replaces its folder whole: give a new or empty folder"
+        )
 
 
-def _latex_escape(s: str) -> str:
-    return re.sub(r"[\\&%$#_{}~^]", lambda m: _LATEX_SPECIAL[m.group()], s)
+def _beside(out: Path, kind: str) -> Path:
+    """A new empty folder beside `out` (same file system, so renames are atomic), made with
+    the user's umask (the report stays readable as a folder made by mkdir would be)."""
+    for _ in range(100):
+        path = out.parent / f".{out.name}.{kind}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot make a temporary folder beside {str(out)!r}")
 
 
-def latex_table(table: Table) -> str:
-    """The table as a LaTeX `table` environment: booktabs rules (\\usepackage{booktabs}), cells
-    as shown in the page, the few non-ASCII symbols the report uses written as LaTeX commands."""
-    cells = format_frame(table.frame)
-    tex = cells.to_latex(
-        index=False,
-        escape=True,
-        caption=_latex_escape(table.caption.replace("`", "")),
-        label=f"tab:{table.name}",
-        position="htbp",
-    )
-    return re.sub("|".join(_UNICODE_LATEX), lambda m: _UNICODE_LATEX[m.group()], tex)
+def _swap_in(built: Path, out: Path) -> None:
+    """Put the folder `built` at `out`, replacing what was there (two renames on one file
+    system; the old report is deleted only once the new one is in place)."""
+    if not out.exists():
+        os.replace(built, out)
+        return
+    old = _beside(out, "old")
+    os.replace(out, old / "report")
+    try:
+        os.replace(built, out)
+    except OSError:
+        os.replace(old / "report", out)  # put the previous report back
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_tables(sections: list[Section], tables_dir: Path) -> None:
@@ -78,25 +99,42 @@ def build_report(
     figures: bool = True,
     on_section: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write the report into `out_dir` (created if needed; files of an earlier report with the
-    same names are replaced) and return the path of index.html. Never fails for missing data:
-    each section then says what is missing. A section that raises unexpectedly is replaced by
-    the error message and a RuntimeWarning, unless `strict=True` (tests), which re-raises.
-    `figures=False` writes the tables and pages without drawing any figure; `on_section` is
-    told which section is being built (progress).
+    """Write the report into `out_dir` and return the path of its index.html. `out_dir` is
+    replaced whole (check_report_folder: it must be new, empty, or hold only a report).
+    Never fails for missing data: each section then says what is missing. A section that
+    raises unexpectedly is replaced by the error message and a RuntimeWarning, unless
+    `strict=True` (tests), which re-raises. `figures=False` writes the tables and pages
+    without drawing any figure; `on_section` is told which section is being built.
 
     Deterministic: the same frames, in any row order, give byte-identical tables (runs are
     sorted canonically, random states are fixed, CSV floats have 10 significant digits)."""
     if not isinstance(data, ReportData):
         raise ValueError(f"`data` must be a ReportData, but got {type(data).__name__}")
-    out = Path(out_dir)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).resolve()  # `.` too has a name and a parent to swap it in from
+    check_report_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = _beside(out, "new")
+    try:
+        _write(data, work, strict=strict, figures=figures, on_section=on_section)
+        _swap_in(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # gone already unless something failed
+    return Path(out_dir) / "index.html"
+
+
+def _write(
+    data: ReportData,
+    out: Path,
+    *,
+    strict: bool,
+    figures: bool,
+    on_section: Callable[[str], None] | None,
+) -> None:
+    (out / "figures").mkdir()
+    (out / "tables").mkdir()
     meta = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **data.meta}
     data = ReportData(**{**{k: getattr(data, k) for k in data.__dataclass_fields__}, "meta": meta})
     sections = make_sections(data, out, strict=strict, draw_figures=figures, on_section=on_section)
     _write_tables(sections, out / "tables")
     (out / "report.md").write_text(render_markdown(sections, meta), encoding="utf-8")
-    index = out / "index.html"
-    index.write_text(render_html(sections, meta), encoding="utf-8")
-    return index
+    (out / "index.html").write_text(render_html(sections, meta), encoding="utf-8")

@@ -13,9 +13,9 @@ import pandas as pd
 from reports.claims import claims_table
 from reports.contributions import cell_contributions, pooled_contributions
 from reports.data import ReportData, hint, normalise_runs
-from reports.document import Figure, Paragraph
 from reports.figures import FigureResult
 from reports.paths import inside
+from reports.render import Figure, Paragraph
 
 __all__ = ["ReportContext"]
 

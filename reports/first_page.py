@@ -7,8 +7,9 @@ import pandas as pd
 
 from reports import figures as F
 from reports.context import ReportContext
-from reports.document import Paragraph, Table
+from reports.render import Paragraph, Table
 from reports.tables import failures_table, status_table
+from reports.tables.verdicts import answer_text, no_data_text, verdict_table
 
 __all__ = ["METHOD", "claims_section", "contributions_section", "inventory_section"]
 
@@ -57,14 +58,22 @@ def _counts(r: ReportContext) -> str:
 
 
 def claims_section(r: ReportContext) -> list:
-    blocks: list = []
-    if r.meta.get("experiment"):
-        blocks.append(Paragraph(f"Experiment: `{r.meta['experiment']}`. {_counts(r)}"))
-    else:
-        blocks.append(Paragraph(_counts(r)))
-    verdicts = r.claims["verdict"].value_counts().sort_index()
-    blocks.append(Paragraph("Claims: " + ", ".join(f"{n} {v}" for v, n in verdicts.items()) + "."))
-    blocks.append(Table("claims", r.claims, "The blog's claims, what was measured, and verdicts."))
+    """The first page: the answer in one paragraph, the compact verdict table (primary rows
+    with data), one line for the claims without data, the forest plot, what was run, then the
+    full claims table (setting, rule, p-values) and how to read it."""
+    claims = r.claims
+    blocks: list = [Paragraph(answer_text(claims), kind="answer")]
+    compact = verdict_table(claims)
+    if not compact.empty:
+        caption = (
+            "Verdicts at a glance: each claim's primary analysis (sensitivity rows, the setting, "
+            "the rule and the p-values: in the full table below); units: the independent units "
+            "behind the row."
+        )
+        blocks.append(Table("verdicts", compact, caption, compact=True))
+    missing = no_data_text(claims, r.meta.get("experiment"))
+    if missing:
+        blocks.append(Paragraph(missing, missing=True))
     if r.has_runs and not r.cells.empty:
         caption = "Paired effect of each component per dataset and depth and pooled (pp)"
         path = r.fig_path("forest")
@@ -77,6 +86,15 @@ def claims_section(r: ReportContext) -> list:
                 missing=True,
             )
         )
+    if r.meta.get("experiment"):
+        blocks.append(Paragraph(f"Experiment: `{r.meta['experiment']}`. {_counts(r)}"))
+    else:
+        blocks.append(Paragraph(_counts(r)))
+    caption = (
+        "All claims, sensitivity rows included: the setting judged, the measurement, the rule "
+        "and the p-values (raw and Holm-adjusted over the claim's family)."
+    )
+    blocks.append(Table("claims", claims, caption))
     blocks.append(Paragraph(METHOD.format(ref=r.data.reference)))
     return blocks
 

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from reports.data import normalise_runs, variant_order
+from reports.render.document import format_p
 
 __all__ = ["MIN_DATASETS", "Ranking", "friedman_nemenyi"]
 
@@ -50,8 +51,8 @@ class Ranking:
         verdict = "significant" if r.pvalue < r.alpha else "not significant"
         dropped = f" Dropped: {self.dropped}." if self.dropped else " No dataset dropped."
         return (
-            f"depth {self.depth} ({self.setting}): {r.omnibus} p={r.pvalue:.3g} ({verdict} at "
-            f"α={r.alpha}), {r.posthoc} critical difference {r.cd:.3g} over "
+            f"depth {self.depth} ({self.setting}): {r.omnibus} p={format_p(r.pvalue)} "
+            f"({verdict} at α={r.alpha}), {r.posthoc} critical difference {r.cd:.3g} over "
             f"{len(self.matrix)} datasets × {self.matrix.shape[1]} variants.{dropped}"
         )
 

@@ -12,15 +12,16 @@ import pandas as pd
 from reports import figures as F
 from reports.context import ReportContext
 from reports.data import TWO_D_DATASETS, ReportData
-from reports.document import Paragraph, Section, Table
 from reports.figures import FigureResult
-from reports.figures.tuning import FEW_TRIALS
 from reports.first_page import claims_section, contributions_section, inventory_section
 from reports.ranking import MIN_DATASETS, friedman_nemenyi
+from reports.render import Paragraph, Section, Table
 from reports.tables import (
+    FEW_TRIALS,
     LIST_RUNS_BELOW,
     accuracy_table,
     anchors_table,
+    importances_table,
     runtime_table,
     tuned_params_table,
     tuning_cost_table,
@@ -83,7 +84,12 @@ def _accuracy(r: ReportContext) -> list:
             "f failed, at chance).",
         )
     )
-    blocks.append(r.figure("Test accuracy", F.accuracy_figure, r.runs, r.fig_path("accuracy")))
+    groups = F.accuracy_groups(r.runs)
+    for i, datasets in enumerate(groups or [None]):  # no group: the figure says why
+        name, caption = "accuracy", "Test accuracy"
+        if len(groups) > 1:
+            name, caption = f"accuracy_{i + 1}", f"Test accuracy ({', '.join(datasets)})"
+        blocks.append(r.figure(caption, F.accuracy_figure, r.runs, r.fig_path(name), datasets))
     for param in F.swept_params(r.data.runs):  # issue 9: the sweeps and the diagnostics
         path = r.fig_path(f"sweep_{param}")
         caption = f"Test accuracy against {param} (the sweep)"
@@ -203,18 +209,24 @@ def _tuning(r: ReportContext) -> list:
         reason = f"there are no importances rows — {r.hint('importances')}"
         blocks.append(r.figure("Parameter importances", FigureResult, None, reason))
         return blocks
-    counts = t.groupby("study_name").size() if "study_name" in t else pd.Series(dtype=int)
-    few = sorted(s for s in imp["study_name"].dropna().unique() if counts.get(s, 0) < FEW_TRIALS)
-    if few:
-        blocks.append(
-            Paragraph(
-                f"Caveat: {len(few)} of {imp['study_name'].nunique()} studies ran fewer than "
-                f"{FEW_TRIALS} trials; their importances are unreliable (marked `few`)."
-            )
-        )
+    table = importances_table(imp, t)
+    few = int((table["reliable"] != "yes").sum())
     caption = "Parameter importances"
     path = r.fig_path("importances")
     blocks.append(r.figure(caption, F.importances_figure, imp, path, t))
+    caveat = (
+        f" Caveat: {few} of {len(table)} studies ran fewer than {FEW_TRIALS} trials; their "
+        "importances (`reliable`: no) are noise more than signal and are left out of the figure."
+        if few
+        else ""
+    )
+    blocks.append(
+        Table(
+            "importances",
+            table,
+            "Parameter importance per study (normalised to sum to 1 per study)." + caveat,
+        )
+    )
     return blocks
 
 

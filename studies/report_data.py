@@ -5,6 +5,7 @@ trials and importances frames, never an error, and leaves the database as it was
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,9 @@ from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 from optuna.trial import TrialState
 
 from reports import ReportData, build_report
+from reports.build import REPORT_ENTRIES
 from reports.data import add_settings
+from reports.paths import slug
 from studies.store.experiments import SETTING_COLUMNS
 from studies.store.rows import params_columns
 from studies.store.store import Store
@@ -26,6 +29,7 @@ __all__ = [
     "IMPORTANCE_COLUMNS",
     "build",
     "export_frames",
+    "report_folder",
     "gather",
     "store_frames",
     "importances_frame",
@@ -238,6 +242,32 @@ def export_frames(
     return frames
 
 
+def report_folder(out_dir: str | Path, experiment: str | None) -> Path:
+    """``out_dir/<experiment>``: the folder of one experiment's report in the per-experiment
+    layout (a slug of the name, so that any stored name stays inside ``out_dir``; ``all-runs``
+    for a store without experiments)."""
+    return Path(out_dir) / slug(experiment if experiment else "all-runs")
+
+
+def _retire_flat_report(folder: Path) -> list[str]:
+    """Remove a report written straight into ``folder`` by an earlier version (index.html,
+    report.md, tables/, figures/ beside the experiments' folders), so that no file of an older
+    run remains; a note says so."""
+    index = folder / "index.html"
+    if not index.is_file():
+        return []
+    for name in sorted(REPORT_ENTRIES):
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.is_file() or path.is_symlink():
+            path.unlink()
+    return [
+        f"removed the report an earlier version wrote straight into {str(folder)!r}: reports "
+        f"now go to {str(folder)!r}/<experiment>/"
+    ]
+
+
 def build(
     store_url: str | Path,
     storage_url: str | Path | None,
@@ -246,12 +276,17 @@ def build(
     meta: dict | None = None,
     experiment: str | None = None,
     progress: Callable[[str], None] | None = None,
+    per_experiment: bool = False,
 ) -> tuple[Path, list[str]]:
-    """Gather and write the report of ``experiment`` into ``out_dir``; the path of index.html
-    and the notes. ``progress`` is told each stage (and each section) as it starts."""
+    """Gather and write the report of ``experiment`` into ``out_dir`` (with
+    ``per_experiment``: into its own folder there, report_folder); the path of index.html and
+    the notes. ``progress`` is told each stage (and each section) as it starts."""
     if progress is not None:
         progress("reading the runs and studies, parameter importances (fANOVA)")
     data, notes = gather(store_url, storage_url, meta=meta, experiment=experiment)
+    if per_experiment:
+        notes += _retire_flat_report(Path(out_dir))
+        out_dir = report_folder(out_dir, data.meta.get("experiment"))
     if progress is None:
         return build_report(data, out_dir), notes
     return build_report(data, out_dir, on_section=progress), notes

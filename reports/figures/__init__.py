@@ -2,7 +2,7 @@
 figure could not be drawn from the data given)."""
 
 from reports.figures._base import FigureResult
-from reports.figures.accuracy import accuracy_figure, cost_accuracy_figure
+from reports.figures.accuracy import accuracy_figure, accuracy_groups, cost_accuracy_figure
 from reports.figures.boundaries import decision_boundary_figure
 from reports.figures.forest import forest_cells_figure, forest_figure
 from reports.figures.landscape import sharpness_figure, sweep_figure, swept_params
@@ -13,6 +13,7 @@ from reports.figures.tuning import best_so_far_figure, importances_figure, tunin
 __all__ = [
     "FigureResult",
     "accuracy_figure",
+    "accuracy_groups",
     "best_so_far_figure",
     "beta_figure",
     "cd_diagram_figure",

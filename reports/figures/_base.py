@@ -22,6 +22,8 @@ from reports.data import ANCHORS, EXPECTED_DATASETS, REFERENCE
 __all__ = ["FigureResult", "colours", "dataset_order", "missing", "panels", "save"]
 
 DPI = 100
+MAX_HEIGHT_IN = 16.0  # 1 600 px at DPI: taller figures cannot be read at their rendered size
+MIN_PANEL_IN = 2.0  # panels are not squeezed below this: more panels need another figure
 KNOWN_VARIANTS = (REFERENCE, "no_quartic", "static_beta", "sgd", "no_noise", "no_spatial", *ANCHORS)
 
 
@@ -46,11 +48,15 @@ def missing(reason: str) -> FigureResult:
 def panels(
     n: int, ncols: int = 3, size: tuple[float, float] = (4.0, 3.0), sharey: bool = False
 ) -> tuple[Figure, list[Axes]]:
-    """A figure with `n` axes in rows of `ncols` (unused cells removed), whitegrid style."""
+    """A figure with `n` axes in rows of `ncols` (unused cells removed), whitegrid style. Rows
+    are made lower (down to MIN_PANEL_IN) so that the figure stays within MAX_HEIGHT_IN."""
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
+    height = size[1]
+    if nrows * height > MAX_HEIGHT_IN:
+        height = max(MIN_PANEL_IN, MAX_HEIGHT_IN / nrows)
     # at least 7.5 inches wide, so the title and the legend beside the panels fit
-    fig = Figure(figsize=(max(7.5, size[0] * ncols), size[1] * nrows), layout="constrained")
+    fig = Figure(figsize=(max(7.5, size[0] * ncols), height * nrows), layout="constrained")
     FigureCanvasAgg(fig)
     with sns.axes_style("whitegrid"):
         grid = fig.subplots(nrows, ncols, squeeze=False, sharey=sharey)
@@ -93,11 +99,19 @@ def dataset_cells(frame: pd.DataFrame, key: str) -> list[tuple[str, object]]:
     ]
 
 
-def legend_once(fig: Figure, axes: list[Axes]) -> None:
-    """One legend for the figure, from the handles of all axes (duplicates removed)."""
+def legend_once(fig: Figure, axes: list[Axes], below: bool = False) -> None:
+    """One legend for the figure, from the handles of all axes (duplicates removed): beside
+    the panels, or `below` them in one row (short legends: clear of a wide title)."""
     seen: dict[str, object] = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             seen.setdefault(lab, h)
-    if seen:
+    if not seen:
+        return
+    if below:
+        fig.legend(
+            list(seen.values()), list(seen), loc="outside lower center", ncols=len(seen),
+            fontsize="small",
+        )  # fmt: skip
+    else:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small")

@@ -23,14 +23,63 @@ from reports.figures._base import (
 from reports.stats import pareto_front
 from reports.tables import accuracy_table
 
-__all__ = ["accuracy_figure", "chance_line", "cost_accuracy_figure", "percent_axis"]
+__all__ = [
+    "MAX_PANELS",
+    "accuracy_figure",
+    "accuracy_groups",
+    "chance_line",
+    "cost_accuracy_figure",
+    "percent_axis",
+    "setting_label",
+]
 
 
-def _hue_labels(table: pd.DataFrame) -> pd.Series:
-    """`depth d`, plus the setting when the frame mixes several."""
-    label = "depth " + table["depth"].astype("string").fillna("?")
-    settings = table["source"].astype(str) + "/" + table["epochs"].astype(str) + " ep"
-    return label + ", " + settings if settings.nunique() > 1 else label
+MAX_PANELS = 15  # per accuracy figure (5 rows of 3): more datasets make more figures
+_SOURCE_LABELS = {"defaults": "fixed", "study": "tuned", "preset:blog": "blog preset"}
+_SOURCE_ORDER = ("defaults", "study", "preset:blog")
+
+
+def setting_label(source: str, epochs: int) -> str:
+    """`fixed, 10 epochs` / `tuned, 10 epochs` / `blog preset, 100 epochs` (the README's words)."""
+    return f"{_SOURCE_LABELS.get(source, source)}, {epochs} epochs"
+
+
+def _unswept(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of settings that are not sweeps (a swept setting's source carries `|param=value`):
+    the sweeps have their own figures."""
+    return table[~table["source"].astype(str).str.contains("|", regex=False)]
+
+
+def _cells(table: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """(dataset, source, epochs) panels: datasets in report order, then fixed, tuned, blog
+    preset and any other setting, each by epochs."""
+    rank = {s: i for i, s in enumerate(_SOURCE_ORDER)}
+    cells = []
+    for dataset in dataset_order(table["dataset"].dropna()):
+        sub = table[table["dataset"] == dataset]
+        settings = sub[["source", "epochs"]].drop_duplicates().itertuples(index=False)
+        ordered = sorted(
+            settings, key=lambda s: (rank.get(s.source, len(rank)), s.source, s.epochs)
+        )
+        cells += [(dataset, s.source, int(s.epochs)) for s in ordered]
+    return cells
+
+
+def accuracy_groups(runs: pd.DataFrame, max_panels: int = MAX_PANELS) -> list[list[str]]:
+    """The datasets of each accuracy figure: consecutive datasets whose panels (one per
+    unswept setting) number at most `max_panels` together (a dataset never split)."""
+    table = _unswept(accuracy_table(runs))
+    groups: list[list[str]] = []
+    count = 0
+    for dataset in dataset_order(table["dataset"].dropna()):
+        n = len(table.loc[table["dataset"] == dataset, ["source", "epochs"]].drop_duplicates())
+        if groups and count + n <= max_panels:
+            groups[-1].append(dataset)
+            count += n
+        else:
+            groups.append([dataset])
+            count = n
+    return groups
 
 
 def chance_line(ax: Axes, runs: pd.DataFrame, dataset: str, horizontal: bool = True) -> None:
@@ -72,33 +121,44 @@ def _dots(ax: Axes, g: pd.DataFrame, x: float) -> None:
             ax.plot(x + 0.1 + jitter, y, ls="none", alpha=0.8, zorder=4, **style)
 
 
-def accuracy_figure(runs: pd.DataFrame, path: str | Path) -> FigureResult:
+def accuracy_figure(
+    runs: pd.DataFrame, path: str | Path, datasets: list[str] | None = None
+) -> FigureResult:
     """Mean test accuracy (percent) per variant with Anderson's distribution-free 95% interval,
     every run as a dot (collapsed and failed runs marked), and the chance level; one panel per
-    dataset, depth (and setting, if mixed) as hue."""
+    dataset and setting (fixed, tuned, blog preset; each number of epochs), one colour per
+    depth, so the legend stays short. Swept settings are left to the sweep figures; `datasets`
+    limits the figure to those (accuracy_groups: figures of at most MAX_PANELS panels)."""
     table = accuracy_table(runs)
     table = table[table["n"] > 0]
+    n_swept = len(table) - len(_unswept(table))
+    table = _unswept(table)
+    if datasets is not None:
+        table = table[table["dataset"].isin(datasets)]
     if table.empty:
         return missing("no runs with a test accuracy or a known chance level")
-    table = table.assign(hue=_hue_labels(table).to_numpy())
     r = normalise_runs(runs)
-    hues = sorted(table["hue"].unique())
-    spread = np.linspace(-0.25, 0.25, len(hues)) if len(hues) > 1 else [0.0]
-    offsets = dict(zip(hues, spread, strict=True))
-    markers = {h: "osD^v<>p*h"[i % 10] for i, h in enumerate(hues)}
-    hue_colours = {h: f"C{i % 10}" for i, h in enumerate(hues)}
-    datasets = dataset_order(table["dataset"].dropna())
-    fig, axes = panels(len(datasets), ncols=3, size=(5.0, 3.4))
-    for ax, dataset in zip(axes, datasets, strict=True):
-        sub = table[table["dataset"] == dataset]
+    depths = sorted(table["depth"].dropna().unique())
+    spread = np.linspace(-0.2, 0.2, len(depths)) if len(depths) > 1 else [0.0]
+    offsets = dict(zip(depths, spread, strict=True))
+    depth_colours = {d: f"C{i % 10}" for i, d in enumerate(depths)}
+    markers = {d: "osD^v<>p*h"[i % 10] for i, d in enumerate(depths)}
+    cells = _cells(table)
+    fig, axes = panels(len(cells), ncols=3, size=(5.0, 3.2))
+    for ax, (dataset, source, epochs) in zip(axes, cells, strict=True):
+        sub = table[
+            (table["dataset"] == dataset)
+            & (table["source"] == source)
+            & (table["epochs"] == epochs)
+        ]
         variants = variant_order(sub["variant"])
         xpos = {v: i for i, v in enumerate(variants)}
-        for hue, g in sub.groupby("hue"):
-            x = g["variant"].map(xpos).to_numpy(float) + offsets[hue]
+        for depth, g in sub.groupby("depth"):
+            x = g["variant"].map(xpos).to_numpy(float) + offsets[depth]
             yerr = np.vstack([g["mean"] - g["ci95_low"], g["ci95_high"] - g["mean"]])
             ax.errorbar(
-                x, g["mean"], yerr=np.nan_to_num(yerr), fmt=markers[hue], capsize=3,
-                label=hue, color=hue_colours[hue], zorder=3,
+                x, g["mean"], yerr=np.nan_to_num(yerr), fmt=markers[depth], capsize=3,
+                label=f"depth {int(depth)}", color=depth_colours[depth], zorder=3,
             )  # fmt: skip
             for xi, (_, row) in zip(x, g.iterrows(), strict=True):
                 _dots(ax, _runs_of(r, row, dataset), xi)
@@ -106,12 +166,13 @@ def accuracy_figure(runs: pd.DataFrame, path: str | Path) -> FigureResult:
         ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
         ax.set_xlim(-0.6, len(variants) - 0.4)
         percent_axis(ax)
-        ax.set_title(dataset)
+        ax.set_title(f"{dataset} · {setting_label(source, epochs)}", fontsize="medium")
         ax.set_ylabel("test accuracy (%)")
-    legend_once(fig, axes)
+    legend_once(fig, axes, below=True)
+    swept = "; swept settings: in the sweep figures" if n_swept else ""
     fig.suptitle(
         "Test accuracy: mean and distribution-free 95% interval over all runs (failures at "
-        "chance); every run shown"
+        f"chance); every run shown{swept}"
     )
     return save(fig, path)
 

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from reports.figures._base import FigureResult, missing, save
 from reports.ranking import Ranking
+from reports.render.document import format_p
 
 __all__ = ["cd_diagram_figure"]
 
@@ -33,7 +34,7 @@ def cd_diagram_figure(ranking: Ranking, path: str | Path) -> FigureResult:
     r = ranking.result
     significant = "significant" if r.pvalue < r.alpha else "NOT significant: ranks may be noise"
     fig.suptitle(
-        f"Depth {ranking.depth}: Friedman p={r.pvalue:.3g} ({significant}), CD={r.cd:.2f}",
+        f"Depth {ranking.depth}: Friedman p={format_p(r.pvalue)} ({significant}), CD={r.cd:.2f}",
         fontsize="medium",
     )
     return save(fig, path)

@@ -18,15 +18,15 @@ from reports.figures._base import (
     panels,
     save,
 )
+from reports.tables.descriptive import FEW_TRIALS
 
 __all__ = [
     "FEW_TRIALS",
+    "MAX_STUDY_ROWS",
     "best_so_far_figure",
     "importances_figure",
     "tuning_history_figure",
 ]
-
-FEW_TRIALS = 20  # importances from fewer trials than this are noise more than signal
 
 
 def _trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -116,37 +116,44 @@ def best_so_far_figure(trials: pd.DataFrame, path: str | Path) -> FigureResult:
     return save(fig, path)
 
 
-def _trials_label(k: float) -> str:
-    if pd.isna(k):
-        return ""
-    return f" ({int(k)} trials{', few' if k < FEW_TRIALS else ''})"
+MAX_STUDY_ROWS = 30  # more studies than this: one heatmap row per variant (mean over studies)
 
 
 def importances_figure(
     importances: pd.DataFrame, path: str | Path, trials: pd.DataFrame | None = None
 ) -> FigureResult:
-    """Heatmap of parameter importance: rows are studies (variant · dataset · depth, with the
-    number of trials when `trials` is given), columns parameters (blank where a study does not
-    search that parameter). Studies with fewer than FEW_TRIALS trials are marked `(few)` and
-    the title carries the caveat."""
+    """Heatmap of parameter importance for the studies that ran at least FEW_TRIALS trials
+    (counted in `trials`; fewer make importances noise more than signal: the importances table
+    lists those, with the caveat). Rows are studies (variant · dataset · depth, with their
+    trial count), or, beyond MAX_STUDY_ROWS studies, variants (mean over their studies);
+    columns parameters (blank where a study does not search that parameter)."""
     imp = with_columns(importances, "importances")
     imp = imp[imp["importance"].notna() & imp["param"].notna()]
     if imp.empty:
         return missing("no parameter importances")
-    depth = imp["depth"].map(lambda d: "?" if pd.isna(d) else str(int(d)))
     counts = with_columns(trials, "trials").groupby("study_name").size()
     n = imp["study_name"].map(counts)
-    label = n.map(_trials_label)
-    few = bool((n < FEW_TRIALS).any())
-    imp = imp.assign(
-        study=imp["variant"].astype(str)
-        + " · "
-        + imp["dataset"].astype(str)
-        + " · depth "
-        + depth
-        + label
+    imp = imp.assign(n_trials=n)[n >= FEW_TRIALS]
+    if imp.empty:
+        return missing(
+            f"no study ran {FEW_TRIALS} trials or more (importances from fewer are noise more "
+            "than signal; the importances table lists them)"
+        )
+    depth = imp["depth"].map(lambda d: "?" if pd.isna(d) else str(int(d)))
+    n_studies = imp["study_name"].nunique()
+    if n_studies > MAX_STUDY_ROWS:
+        per = imp.groupby("variant")["study_name"].nunique()
+        row = imp["variant"].astype(str) + imp["variant"].map(lambda v: f" ({per[v]} studies)")
+        what = f"mean over each variant's studies ({n_studies} studies)"
+    else:
+        row = (
+            imp["variant"].astype(str) + " · " + imp["dataset"].astype(str) + " · depth "
+            + depth + imp["n_trials"].map(lambda k: f" ({int(k)} trials)")
+        )  # fmt: skip
+        what = f"{n_studies} studies with ≥ {FEW_TRIALS} trials"
+    grid = imp.assign(row=row).pivot_table(
+        index="row", columns="param", values="importance", aggfunc="mean"
     )
-    grid = imp.pivot_table(index="study", columns="param", values="importance", aggfunc="mean")
     grid = grid.sort_index()
     evaluators = ", ".join(sorted(imp["evaluator"].dropna().astype(str).unique())) or "unknown"
     width = max(6.5, 4.0 + 0.9 * grid.shape[1])
@@ -160,6 +167,5 @@ def importances_figure(
     ax.set_xlabel("parameter")
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=45)
-    caveat = f"\ncaveat: < {FEW_TRIALS} trials make importances unreliable" if few else ""
-    ax.set_title(f"Parameter importances\nevaluator: {evaluators}{caveat}", fontsize="medium")
+    ax.set_title(f"Parameter importances ({what})\nevaluator: {evaluators}", fontsize="medium")
     return save(fig, path)

@@ -266,15 +266,25 @@ def check_out_file(out: Path, *, force: bool) -> None:
         raise ValueError(f"--out {str(out)!r} exists; give --force to overwrite it")
 
 
-def check_out_dir(out: Path, *, default: str) -> None:
-    """``out`` can hold the report: a folder, or a new one in an existing writable folder (the
-    default's parents are created)."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file; give a folder for the report")
-    if out.is_dir():
-        _check_folder(out, out)
-    elif str(out) != default:
-        _check_folder(out.parent, out)
+def check_out_dir(out: str | None) -> None:
+    """--out can hold the report: a new folder in an existing writable folder, or a folder
+    that is empty or holds a report (replaced whole; anything else is refused, since replacing
+    it would delete files). None: the experiments' folder DEFAULT_OUT, created if needed."""
+    if out is None:
+        folder = Path(DEFAULT_OUT)
+        parent = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+        _check_folder(parent, folder)
+        return
+    from reports.build import check_report_folder
+
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {out!r} is a file; give a folder for the report")
+    _check_folder(path.parent, path)  # the report is swapped in from beside it
+    try:
+        check_report_folder(path)
+    except ValueError as exc:
+        raise ValueError(f"--out {out!r}: {exc}") from None
 
 
 def _check_folder(folder: Path, out: Path) -> None:

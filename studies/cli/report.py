@@ -6,7 +6,22 @@ import errno
 import sys
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg, check_out_dir
+from studies.cli.common import (
+    DEFAULT_OUT,
+    add_experiment_arg,
+    add_store_arg,
+    check_out_dir,
+)
+
+OUT_HELP = (
+    f"report folder, replaced whole (default: {DEFAULT_OUT}/<experiment>, one folder per "
+    "experiment)"
+)
+
+
+def add_out_arg(parser) -> None:
+    """--out: None (the default) means the experiment's own folder under DEFAULT_OUT."""
+    parser.add_argument("--out", default=None, help=OUT_HELP)
 
 
 def add_parser(sub) -> None:
@@ -14,22 +29,21 @@ def add_parser(sub) -> None:
     add_store_arg(report)
     report.add_argument("--storage", help="Optuna storage (default: the store)")
     add_experiment_arg(report, report=True)
-    report.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})"
-    )
+    add_out_arg(report)
 
 
 def write_report(
     store: str,
     storage: str | None,
-    out: str,
+    out: str | None,
     meta: dict,
     *,
     experiment: str | None = None,
     progress: bool = True,
 ) -> Path:
-    """Build the report of ``experiment`` (default: the latest); print its notes; the path of
-    its index. With ``progress`` each stage and section is named on stdout as it starts
+    """Build the report of ``experiment`` (default: the latest) into ``out``, or into the
+    experiment's own folder under DEFAULT_OUT when ``out`` is None; print its notes; the path
+    of its index. With ``progress`` each stage and section is named on stdout as it starts
     (stderr is kept for errors: bad input is one line there)."""
     from studies.report_data import build
 
@@ -40,10 +54,11 @@ def write_report(
     path, notes = build(
         store,
         storage,
-        out,
+        DEFAULT_OUT if out is None else out,
         meta={"command": command, **meta},
         experiment=experiment,
         progress=stage if progress else None,
+        per_experiment=out is None,
     )
     for note in notes:
         print(note)
@@ -55,12 +70,14 @@ def run(args) -> int:
         raise ValueError(
             f"no results store at {args.store!r}; run `landau run` or `landau grid` first"
         )
-    check_out_dir(Path(args.out), default=DEFAULT_OUT)
+    check_out_dir(args.out)
     try:
         path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
     except OSError as exc:  # read-only or full file system, ...
         if exc.errno == errno.ENOSPC:
             raise
-        raise ValueError(f"cannot write the report into {args.out!r}: {exc}") from exc
+        raise ValueError(
+            f"cannot write the report into {args.out or DEFAULT_OUT!r}: {exc}"
+        ) from exc
     print(f"report: {path}")
     return 0

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from studies.cli.common import (
-    DEFAULT_OUT,
     add_grid_args,
     check_datasets,
     check_out_dir,
@@ -20,7 +18,7 @@ from studies.cli.common import (
     run_options,
     tuning_storage,
 )
-from studies.cli.report import write_report
+from studies.cli.report import add_out_arg, write_report
 
 
 def add_parser(sub) -> None:
@@ -29,7 +27,7 @@ def add_parser(sub) -> None:
     )
     add_grid_args(run_)
     run_.add_argument("--storage", help="Optuna storage (default: the store)")
-    run_.add_argument("--out", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})")
+    add_out_arg(run_)
     run_.set_defaults(workers=None)  # None: min(2, cpu count)
 
 
@@ -45,7 +43,7 @@ def run(args) -> int:
     start = time.perf_counter()
     spec = grid_from_args(args)
     refuse_tuned_sets(args, spec, "`landau run` (it tunes)")
-    check_out_dir(Path(args.out), default=DEFAULT_OUT)  # before hours of tuning
+    check_out_dir(args.out)  # before hours of tuning
     workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     if workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")

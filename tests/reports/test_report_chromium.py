@@ -17,9 +17,10 @@ CHROMIUM = next(
 )
 
 
-def _dump_dom(index, profile) -> str:
+def _dump_dom(index, profile, size: str = "1400,900") -> str:
     cmd = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        f"--window-size={size}",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
         "--dump-dom", index.resolve().as_uri(),
@@ -47,4 +48,24 @@ def test_report_renders_in_chromium(which, request, tmp_path):
     assert body["data-broken"] == "0"
     assert body["data-empty-sections"] == ""
     assert body["data-sections"] == "13"
-    assert int(body["data-images"]) == (14 if which == "built_report" else 0)
+    assert int(body["data-images"]) == (13 if which == "built_report" else 0)
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_twelve_verdicts_fit_a_1400_by_900_screen(monkeypatch, tmp_path):
+    """The first screen shows the answer and every row of a 12-claim verdict table whole."""
+    from test_report_first_page import _first_page, claims_frame
+
+    claims = claims_frame(n_primary=14, n_sensitivity=6, n_no_data=2)
+    claims["claim"] = [  # as long as the blog's claims are
+        "Langevin escapes local minima / finds global optima: lower final training loss "
+        f"than without noise ({i})"
+        for i in range(len(claims))
+    ]
+    _first_page(monkeypatch, tmp_path / "r", claims, "quick")
+    body = _body(_dump_dom(tmp_path / "r" / "index.html", tmp_path / "profile"))
+    assert body["data-verdict-rows"] == "12"
+    assert body["data-verdict-rows-visible"] == "12", body
+    small = _body(_dump_dom(tmp_path / "r" / "index.html", tmp_path / "profile", "1400,500"))
+    assert int(small["data-verdict-rows-visible"]) < 12  # the count measures the window

@@ -36,8 +36,8 @@ def test_built_report_has_every_figure(built_report):
     expected = {
         "accuracy", "cost_accuracy", "learning_curves", "beta", "loss_terms", "boundaries_moons",
         "boundaries_circles", "boundaries_classification", "cd_depth1", "cd_depth2",
-        "tuning_history", "tuning_best", "importances", "forest",
-    }  # fmt: skip
+        "tuning_history", "tuning_best", "forest",
+    }  # fmt: skip  # no importances: no synthetic study ran 20 trials
     assert names == {f"{n}.png" for n in expected}
     for p in (built_report.parent / "figures").iterdir():
         assert p.read_bytes()[:8] == PNG
@@ -69,18 +69,19 @@ def _labels(fig):
 def test_accuracy_figure_shows_every_run_chance_and_stays_in_percent(synthetic, tmp_path):
     res = reports.accuracy_figure(synthetic.runs, tmp_path / "a.png")
     fig = res.figure
+    dots: dict[str, int] = {}
     for ax in fig.axes:
         assert ax.get_ylim() == (0.0, 100.0)
         chance = [ln for ln in ax.get_lines() if ln.get_label() == "chance level"]
         assert len(chance) == 1
-        dataset = ax.get_title()
-        n_runs = (synthetic.runs["dataset"] == dataset).sum()
-        dots = sum(
+        dataset, setting = ax.get_title().split(" · ")
+        assert setting in ("fixed, 5 epochs", "blog preset, 100 epochs"), setting
+        dots[dataset] = dots.get(dataset, 0) + sum(
             len(ln.get_xdata())
             for ln in ax.get_lines()
             if ln.get_label() in ("run", "collapsed run", "diverged/failed (at chance)")
         )
-        assert dots == n_runs, dataset
+    assert dots == synthetic.runs["dataset"].value_counts().to_dict()
     assert {"collapsed run", "diverged/failed (at chance)", "chance level"} <= _labels(fig)
 
 
@@ -135,8 +136,14 @@ def test_loss_term_panels_have_y_labels(synthetic, tmp_path):
     assert all(ax.get_ylabel() for ax in res.figure.axes)
 
 
-def test_importances_from_few_trials_carry_a_caveat(synthetic, tmp_path):
-    res = reports.importances_figure(synthetic.importances, tmp_path / "i.png", synthetic.trials)
-    ax = res.figure.axes[0]
-    assert "caveat" in ax.get_title()
-    assert any("10 trials, few" in t.get_text() for t in ax.get_yticklabels())
+def test_importances_only_from_studies_with_enough_trials(synthetic, tmp_path):
+    few = reports.importances_figure(synthetic.importances, tmp_path / "i.png", synthetic.trials)
+    assert not few.ok and "20 trials" in few.reason  # 10 trials each: the table only
+    trials = synthetic.trials
+    more = trials[trials["variant"] == "full"]  # full's study: 25 trials, plain_mlp's: 10
+    more = pd.concat([trials, more.assign(number=more["number"] + 10)] + [
+        more.iloc[:5].assign(number=more["number"].iloc[:5] + 20)
+    ])  # fmt: skip
+    res = reports.importances_figure(synthetic.importances, tmp_path / "j.png", more)
+    rows = [t.get_text() for t in res.figure.axes[0].get_yticklabels()]
+    assert rows == ["full · moons · depth 1 (25 trials)"]

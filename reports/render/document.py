@@ -15,7 +15,9 @@ __all__ = [
     "Section",
     "Table",
     "format_frame",
+    "format_p",
     "format_value",
+    "is_p_column",
     "report_title",
 ]
 
@@ -24,20 +26,24 @@ NA = "—"
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Text; `missing=True` marks an explanation of why something is not available. Text in
-    backticks is shown as code."""
+    """Text; `missing=True` marks an explanation of why something is not available; `kind`
+    "answer" marks the first page's answer (shown larger). Text in backticks is shown as code."""
 
     text: str
     missing: bool = False
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table written to tables/<name>.csv and .tex and shown in the page."""
+    """A table written to tables/<name>.csv and .tex and shown in the page; `compact` tables
+    (the first page's verdicts) are drawn one short row per line, long cells clipped in the
+    HTML page (hover shows the whole text; the CSV and Markdown keep it)."""
 
     name: str
     frame: pd.DataFrame
     caption: str
+    compact: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,10 +97,37 @@ def format_value(v: object) -> str:
     return str(v)
 
 
+def is_p_column(name: object) -> bool:
+    """A column of p-values: `p`, `p_value`, `p_holm`, any `p_*` or `*_p`."""
+    text = str(name)
+    return text == "p" or text.startswith("p_") or text.endswith("_p")
+
+
+def format_p(p: object) -> str:
+    """A p-value in scientific notation with two significant digits (`5.8e-12`, `4.8e-2`),
+    never `0`: an exact 0 (a float underflow) reads `< 1e-300`; 1 reads `1`; NA an em dash."""
+    try:
+        value = float(p)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return format_value(p)
+    if math.isnan(value):
+        return NA
+    if value <= 0:
+        return "< 1e-300"
+    if value >= 1:
+        return "1"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return mantissa if int(exponent) == 0 else f"{mantissa}e{int(exponent)}"
+
+
 def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as its display string (object dtype), column names as strings."""
+    """Every cell as its display string (object dtype), column names as strings; p-value
+    columns (is_p_column) in scientific notation."""
     out = pd.DataFrame(
-        {str(c): [format_value(v) for v in frame[c].tolist()] for c in frame.columns},
+        {
+            str(c): [(format_p if is_p_column(c) else format_value)(v) for v in frame[c].tolist()]
+            for c in frame.columns
+        },
         index=range(len(frame)),
         dtype=object,
     )

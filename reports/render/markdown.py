@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.document import Figure, Paragraph, Section, Table, format_frame, report_title
+from reports.render.document import Figure, Paragraph, Section, Table, format_frame, report_title
 
 __all__ = ["markdown_table", "render_markdown"]
 

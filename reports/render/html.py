@@ -10,24 +10,36 @@ from typing import Any
 
 import pandas as pd
 
-from reports.document import Figure, Paragraph, Section, Table, format_frame, report_title
+from reports.render.document import Figure, Paragraph, Section, Table, format_frame, report_title
 
 __all__ = ["html_table", "render_html"]
 
 CSS = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px;
+body { font: 15px/1.45 system-ui, sans-serif; margin: 1em auto; max-width: 1200px;
        padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; margin: .3em 0; }
+nav { font-size: 13px; }
 nav a { margin-right: .8em; white-space: nowrap; }
-section { border-top: 1px solid #ccc; margin-top: 2em; }
+section { border-top: 1px solid #ccc; margin-top: 1.2em; }
+section h2 { margin: .4em 0; }
 .scroll { overflow-x: auto; margin: .8em 0; }
 table.tbl { border-collapse: collapse; font-size: 13px; }
 table.tbl th, table.tbl td { border: 1px solid #ddd; padding: 2px 6px; text-align: left;
                              vertical-align: top; }
 table.tbl th { background: #f3f3f3; }
 table.tbl td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.v-supported { background: #e3f4e3; }
-td.v-not-supported { background: #fbe3e3; }
-td.v-inconclusive, td.v-no-data { background: #f1f1f1; }
+td.v-supported, td.v-equivalent { background: #e3f4e3; }
+td.v-not-supported, td.v-not-equivalent { background: #fbe3e3; }
+td.v-inconclusive, td.v-undetermined, td.v-no-data { background: #f1f1f1; }
+td.v-dataset-dependent { background: #fff3d6; }
+p.answer { font-size: 15px; margin: .5em 0; }
+table.compact { width: 100%; table-layout: fixed; font-size: 13px; line-height: 1.3; }
+table.compact td, table.compact th { padding: 2px 5px; }
+table.compact div.clip { display: -webkit-box; -webkit-line-clamp: 2; line-clamp: 2;
+                         -webkit-box-orient: vertical; overflow: hidden; }
+table.compact col.c-id { width: 5em; } table.compact col.c-verdict { width: 8em; }
+table.compact col.c-estimate-95-interval { width: 13em; } table.compact col.c-units { width: 7em; }
+table.compact col.c-claim { width: 33%; }
 .caption { color: #555; font-style: italic; margin: .2em 0; }
 p.missing { background: #fff6e0; border-left: 4px solid #e0a800; padding: .3em .6em; }
 img { max-width: 100%; display: block; margin: .5em 0; }
@@ -51,19 +63,34 @@ window.addEventListener('load', function () {
   document.body.setAttribute('data-broken', String(broken));
   document.body.setAttribute('data-sections', String(document.querySelectorAll('section').length));
   document.body.setAttribute('data-empty-sections', empty.join(','));
+  // the first screen: how many rows of the compact verdict table the window shows whole
+  var compact = document.querySelector('table.compact'), visible = 0, rows = 0;
+  if (compact) {
+    compact.querySelectorAll('tbody tr').forEach(function (tr) {
+      rows++;
+      if (tr.getBoundingClientRect().bottom <= window.innerHeight) visible++;
+    });
+  }
+  document.body.setAttribute('data-verdict-rows', String(rows));
+  document.body.setAttribute('data-verdict-rows-visible', String(visible));
   document.body.setAttribute('data-checked', '1');
 });
 """
 
 
 def _text(s: str) -> str:
-    """Escape, then show `backticked` text as code."""
+    """Escape, then show `backticked` text as code (Markdown's inline code)."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(s))
 
 
-def html_table(frame: pd.DataFrame) -> str:
-    """The formatted cells as an escaped HTML table; numeric columns right-aligned, verdicts
-    coloured."""
+def _css_name(text: str) -> str:
+    return re.sub(r"[^a-z]+", "-", text.lower()).strip("-")
+
+
+def html_table(frame: pd.DataFrame, compact: bool = False) -> str:
+    """The formatted cells as an escaped HTML table (`backticked` text as code); numeric
+    columns right-aligned, verdicts coloured. `compact`: the page's width, fixed column
+    widths, text cells clipped at two lines (the whole text on hover)."""
     cells = format_frame(frame)
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cells.columns)
@@ -73,21 +100,28 @@ def html_table(frame: pd.DataFrame) -> str:
         for col, num, v in zip(cells.columns, numeric, values, strict=True):
             cls = "num" if num else ""
             if col == "verdict":
-                cls = "v-" + re.sub(r"[^a-z]+", "-", v.lower()).strip("-")
-            tds.append(
-                f'<td class="{cls}">{html.escape(v)}</td>' if cls else f"<td>{html.escape(v)}</td>"
-            )
+                cls = "v-" + _css_name(v)
+            content = _text(v)
+            if compact and not num and col != "verdict":
+                content = f'<div class="clip" title="{html.escape(v)}">{content}</div>'
+            tds.append(f'<td class="{cls}">{content}</td>' if cls else f"<td>{content}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
+    table_class = "tbl compact" if compact else "tbl"
+    cols = ""
+    if compact:
+        cols = "".join(f'<col class="c-{_css_name(c)}">' for c in cells.columns)
+        cols = f"<colgroup>{cols}</colgroup>"
     return (
-        f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'<table class="{table_class}">{cols}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
 def _block(b: Paragraph | Table | Figure) -> str:
     if isinstance(b, Paragraph):
-        return f'<p class="{"missing" if b.missing else "text"}">{_text(b.text)}</p>'
+        return f'<p class="{"missing" if b.missing else b.kind}">{_text(b.text)}</p>'
     if isinstance(b, Table):
-        body = html_table(b.frame)
+        body = html_table(b.frame, compact=b.compact)
         return (
             f'<p class="caption">{_text(b.caption)} '
             f'(<a href="tables/{html.escape(b.name)}.csv">CSV</a>, '
@@ -96,7 +130,7 @@ def _block(b: Paragraph | Table | Figure) -> str:
         )
     src = html.escape(b.path.as_posix())
     return (
-        f'<figure><img src="{src}" alt="{html.escape(b.caption)}">'
+        f'<figure><img src="{src}" alt="{html.escape(b.caption.replace("`", ""))}">'
         f'<figcaption class="caption">{_text(b.caption)}</figcaption></figure>'
     )
 

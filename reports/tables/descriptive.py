@@ -17,11 +17,14 @@ import pandas as pd
 from reports.data import ANCHORS, REFERENCE, normalise_runs, sort_by_variant, with_columns
 from reports.intervals import bounded_mean_ci, t_interval
 
+FEW_TRIALS = 20  # importances from fewer trials than this are noise more than signal
+
 __all__ = [
     "accuracy_table",
     "anchors_table",
     "format_runs",
     "failures_table",
+    "importances_table",
     "runtime_table",
     "status_table",
     "tuned_params_table",
@@ -252,3 +255,24 @@ def tuned_params_table(trials: pd.DataFrame) -> pd.DataFrame:
     out = out[[*cols, *params]].rename(columns={p: p.removeprefix("param_") for p in params})
     out = out.dropna(axis=1, how="all")
     return _finish(out.to_dict("records"), list(out.columns), ["variant", "dataset", "depth"])
+
+
+def importances_table(importances: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """Parameter importance per study: study, variant, dataset, depth, its number of trials,
+    `reliable` ("yes", or "no: < 20 trials") and one column per parameter (blank where the
+    study does not search it)."""
+    imp = with_columns(importances, "importances")
+    imp = imp[imp["importance"].notna() & imp["param"].notna()]
+    cols = ["study_name", "variant", "dataset", "depth", "n_trials", "reliable"]
+    if imp.empty:
+        return pd.DataFrame(columns=cols)
+    counts = with_columns(trials, "trials").groupby("study_name").size()
+    wide = imp.pivot_table(
+        index=["study_name", "variant", "dataset", "depth"], columns="param",
+        values="importance", aggfunc="mean",
+    ).rename_axis(columns=None).reset_index()  # fmt: skip
+    n = wide["study_name"].map(counts)
+    wide.insert(4, "n_trials", n.astype("Int64"))
+    few = f"no: < {FEW_TRIALS} trials"
+    wide.insert(5, "reliable", np.where(n.fillna(0) >= FEW_TRIALS, "yes", few))
+    return sort_by_variant(wide, ["variant", "dataset", "depth", "study_name"])
