@@ -163,6 +163,15 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
     parser.add_argument("--experiment", default=None, help=text)
 
 
+def add_replace_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="make this grid's runs the experiment's runs (an earlier plan under the same "
+        "--experiment that was not finished is otherwise refused; stored runs stay stored)",
+    )
+
+
 def grid_from_args(args):
     """The grid named by ``args.spec`` with the command-line overrides applied."""
     from studies.data import DATASETS
@@ -225,8 +234,21 @@ def ensure_default_store_dir(store: str) -> None:
         Path(DEFAULT_STORE).parent.mkdir(parents=True, exist_ok=True)
 
 
+def stored_ids(store: str) -> set[str]:
+    """The run ids stored in ``store``; empty, and nothing created, when its file is not there."""
+    if "://" not in str(store) and not Path(store).is_file():
+        return set()
+    from studies.store import Store
+
+    with Store(store) as opened:
+        return opened.completed_ids()
+
+
 def check_datasets(datasets, data_dir) -> None:
     """Load every dataset up front so a missing one is bad input before the store is touched."""
+    datasets = list(datasets)
+    if not datasets:  # nothing to train: torch stays unimported
+        return
     from studies.data import load_dataset
 
     for name in datasets:

@@ -11,6 +11,7 @@ from pathlib import Path
 from studies.cli.common import (
     DEFAULT_OUT,
     add_grid_args,
+    add_replace_arg,
     check_datasets,
     check_out_dir,
     check_scheduler,
@@ -30,6 +31,7 @@ def add_parser(sub) -> None:
     add_grid_args(run_)
     run_.add_argument("--storage", help="Optuna storage (default: the store)")
     run_.add_argument("--out", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})")
+    add_replace_arg(run_)
     run_.set_defaults(workers=None)  # None: min(2, cpu count)
 
 
@@ -88,7 +90,12 @@ def run(args) -> int:
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
     with Store(args.store) as store:
         summary = run_grid(
-            runs, store, desc=spec.name, experiment=experiment, **run_options(args, workers)
+            runs,
+            store,
+            desc=experiment,
+            experiment=experiment,
+            replace=args.replace,
+            **run_options(args, workers),
         )
     for line in summary.lines():
         print(line)

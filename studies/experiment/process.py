@@ -11,8 +11,6 @@ Two settings are process-wide in torch and so belong to process start-up, not to
 
 from __future__ import annotations
 
-import torch
-
 __all__ = ["DEFAULT_THREADS", "init_process"]
 
 DEFAULT_THREADS = 1
@@ -22,5 +20,7 @@ def init_process(threads: int = DEFAULT_THREADS) -> None:
     """Pin ``threads`` intra-op threads and flush denormals in this process."""
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"`threads >= 1` must hold, but got threads={threads!r}")
+    import torch  # here, not at import: the runner imports this module before it knows it trains
+
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)

@@ -3,6 +3,9 @@
 Only this (parent) process writes the store; workers return records as plain dicts. Every
 finished run is committed on its own as soon as it arrives, so a grid killed at any moment
 (kill -9 included) loses at most the runs in flight, and the next invocation skips what is stored.
+
+torch is imported only when something is left to train: a grid whose runs are all stored records
+its membership and answers without it.
 """
 
 from __future__ import annotations
@@ -17,11 +20,9 @@ from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
-from studies.data.datasets import DATASETS, load_dataset
+from studies.data.catalog import DATASETS
 from studies.experiment.config import RunConfig
-from studies.experiment.loss_ranking import loss_ranking
 from studies.experiment.process import DEFAULT_THREADS, init_process
-from studies.experiment.seed_batch import group_seeds
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -85,12 +86,28 @@ def setting(config: RunConfig) -> dict:
 def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
     """Check every dataset loads (bad input fails before any run) and store the grid-level data:
     the overlay points of 2-D datasets and the loss ranking."""
+    from studies.data.datasets import load_dataset
+    from studies.experiment.loss_ranking import loss_ranking
+
     for dataset in dict.fromkeys(r.dataset for r in runs):
         data = load_dataset(dataset, data_seed=runs[0].data_seed, data_dir=data_dir)
         if DATASETS[dataset].two_d:
             xy, labels = data.points()
             store.write_points(dataset, xy[:, 0], xy[:, 1], labels)
     store.write_loss_ranking(loss_ranking())
+
+
+def check_plan(store: Store, experiment: str, runs: list[RunConfig]) -> None:
+    """A grid may add runs to an experiment, not mix its plan with an unfinished other one:
+    ValueError when the experiment counts runs not stored yet that ``runs`` do not include."""
+    leftover = store.unstored_members(experiment) - {r.run_id for r in runs}
+    if leftover:
+        raise ValueError(
+            f"experiment {experiment!r} counts {len(leftover)} runs not stored yet that this "
+            "grid does not ask for (an earlier, unfinished plan under that name): run that plan "
+            "again to finish it, give --replace to make this grid's runs the experiment's runs "
+            "(stored runs stay in the store), or give another --experiment"
+        )
 
 
 def pending_runs(store: Store, runs: list[RunConfig]) -> list[RunConfig]:
@@ -153,6 +170,7 @@ def run_grid(
     desc: str = "grid",
     threads: int = DEFAULT_THREADS,
     experiment: str | None = None,
+    replace: bool = False,
     seed_batch: int | None = None,
     compile: bool = False,
     on_record: Callable[[RunRecord], None] | None = None,
@@ -160,7 +178,9 @@ def run_grid(
     """Run what is not stored yet, write each record as it arrives, and summarise.
 
     Every process that trains (this one when ``workers == 1``) uses ``threads`` intra-op threads.
-    ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front).
+    ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front);
+    its unfinished other plan is refused (``check_plan``) unless ``replace`` makes ``runs``
+    the experiment's runs.
     Runs that differ only in their seed train as one model, at most ``seed_batch`` seeds each
     (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
     ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
@@ -171,12 +191,19 @@ def run_grid(
     if compile:
         runs = [r if r.family == "sklearn" else dataclasses.replace(r, compile=True) for r in runs]
     start = time.perf_counter()
-    if runs:
-        prepare(store, runs, data_dir)
-    if experiment is not None:  # members, and the setting each was asked under
-        store.add_to_experiment(experiment, settings=[setting(r) for r in runs])
+    if experiment is not None and not replace:
+        check_plan(store, experiment, runs)
     pending = pending_runs(store, runs)
+    if pending:  # the stored runs' datasets were prepared when they ran
+        prepare(store, pending, data_dir)
+    if experiment is not None:  # members, and the setting each was asked under
+        store.add_to_experiment(experiment, settings=[setting(r) for r in runs], replace=replace)
     summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
+    if not pending:
+        summary.seconds = time.perf_counter() - start
+        return summary
+    from studies.experiment.seed_batch import group_seeds  # torch: something trains
+
     batches = group_seeds(pending, seed_batch)
     source: Iterable[list[dict]] = (
         _dask(batches, data_dir, scheduler, threads)

@@ -182,7 +182,8 @@ def test_export_writes_every_frame_with_its_dtypes_beside_the_store(stored, tmp_
         "experiments", "experiment_members", "run_settings",
     }  # fmt: skip
     runs = frames["runs"]
-    assert len(runs) == 3 and len(frames["trials"]) == 2 and len(frames["experiments"]) == 2
+    assert len(runs) == 4 and runs["run_id"].nunique() == 3  # logreg's run: in both experiments
+    assert len(frames["trials"]) == 2 and len(frames["experiments"]) == 2
     assert str(runs["hp_hidden"].dtype) == "Int64" and str(runs["hp_max_iter"].dtype) == "Int64"
     assert sorted(runs["hp_hidden"].dropna()) == [8, 156]
     assert str(runs["seed"].dtype) == "int64" and str(runs["hp_lr"].dtype) == "float64"
