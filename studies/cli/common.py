@@ -57,6 +57,8 @@ def add_store_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def add_grid_args(parser: argparse.ArgumentParser) -> None:
+    from studies.experiment.grid import MAX_RUNS  # no torch: the grid's data only
+
     parser.add_argument(
         "spec", nargs="?", default="quick", help="grid name or TOML path (default: quick)"
     )
@@ -65,8 +67,7 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds",
         type=bounded_int("seeds", 1),
-        help="repetitions per (variant, dataset, depth); a grid has at most "
-        "studies.experiment.grid.MAX_RUNS runs",
+        help=f"repetitions per (variant, dataset, depth); a grid has at most {MAX_RUNS:,} runs",
     )
     parser.add_argument(
         "--data-seeds",

@@ -70,15 +70,17 @@ def run(args) -> int:
     check_datasets(dict.fromkeys(r.dataset for r in runs if r.run_id not in done), args.data_dir)
     ensure_default_store_dir(args.store)
     with Store(args.store) as store:
-        from studies.cli.plan import plan_line
+        from studies.cli.plan import plan_line, plan_seconds
 
         print(plan_line(store, runs, device=device, workers=args.workers), flush=True)
+        expected = plan_seconds(store, runs, device=device, workers=args.workers)
         summary = run_grid(
             runs,
             store,
             desc=experiment,
             experiment=experiment,
             replace=args.replace,
+            expected_seconds=expected,
             **run_options(args, args.workers),
         )
     for line in summary.lines():

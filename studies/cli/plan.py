@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["plan_line"]
+__all__ = ["plan_line", "plan_seconds"]
 
 
 def _speeds(store) -> dict[tuple, float]:
@@ -27,6 +27,38 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
+def _work(store, runs, keys, trials, trial_epochs, device) -> tuple[dict, list, list, int]:
+    """The unique runs, the pending ones, the seconds of the work of known speed, and how many
+    jobs have no stored speed."""
+    speeds = _speeds(store)
+    done = store.completed_ids()
+    unique = {r.run_id: r for r in runs}
+    pending = [r for r in unique.values() if r.run_id not in done]
+    device = device.split(":")[0]
+    work = [((r.variant, r.dataset, r.depth, device), r.epochs) for r in pending]
+    work += [((k.variant, k.dataset, k.depth, device), trials * trial_epochs) for k in keys]
+    known = [speeds[cell] * epochs for cell, epochs in work if cell in speeds]
+    return unique, pending, known, len(work) - len(known)
+
+
+def plan_seconds(
+    store,
+    runs: Sequence = (),
+    *,
+    keys: Sequence = (),
+    trials: int = 0,
+    trial_epochs: int = 0,
+    device: str = "cpu",
+    workers: int = 1,
+) -> float | None:
+    """The plan's estimate in seconds (what seeds the progress bar's rate); None when some of
+    the work has no stored speed, or there is nothing to do."""
+    _, _, known, unknown = _work(store, runs, keys, trials, trial_epochs, device)
+    if unknown or not known:
+        return None
+    return sum(known) / max(1, min(workers, len(known)))
+
+
 def plan_line(
     store,
     runs: Sequence = (),
@@ -40,26 +72,19 @@ def plan_line(
     """``N runs (M already stored), K studies × T trials; roughly X at the last measured
     speed`` (runs: RunConfigs; keys: StudyKeys, each with ``trials`` trials of
     ``trial_epochs`` epochs at most)."""
-    speeds = _speeds(store)
-    done = store.completed_ids()
-    unique = {r.run_id: r for r in runs}
-    pending = [r for r in unique.values() if r.run_id not in done]
-    device = device.split(":")[0]
-    work = [((r.variant, r.dataset, r.depth, device), r.epochs) for r in pending]
-    work += [((k.variant, k.dataset, k.depth, device), trials * trial_epochs) for k in keys]
-    known = [speeds[cell] * epochs for cell, epochs in work if cell in speeds]
-    unknown = len(work) - len(known)
+    unique, pending, known, unknown = _work(store, runs, keys, trials, trial_epochs, device)
     parts = []
     if runs:
         parts.append(f"{len(unique)} runs ({len(unique) - len(pending)} already stored)")
     if keys:
         parts.append(f"{len(keys)} studies × {trials} trials of {trial_epochs} epochs")
-    if not work:
+    jobs = len(known) + unknown
+    if not jobs:
         estimate = "nothing to do"
     elif not known:
         estimate = "time unknown (no stored run of these cells to measure the speed)"
     else:
-        seconds = sum(known) / max(1, min(workers, len(work)))
+        seconds = sum(known) / max(1, min(workers, jobs))
         estimate = f"roughly {_minutes(seconds)} at the last measured speed"
         if unknown:
             estimate += f", plus {unknown} jobs of unknown speed"

@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import optuna
 
-    from studies.cli.plan import plan_line
+    from studies.cli.plan import plan_line, plan_seconds
     from studies.experiment import resolve_device, run_grid
     from studies.store import Store
     from studies.tuning import best_params_for_grid, grid_keys, study_name, tune_studies
@@ -89,12 +89,14 @@ def run(args) -> int:
     print(tuning.lines()[-1])
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
     with Store(args.store) as store:
+        expected = plan_seconds(store, runs, device=device, workers=workers)
         summary = run_grid(
             runs,
             store,
             desc=experiment,
             experiment=experiment,
             replace=args.replace,
+            expected_seconds=expected,
             **run_options(args, workers),
         )
     for line in summary.lines():

@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from tqdm.auto import tqdm
-
 from studies.data.catalog import DATASETS
 from studies.experiment.config import RunConfig
 from studies.experiment.process import DEFAULT_THREADS, init_process
+from studies.experiment.progress import progress_bar
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -173,6 +172,7 @@ def run_grid(
     replace: bool = False,
     seed_batch: int | None = None,
     compile: bool = False,
+    expected_seconds: float | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
     """Run what is not stored yet, write each record as it arrives, and summarise.
@@ -185,6 +185,7 @@ def run_grid(
     (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
     ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
     runs' ids (compiled kernels round differently), and pays only for long runs.
+    ``expected_seconds`` (the plan's estimate) seeds the progress display's time left.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
@@ -210,13 +211,13 @@ def run_grid(
         if scheduler
         else _local(batches, data_dir, workers, threads)
     )
-    with tqdm(
-        total=len(runs),
+    with progress_bar(
+        len(runs),
         initial=summary.skipped,
         desc=desc,
         unit="run",
-        disable=not progress,
-        dynamic_ncols=True,
+        enabled=progress,
+        expected_seconds=expected_seconds,
     ) as bar:
         for payloads in source:
             for payload in payloads:

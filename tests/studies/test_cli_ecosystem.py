@@ -225,7 +225,7 @@ def test_tune_on_a_dask_local_cluster_shares_the_storage(spec, tmp_path, capsys)
         args = ["tune", spec, "--store", db, "--no-progress", "--trials", "2"]
         assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
     out = capsys.readouterr().out
-    assert "2 studies, 4 trials run now (" in out
+    assert "2 studies: 4 trials run now, in " in out
     storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
     for study in storage.get_all_studies():  # each worker wrote its study's trials
         trials = storage.get_all_trials(storage.get_study_id_from_name(study.study_name))
