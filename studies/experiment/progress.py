@@ -4,7 +4,8 @@ elsewhere (a log file gets ten readable lines, not one line of carriage returns)
 The time left is estimated from a rate that starts at the plan's estimate (the stored speed of
 matching runs, ``studies.cli.plan``) and moves to the measured rate as work finishes: the plan
 counts as ``PRIOR_WEIGHT`` finished units, so the first finished run (fast, or slow while the
-processes start) does not swing the estimate by hours.
+processes start) does not swing the estimate by hours. Without a plan (no stored speed) the
+time left is shown once PRIOR_WEIGHT units are done.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ PRIOR_WEIGHT = 3.0  # the plan's estimate counts as this many finished units
 
 
 def blended_rate(done: float, elapsed: float, prior_rate: float | None) -> float | None:
-    """Units per second: (done + w) / (elapsed + w / prior_rate), w = PRIOR_WEIGHT; the
-    measured rate done / elapsed without a prior (None before anything is done)."""
+    """Units per second: (done + w) / (elapsed + w / prior_rate), w = PRIOR_WEIGHT; without a
+    prior the measured rate done / elapsed, once w units are done (None before: unknown)."""
     if prior_rate is None or prior_rate <= 0:
-        return done / elapsed if done > 0 and elapsed > 0 else None
+        return done / elapsed if done >= PRIOR_WEIGHT and elapsed > 0 else None
     return (done + PRIOR_WEIGHT) / (elapsed + PRIOR_WEIGHT / prior_rate)
 
 
@@ -39,7 +40,8 @@ def _interval(seconds: float) -> str:
 
 
 class _SeededBar(tqdm):
-    """tqdm whose rate (and so time left) starts at the plan's estimate."""
+    """tqdm whose rate (and so time left) starts at the plan's estimate; without one, the time
+    left reads ``?`` until PRIOR_WEIGHT units are done (tqdm shows ``?`` for a rate of 0)."""
 
     def __init__(self, *args, prior_rate: float | None = None, **kwargs) -> None:
         self._prior_rate = prior_rate  # before tqdm's __init__, which draws the bar
@@ -48,8 +50,7 @@ class _SeededBar(tqdm):
     @property
     def format_dict(self) -> dict:
         d = super().format_dict
-        if self._prior_rate is not None:
-            d["rate"] = blended_rate(d["n"] - d["initial"], d["elapsed"], self._prior_rate)
+        d["rate"] = blended_rate(d["n"] - d["initial"], d["elapsed"], self._prior_rate) or 0.0
         return d
 
 

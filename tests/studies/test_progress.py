@@ -23,6 +23,7 @@ def test_the_rate_starts_at_the_plan_and_moves_to_the_measured_one():
     assert blended_rate(0, 0.0, 2.0) == pytest.approx(2.0)
     assert blended_rate(0, 0.0, None) is None
     assert blended_rate(10, 5.0, None) == pytest.approx(2.0)
+    assert blended_rate(1, 0.01, None) is None  # one unit measures nothing yet
     # a first run 100x slower than planned moves the estimate, but not by 100x
     assert 0.02 < blended_rate(1, 50.0, 2.0) < 2.0
     # many runs later the measured rate dominates
@@ -59,6 +60,12 @@ def test_the_first_estimate_of_time_left_is_the_plans():
     finally:
         bar.close()
     assert progress_bar(5, desc="g", unit="run", enabled=False).disable
+    unplanned = progress_bar(100, desc="g", unit="run", stream=_Terminal())
+    try:
+        unplanned.update(1)
+        assert "<?," in str(unplanned)  # no estimate from a single run
+    finally:
+        unplanned.close()
 
 
 def test_a_grid_without_a_terminal_labels_its_lines_with_the_experiment(tmp_path, capsys):
