@@ -214,7 +214,10 @@ class StudyResult:
 
     def line(self) -> str:
         s = self.states
-        counts = f"{s['COMPLETE']} complete, {s['PRUNED']} pruned, {s['FAIL']} failed"
+        counts = (
+            f"the study holds {s['COMPLETE']} complete, {s['PRUNED']} pruned and {s['FAIL']} "
+            "failed trials"
+        )
         if self.best_value is None:
             return f"{self.name}: no complete trial ({counts})"
         params = ", ".join(

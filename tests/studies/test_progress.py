@@ -86,6 +86,7 @@ def test_the_study_line_gives_accuracy_in_percent_beside_chance():
     )
     assert result.line().startswith(
         "s: best validation accuracy 18.3 % (chance 50.0 %, 1 of 2 classes; trial #3: C=0.5); "
+        "the study holds 4 complete, 4 pruned and 0 failed trials"
     )
     digits = StudyResult("d", StudyKey("logreg", "digits", 1), 1, 0.9, {}, 0, states)
     assert "(chance 10.0 %, 1 of 10 classes;" in digits.line()
