@@ -1,5 +1,5 @@
 """Start-up: a command with nothing to train imports neither torch nor scikit-learn (each costs
-seconds on a loaded machine); the first grid that trains does."""
+seconds on a loaded machine): a grid whose runs are all stored; an export imports no torch."""
 
 from __future__ import annotations
 
@@ -42,3 +42,11 @@ def test_a_grid_with_every_run_stored_does_not_import_torch(tmp_path):
     assert "2 already stored, 0 executed" in printed
     with Store(store) as opened:  # the membership is recorded all the same
         assert len(opened.experiment_members("again")[0]) == 2
+
+
+def test_export_reads_the_store_without_torch(tmp_path):
+    store = str(tmp_path / "r.db")
+    assert main([*GRID, "--store", store]) == 0
+    status, heavy, printed = _fresh(["export", "--store", store, "--out", str(tmp_path / "x")])
+    assert status == 0 and "torch" not in heavy  # (optuna's importances bring scikit-learn)
+    assert "wrote 10 parquet files" in printed
