@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 
 from studies.cli import main
 from studies.store import Store
 
+# --device auto asks torch unless the installed build is a CPU one (its version says "+cpu")
+_CPU_BUILD = metadata.version("torch").endswith("+cpu")
 GRID = [
     "grid", "quick", "--variants", "full,logreg", "--datasets", "moons", "--seeds", "1",
-    "--depths", "1", "--epochs", "1", "--no-progress",
+    "--depths", "1", "--epochs", "1", "--no-progress", "--device", "auto" if _CPU_BUILD else "cpu",
 ]  # fmt: skip
 
 
