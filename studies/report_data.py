@@ -213,7 +213,8 @@ def export_frames(
     store_url: str | Path, storage_url: str | Path | None = None, *, experiment: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """Every stored frame of ``experiment`` (None: of the whole store), as the data model
-    types them: runs, epochs, betas, meshes, points, loss_ranking, trials, experiments,
+    types them: runs (with the experiment of each: one row per run and experiment), epochs,
+    betas, meshes, points, loss_ranking, trials, experiments,
     experiment_members (experiment, kind run/study, member) and run_settings (experiment and
     the setting each run was asked under). Importances are computed, not stored, and left to
     the report."""
@@ -239,6 +240,7 @@ def export_frames(
     frames["experiment_members"] = pd.DataFrame(
         members, columns=["experiment", "kind", "member"]
     ).astype("str")
+    frames["runs"] = _with_experiment(frames["runs"], frames["experiment_members"])
     return frames
 
 
@@ -266,6 +268,16 @@ def _retire_flat_report(folder: Path) -> list[str]:
         f"removed the report an earlier version wrote straight into {str(folder)!r}: reports "
         f"now go to {str(folder)!r}/<experiment>/"
     ]
+
+
+def _with_experiment(runs: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with the column ``experiment`` first: one row per (run, experiment it belongs
+    to), so a run two experiments share is a row of each; a run of none keeps one row, NA."""
+    of = members.loc[members["kind"] == "run", ["member", "experiment"]]
+    of = of.rename(columns={"member": "run_id"})
+    merged = runs.merge(of, on="run_id", how="left", validate="one_to_many")
+    merged["experiment"] = merged["experiment"].astype("str")  # as the other text columns
+    return merged[["experiment", *runs.columns]].reset_index(drop=True)
 
 
 def build(

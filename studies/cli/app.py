@@ -1,4 +1,5 @@
-"""The `landau` command: demo, list, grid, tune, run, report, export, compare, dashboard.
+"""The `landau` command: demo, list, grid, tune, run, report, export, compare, dashboard,
+experiments.
 
 Bad input is one line on stderr and exit status 2, never a usage block or a traceback:
 argparse's errors (``_Parser.error``), ValueError (including StoreError and
@@ -16,7 +17,18 @@ import sys
 import threading
 import traceback
 
-from studies.cli import compare, dashboard, demo, export, grid, listing, report, run, tune
+from studies.cli import (
+    compare,
+    dashboard,
+    demo,
+    experiments,
+    export,
+    grid,
+    listing,
+    report,
+    run,
+    tune,
+)
 
 # Command name -> module with add_parser(sub) and run(args); the order is the help's order.
 COMMANDS = {
@@ -29,6 +41,7 @@ COMMANDS = {
     "report": report,
     "compare": compare,
     "dashboard": dashboard,
+    "experiments": experiments,
 }
 
 

@@ -57,6 +57,8 @@ def add_store_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def add_grid_args(parser: argparse.ArgumentParser) -> None:
+    from studies.experiment.grid import MAX_RUNS  # no torch: the grid's data only
+
     parser.add_argument(
         "spec", nargs="?", default="quick", help="grid name or TOML path (default: quick)"
     )
@@ -65,8 +67,7 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds",
         type=bounded_int("seeds", 1),
-        help="repetitions per (variant, dataset, depth); a grid has at most "
-        "studies.experiment.grid.MAX_RUNS runs",
+        help=f"repetitions per (variant, dataset, depth); a grid has at most {MAX_RUNS:,} runs",
     )
     parser.add_argument(
         "--data-seeds",
@@ -169,6 +170,15 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
     parser.add_argument("--experiment", default=None, help=text)
 
 
+def add_replace_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="make this grid's runs the experiment's runs (an earlier plan under the same "
+        "--experiment that was not finished is otherwise refused; stored runs stay stored)",
+    )
+
+
 def grid_from_args(args):
     """The grid named by ``args.spec`` with the command-line overrides applied."""
     from studies.experiment.grid_file import load_grid
@@ -232,9 +242,22 @@ def ensure_default_store_dir(store: str) -> None:
         Path(DEFAULT_STORE).parent.mkdir(parents=True, exist_ok=True)
 
 
+def stored_ids(store: str) -> set[str]:
+    """The run ids stored in ``store``; empty, and nothing created, when its file is not there."""
+    if "://" not in str(store) and not Path(store).is_file():
+        return set()
+    from studies.store import Store
+
+    with Store(store) as opened:
+        return opened.completed_ids()
+
+
 def check_datasets(datasets, data_dir, custom=None) -> None:
     """Load every dataset up front so a missing one is bad input before the store is touched
     (``custom``: the grid's [custom_datasets], name -> spec)."""
+    datasets = list(datasets)
+    if not datasets:  # nothing to train: torch stays unimported
+        return
     from studies.data import load_dataset
 
     for name in datasets:

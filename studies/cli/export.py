@@ -3,7 +3,9 @@
 One file per frame (runs, epochs, betas, meshes, points, loss_ranking, trials, experiments,
 experiment_members, run_settings) in a folder, by default under the results folder:
 ``landau-results/export/<experiment or all>/``. Columns and dtypes are the data model's
-(docs/data-model.md); integer hyperparameters stay integers (nullable Int64).
+(docs/data-model.md); integer hyperparameters stay integers (nullable Int64). ``--studies`` adds
+``studies.db``: the Optuna studies as Optuna's RDB tables in a SQLite file, which
+``optuna-dashboard sqlite:///…/studies.db``, ``optuna.load_study`` and the ``optuna`` CLI open.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from studies.cli.common import DEFAULT_STORE, add_store_arg
 
 FORMATS = ("parquet", "csv", "json")
+STUDIES_FILE = "studies.db"
 DEFAULT_EXPORT = "<results folder>/export"  # the store file's folder: landau-results/
 
 
@@ -39,6 +42,12 @@ def add_parser(sub) -> None:
     )
     export.add_argument(
         "--force", action="store_true", help="overwrite export files already in the folder"
+    )
+    export.add_argument(
+        "--studies",
+        action="store_true",
+        help=f"also write {STUDIES_FILE}: the Optuna studies in a SQLite file that Optuna's own "
+        "tools open (optuna-dashboard sqlite:///…, optuna.load_study, the optuna CLI)",
     )
 
 
@@ -72,9 +81,9 @@ def run(args) -> int:
         out = results / "export" / _slug(args.experiment or "all")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out must be a folder, but {str(out)!r} is a file")
-    existing = [
-        f"{name}.{args.format}" for name in frames if (out / f"{name}.{args.format}").exists()
-    ]
+    files = [f"{name}.{args.format}" for name in frames]
+    files += [STUDIES_FILE] if args.studies else []
+    existing = [name for name in files if (out / name).exists()]
     if existing and not args.force:
         raise ValueError(
             f"{str(out)!r} already holds {', '.join(existing[:3])}"
@@ -88,4 +97,28 @@ def run(args) -> int:
         raise ValueError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from exc
     counts = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
     print(f"wrote {len(frames)} {args.format} files to {out}/ (rows: {counts})")
+    if args.studies:
+        _write_studies(args, out / STUDIES_FILE)
     return 0
+
+
+def _write_studies(args, path: Path) -> None:
+    """The studies of the export (those of --experiment, or all) as Optuna's RDB tables."""
+    from studies.store import Store
+    from studies.tuning import export_studies, open_storage
+
+    storage = open_storage(args.storage or args.store, create=False)
+    have = {s.study_name for s in storage.get_all_studies()} if storage is not None else set()
+    names = have
+    if args.experiment is not None:
+        with Store(args.store) as store:
+            names = store.experiment_members(args.experiment)[1] & have
+    if not names:
+        print(f"no Optuna studies to write to {STUDIES_FILE}")
+        return
+    path.unlink(missing_ok=True)  # --force was checked with the other files
+    written = export_studies(storage, path, names)
+    print(
+        f"wrote {len(written)} Optuna studies to {path}; open them with "
+        f"optuna-dashboard sqlite:///{path.resolve()}"
+    )

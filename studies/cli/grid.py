@@ -6,6 +6,7 @@ import shlex
 
 from studies.cli.common import (
     add_grid_args,
+    add_replace_arg,
     check_datasets,
     check_scheduler,
     default_experiment,
@@ -13,6 +14,7 @@ from studies.cli.common import (
     grid_from_args,
     refuse_tuned_sets,
     run_options,
+    stored_ids,
 )
 
 
@@ -30,6 +32,7 @@ def add_parser(sub) -> None:
         "grid's [tuning] epochs)",
     )
     grid.add_argument("--storage", help="Optuna storage for --tuned (default: the store)")
+    add_replace_arg(grid)
 
 
 def run(args) -> int:
@@ -63,17 +66,24 @@ def run(args) -> int:
         epochs = spec.tuning.epochs if args.tuned_epochs is None else args.tuned_epochs
         print(f"--tuned: the best trials of {len(tuned)} studies tuned with {epochs} epochs/trial")
     runs = spec.expand(device=device, tuned=tuned)
-    check_datasets(spec.datasets, args.data_dir, spec.custom_datasets)
+    done = stored_ids(args.store)  # datasets (and torch) only for the runs still to train
+    pending = dict.fromkeys(r.dataset for r in runs if r.run_id not in done)
+    check_datasets(pending, args.data_dir, spec.custom_datasets)
     ensure_default_store_dir(args.store)
     with Store(args.store) as store:
-        from studies.cli.plan import plan_line
+        from studies.cli.plan import plan_line, plan_seconds
 
-        plan = plan_line(
-            store, runs, device=device, workers=args.workers, reuse_stale=args.reuse_stale
-        )
-        print(plan, flush=True)
+        options = dict(device=device, workers=args.workers, reuse_stale=args.reuse_stale)
+        print(plan_line(store, runs, **options), flush=True)
+        expected = plan_seconds(store, runs, **options)
         summary = run_grid(
-            runs, store, desc=spec.name, experiment=experiment, **run_options(args, args.workers)
+            runs,
+            store,
+            desc=experiment,
+            experiment=experiment,
+            replace=args.replace,
+            expected_seconds=expected,
+            **run_options(args, args.workers),
         )
     for line in summary.lines():
         print(line)

@@ -9,6 +9,7 @@ import time
 
 from studies.cli.common import (
     add_grid_args,
+    add_replace_arg,
     check_datasets,
     check_out_dir,
     check_scheduler,
@@ -28,13 +29,14 @@ def add_parser(sub) -> None:
     add_grid_args(run_)
     run_.add_argument("--storage", help="Optuna storage (default: the store)")
     add_out_arg(run_)
+    add_replace_arg(run_)
     run_.set_defaults(workers=None)  # None: min(2, cpu count)
 
 
 def run(args) -> int:
     import optuna
 
-    from studies.cli.plan import plan_line
+    from studies.cli.plan import plan_line, plan_seconds
     from studies.experiment import resolve_device, run_grid
     from studies.store import Store
     from studies.tuning import best_params_for_grid, grid_keys, study_name, tune_studies
@@ -86,8 +88,15 @@ def run(args) -> int:
     print(tuning.lines()[-1])
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
     with Store(args.store) as store:
+        expected = plan_seconds(store, runs, device=device, workers=workers)
         summary = run_grid(
-            runs, store, desc=spec.name, experiment=experiment, **run_options(args, workers)
+            runs,
+            store,
+            desc=experiment,
+            experiment=experiment,
+            replace=args.replace,
+            expected_seconds=expected,
+            **run_options(args, workers),
         )
     for line in summary.lines():
         print(line)

@@ -87,7 +87,7 @@ def budget_from_args(base, args):
 def run(args) -> int:
     import optuna
 
-    from studies.cli.plan import plan_line
+    from studies.cli.plan import plan_line, plan_seconds
     from studies.data import DATASETS
     from studies.experiment import get_variant, resolve_device
     from studies.experiment.grid_file import load_grid
@@ -150,15 +150,15 @@ def run(args) -> int:
             experiment = default_experiment(args, spec) if args.variant is None else args.experiment
             names = [study_name(k, budget) for k in keys]
             store.add_to_experiment(experiment, study_names=names)
-        plan = plan_line(
-            store,
-            keys=keys,
-            trials=budget.trials,
-            trial_epochs=budget.epochs,
-            device=device,
-            workers=args.workers,
-        )
-        print(plan, flush=True)
+        work = {
+            "keys": keys,
+            "trials": budget.trials,
+            "trial_epochs": budget.epochs,
+            "device": device,
+            "workers": args.workers,
+        }
+        print(plan_line(store, **work), flush=True)
+        expected = plan_seconds(store, **work)
     summary = tune_studies(
         keys,
         budget,
@@ -171,6 +171,7 @@ def run(args) -> int:
         progress=not args.no_progress,
         threads=args.threads,
         scheduler=args.scheduler,
+        expected_seconds=expected,
     )
     for line in summary.lines():
         print(line)

@@ -6,6 +6,7 @@ The registry, run configs and grids import no torch; the rest is imported on fir
 """
 
 from studies.experiment.config import RunConfig, derive_seed
+from studies.experiment.device import resolve_device
 from studies.experiment.grid import GridSpec, TuningBudget
 from studies.experiment.grid_file import grid_from_dict, grid_names, load_grid
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
@@ -29,10 +30,6 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name == "resolve_device":
-        from studies.experiment.models import resolve_device
-
-        return resolve_device
     if name in ("GridSummary", "run_grid"):
         from studies.experiment import runner
 

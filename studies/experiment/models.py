@@ -10,18 +10,7 @@ from ablations import LANDAU_OPTIONS
 from baselines import PlainMLP
 from landau import AllenCahn, ExperimentalNet, GinzburgLandauLoss, Langevin
 from studies.experiment.config import RunConfig
-
-
-def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; anything else must be usable."""
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    kind = name.split(":")[0]
-    if kind not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown device {name!r}; known: auto, cpu, cuda, cuda:N, mps")
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but torch.cuda.is_available() is False")
-    return name
+from studies.experiment.device import resolve_device  # noqa: F401 (training, seed_batch)
 
 
 def build_model(config: RunConfig, n_features: int, n_classes: int) -> nn.Module:

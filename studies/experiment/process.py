@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import torch
-
 from studies.experiment.plugins import PluginRef, restore
 
 __all__ = ["DEFAULT_THREADS", "init_process"]
@@ -29,6 +27,8 @@ def init_process(threads: int = DEFAULT_THREADS, plugins: Iterable[PluginRef] = 
     """Pin ``threads`` intra-op threads, flush denormals and load ``plugins`` in this process."""
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"`threads >= 1` must hold, but got threads={threads!r}")
+    import torch  # here, not at import: the runner imports this module before it knows it trains
+
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     restore(plugins)

@@ -7,6 +7,9 @@ finished run is committed on its own as soon as it arrives, so a grid killed at 
 A stored run produced by other code (its ``code_fingerprint`` differs from this process's, or was
 never recorded) is not silently reused: it is retrained and replaced, or kept with
 ``reuse_stale`` — either way the summary says how many there were.
+
+torch is imported only when something is left to train: a grid whose runs are all stored records
+its membership and answers without it.
 """
 
 from __future__ import annotations
@@ -19,15 +22,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from tqdm.auto import tqdm
-
-from studies.data.datasets import DATASETS, load_dataset
+from studies.data.catalog import DATASETS
 from studies.experiment.config import RunConfig
 from studies.experiment.fingerprint import run_fingerprint
-from studies.experiment.loss_ranking import loss_ranking
 from studies.experiment.plugins import loaded_plugins
 from studies.experiment.process import DEFAULT_THREADS, init_process
-from studies.experiment.seed_batch import group_seeds
+from studies.experiment.progress import progress_bar
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -96,6 +96,9 @@ def setting(config: RunConfig) -> dict:
 def prepare(store: Store, runs: list[RunConfig], data_dir: str | None) -> None:
     """Check every dataset loads (bad input fails before any run) and store the grid-level data:
     the overlay points of 2-D datasets and the loss ranking."""
+    from studies.data.datasets import load_dataset
+    from studies.experiment.loss_ranking import loss_ranking
+
     for dataset, custom in dict.fromkeys((r.dataset, r.custom_dataset) for r in runs):
         data = load_dataset(dataset, data_seed=runs[0].data_seed, data_dir=data_dir, custom=custom)
         if (custom.info if custom is not None else DATASETS[dataset]).two_d:
@@ -119,6 +122,19 @@ def stale_ids(store: Store, runs: list[RunConfig]) -> set[str]:
     stored = store.code_fingerprints()
     unique = {r.run_id: r for r in runs if r.run_id in stored}
     return {i for i, r in unique.items() if stored[i] != run_fingerprint(r)}
+
+
+def check_plan(store: Store, experiment: str, runs: list[RunConfig]) -> None:
+    """A grid may add runs to an experiment, not mix its plan with an unfinished other one:
+    ValueError when the experiment counts runs not stored yet that ``runs`` do not include."""
+    leftover = store.unstored_members(experiment) - {r.run_id for r in runs}
+    if leftover:
+        raise ValueError(
+            f"experiment {experiment!r} counts {len(leftover)} runs not stored yet that this "
+            "grid does not ask for (an earlier, unfinished plan under that name): run that plan "
+            "again to finish it, give --replace to make this grid's runs the experiment's runs "
+            "(stored runs stay in the store), or give another --experiment"
+        )
 
 
 def pending_runs(
@@ -192,51 +208,63 @@ def run_grid(
     desc: str = "grid",
     threads: int = DEFAULT_THREADS,
     experiment: str | None = None,
+    replace: bool = False,
     seed_batch: int | None = None,
     compile: bool = False,
     reuse_stale: bool = False,
+    expected_seconds: float | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> GridSummary:
     """Run what is not stored yet, write each record as it arrives, and summarise.
 
     Every process that trains (this one when ``workers == 1``) uses ``threads`` intra-op threads.
-    ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front).
+    ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front);
+    its unfinished other plan is refused (``check_plan``) unless ``replace`` makes ``runs``
+    the experiment's runs.
     Runs that differ only in their seed train as one model, at most ``seed_batch`` seeds each
     (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
     ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
     runs' ids (compiled kernels round differently), and pays only for long runs.
     A stored run produced by other code is retrained and replaced, or with ``reuse_stale`` kept.
+    ``expected_seconds`` (the plan's estimate) seeds the progress display's time left.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     if compile:
         runs = [r if r.family == "sklearn" else dataclasses.replace(r, compile=True) for r in runs]
     start = time.perf_counter()
-    if runs:
-        prepare(store, runs, data_dir)
-    if experiment is not None:  # members, and the setting each was asked under
-        store.add_to_experiment(experiment, settings=[setting(r) for r in runs])
+    if experiment is not None and not replace:
+        check_plan(store, experiment, runs)
     stale = stale_ids(store, runs)
     pending = pending_runs(store, runs, reuse_stale=reuse_stale, stale=stale)
+    if pending:  # the stored runs' datasets were prepared when they ran
+        prepare(store, pending, data_dir)
+    if experiment is not None:  # members, and the setting each was asked under
+        store.add_to_experiment(experiment, settings=[setting(r) for r in runs], replace=replace)
     summary = GridSummary(
         total=len(runs),
         skipped=len(runs) - len(pending),
         stale=len(stale),
         reuse_stale=reuse_stale,
     )
+    if not pending:
+        summary.seconds = time.perf_counter() - start
+        return summary
+    from studies.experiment.seed_batch import group_seeds  # torch: something trains
+
     batches = group_seeds(pending, seed_batch)
     source: Iterable[list[dict]] = (
         _dask(batches, data_dir, scheduler, threads)
         if scheduler
         else _local(batches, data_dir, workers, threads)
     )
-    with tqdm(
-        total=len(runs),
+    with progress_bar(
+        len(runs),
         initial=summary.skipped,
         desc=desc,
         unit="run",
-        disable=not progress,
-        dynamic_ncols=True,
+        enabled=progress,
+        expected_seconds=expected_seconds,
     ) as bar:
         for payloads in source:
             for payload in payloads:

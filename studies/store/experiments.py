@@ -2,6 +2,11 @@
 
 A run shared by two experiments is stored once and belongs to both. Membership is recorded when
 a grid or a tune starts, so it may name runs not stored yet (the report shows them missing).
+Several grids may add their runs to one experiment (the standard report's claims, standard and
+tuned grids); a grid whose plan differs from an earlier, unfinished one (members not stored that
+it does not ask for) is refused unless it replaces the experiment's runs (``replace=True``).
+Deleting an experiment removes its memberships only: runs and studies stay stored, for the
+experiments that share them and for later grids to skip.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from studies.store.schema import experiment_runs, experiment_studies, experiments, run_settings
+from studies.store.schema import (
+    experiment_runs,
+    experiment_studies,
+    experiments,
+    run_settings,
+    runs,
+)
 
 __all__ = ["ExperimentsMixin"]
 
@@ -37,6 +48,8 @@ class ExperimentsMixin:
         run_ids: Sequence[str] = (),
         study_names: Sequence[str] = (),
         settings: Sequence[Mapping[str, Any]] = (),
+        *,
+        replace: bool = False,
     ) -> None:
         """Make runs and studies members of experiment ``name`` (created if new; a member
         already there stays once). Members may be recorded before they are stored.
@@ -44,7 +57,9 @@ class ExperimentsMixin:
         ``settings`` (dicts with the keys of SETTING_COLUMNS) record under which setting the
         experiment asked for each run: a run stored once may serve two settings (a tuned run
         whose study chose the fixed protocol's values is the fixed run), and the report counts
-        it under each (``reports.data.add_settings``). Their runs become members too."""
+        it under each (``reports.data.add_settings``). Their runs become members too.
+
+        ``replace``: these runs and settings replace the experiment's (its studies stay)."""
         if not isinstance(name, str) or not name.strip() or len(name) > 256:
             raise ValueError(f"an experiment name must be 1-256 characters, but got {name!r}")
         settings = [{k: s.get(k) for k in SETTING_COLUMNS} for s in settings]
@@ -52,6 +67,9 @@ class ExperimentsMixin:
         for attempt in range(2):  # PostgreSQL: a concurrent writer may insert the same row
             try:
                 with self._writing() as conn:
+                    if replace:
+                        for table in (experiment_runs, run_settings):
+                            conn.execute(sa.delete(table).where(table.c.experiment == name))
                     self._add_members(conn, name, run_ids, study_names)
                     self._add_settings(conn, name, settings)
                 return
@@ -145,3 +163,24 @@ class ExperimentsMixin:
             )
         )
         return {r.run_id for r in run_ids}, {r.study_name for r in studies}
+
+    def unstored_members(self, name: str) -> set[str]:
+        """The run ids experiment ``name`` counts as members but the store does not hold (planned
+        by a grid that has not finished them); empty for an unknown experiment."""
+        member = experiment_runs.c
+        stored = sa.select(runs.c.run_id).where(runs.c.run_id == member.run_id)
+        rows = self._rows(
+            sa.select(member.run_id).where(member.experiment == name, ~stored.exists())
+        )
+        return {r.run_id for r in rows}
+
+    def delete_experiment(self, name: str) -> tuple[int, int]:
+        """Remove experiment ``name``: its run and study memberships and its settings (one
+        transaction). Runs and studies stay stored. Returns (runs, studies) it had; ValueError
+        lists the known experiments."""
+        run_ids, study_names = self.experiment_members(name)
+        with self._writing() as conn:
+            for table in (run_settings, experiment_runs, experiment_studies):
+                conn.execute(sa.delete(table).where(table.c.experiment == name))
+            conn.execute(sa.delete(experiments).where(experiments.c.name == name))
+        return len(run_ids), len(study_names)

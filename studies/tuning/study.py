@@ -31,6 +31,7 @@ from optuna.storages import RDBStorage
 from optuna.trial import TrialState, create_trial
 
 from ablations import BLOG
+from studies.data.catalog import DATASETS
 from studies.data.datasets import load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.grid import TuningBudget
@@ -221,14 +222,21 @@ class StudyResult:
 
     def line(self) -> str:
         s = self.states
-        counts = f"{s['COMPLETE']} complete, {s['PRUNED']} pruned, {s['FAIL']} failed"
+        counts = (
+            f"the study holds {s['COMPLETE']} complete, {s['PRUNED']} pruned and {s['FAIL']} "
+            "failed trials"
+        )
         if self.best_value is None:
             return f"{self.name}: no complete trial ({counts})"
         params = ", ".join(
             f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
             for k, v in self.best_params.items()
         )
-        return f"{self.name}: best {self.best_value:.4f} (#{self.best_trial}: {params}); {counts}"
+        k = DATASETS[self.key.dataset].n_classes
+        return (
+            f"{self.name}: best validation accuracy {100 * self.best_value:.1f} % (chance "
+            f"{100 / k:.1f} %, 1 of {k} classes; trial #{self.best_trial}: {params}); {counts}"
+        )
 
 
 def tune_study(

@@ -47,15 +47,19 @@ class TuningSummary:
         wall, overhead = self._timed()
         ran = sum(r.ran for r in self.results)
         share = (
-            f"Optuna overhead (sampler + storage) {overhead:.2f} s of {wall:.1f} s tuning wall "
-            f"time = {self.overhead_share():.1%}"
+            f"Optuna overhead (sampler + storage) {overhead:.2f} s of the {wall:.1f} s the "
+            f"studies took (summed over studies, data loading excluded) = "
+            f"{100 * self.overhead_share():.1f} %"
             if ran
             else "every study already had its budget: nothing tuned"
         )
+        held = (
+            f"the studies hold {states['COMPLETE']} complete, {states['PRUNED']} pruned and "
+            f"{states['FAIL']} failed trials"
+        )
         out.append(
-            f"{len(self.results)} studies, {ran} trials run now "
-            f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed "
-            f"in all) in {self.wall_seconds:.1f} s; {share}"
+            f"{len(self.results)} studies: {ran} trials run now, in {self.wall_seconds:.1f} s "
+            f"wall clock; {held}; {share}"
         )
         return out
 
@@ -164,6 +168,7 @@ def tune_studies(
     progress=True,
     threads=1,
     scheduler=None,
+    expected_seconds=None,
 ) -> TuningSummary:
     """Tune every study of ``keys``: ``budget.trials`` more trials each, or with ``top_up`` as
     many as each study lacks to reach ``budget.trials`` finished ones (counted again when the
@@ -171,23 +176,26 @@ def tune_studies(
     process that trains uses ``threads`` intra-op threads. ``add`` (with ``top_up`` False) adds
     that many trials to each study instead of ``budget.trials``. With ``scheduler`` (a Dask
     scheduler address) each study is a task on that cluster instead of the ``workers`` local
-    processes."""
+    processes. ``expected_seconds`` (the plan's estimate) seeds the progress display's time
+    left."""
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
     client = dask_client(scheduler) if scheduler else None  # unreachable: before any change
     try:
         return _tune(
-            keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client
-        )
+            keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client,
+            expected_seconds,
+        )  # fmt: skip
     finally:
         if client is not None:
             client.close()
 
 
-def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client):
-    from tqdm.auto import tqdm
-
-    from studies.data.datasets import DATASETS
+def _tune(
+    keys, budget, url, workers, device, data_dir, top_up, add, progress, threads, client, expected
+):
+    from studies.data.catalog import DATASETS
+    from studies.experiment.progress import progress_bar
     from studies.tuning.keys import study_name
     from studies.tuning.storage import open_storage
     from studies.tuning.study import prepare_studies, tune_study
@@ -205,12 +213,12 @@ def _tune(keys, budget, url, workers, device, data_dir, top_up, add, progress, t
     }
     states: Counter = Counter()
     results = []
-    with tqdm(
-        total=sum(shown.values()),
+    with progress_bar(
+        sum(shown.values()),
         desc="tune",
         unit="trial",
-        disable=not progress,
-        dynamic_ncols=True,
+        enabled=progress,
+        expected_seconds=expected,
     ) as bar:
         here = [job for job in jobs if shown[job[0]] == 0] if workers > 1 or client else jobs
         away = [job for job in jobs if job not in here]  # 0 trials: just read, here

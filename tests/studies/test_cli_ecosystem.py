@@ -182,7 +182,8 @@ def test_export_writes_every_frame_with_its_dtypes_beside_the_store(stored, tmp_
         "experiments", "experiment_members", "run_settings",
     }  # fmt: skip
     runs = frames["runs"]
-    assert len(runs) == 3 and len(frames["trials"]) == 2 and len(frames["experiments"]) == 2
+    assert len(runs) == 4 and runs["run_id"].nunique() == 3  # logreg's run: in both experiments
+    assert len(frames["trials"]) == 2 and len(frames["experiments"]) == 2
     assert str(runs["hp_hidden"].dtype) == "Int64" and str(runs["hp_max_iter"].dtype) == "Int64"
     assert sorted(runs["hp_hidden"].dropna()) == [8, 156]
     assert str(runs["seed"].dtype) == "int64" and str(runs["hp_lr"].dtype) == "float64"
@@ -224,7 +225,7 @@ def test_tune_on_a_dask_local_cluster_shares_the_storage(spec, tmp_path, capsys)
         args = ["tune", spec, "--store", db, "--no-progress", "--trials", "2"]
         assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
     out = capsys.readouterr().out
-    assert "2 studies, 4 trials run now (" in out
+    assert "2 studies: 4 trials run now, in " in out
     storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
     for study in storage.get_all_studies():  # each worker wrote its study's trials
         trials = storage.get_all_trials(storage.get_study_id_from_name(study.study_name))

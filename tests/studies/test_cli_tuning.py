@@ -173,7 +173,11 @@ def test_the_overhead_counts_preparing_the_studies_and_the_studies_that_ran():
     read_only = StudyResult("b", key, ran=0, wall_seconds=1.0)
     summary = TuningSummary([ran, read_only], wall_seconds=12.0, prepare_seconds=0.5)
     assert summary.overhead_share() == pytest.approx(1.0 / 10.5)
-    assert summary.lines()[-1].endswith("1.00 s of 10.5 s tuning wall time = 9.5%")
+    last = summary.lines()[-1]
+    assert "2 studies: 2 trials run now, in 12.0 s wall clock;" in last
+    assert last.endswith(
+        "1.00 s of the 10.5 s the studies took (summed over studies, data loading excluded) = 9.5 %"
+    )
 
 
 # ---- landau grid --tuned, landau run ------------------------------------------------------
