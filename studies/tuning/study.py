@@ -232,7 +232,8 @@ class StudyResult:
             f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
             for k, v in self.best_params.items()
         )
-        k = DATASETS[self.key.dataset].n_classes
+        custom = self.key.custom
+        k = (custom.info if custom is not None else DATASETS[self.key.dataset]).n_classes
         return (
             f"{self.name}: best validation accuracy {100 * self.best_value:.1f} % (chance "
             f"{100 / k:.1f} %, 1 of {k} classes; trial #{self.best_trial}: {params}); {counts}"
