@@ -23,6 +23,7 @@ serialised with an advisory lock (two tuners starting together on a fresh databa
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -34,13 +35,7 @@ from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from studies.store.engine import (
-    connect_args,
-    creation_lock,
-    enable_wal,
-    foreign_sqlite_tables,
-    set_up_sqlite,
-)
+from studies.store.engine import connect_args, creation_lock, foreign_sqlite_tables
 from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
 from studies.tuning.liveness import (
     FINISHED,
@@ -53,7 +48,9 @@ from studies.tuning.liveness import (
 )
 
 _OPTUNA_TABLES = {JOURNAL_TABLE, "studies", "trials", "alembic_version"}
-_OPEN: dict[str, BaseStorage] = {}  # per process: opening costs ~0.2 s (RDB: alembic)
+# (pid, URL) -> storage: opening costs ~0.2 s (RDB: alembic); keyed by process too, since a
+# forked child must not share its parent's connection (SQLite's locks are per process).
+_OPEN: dict[tuple[int, str], BaseStorage] = {}
 
 
 def storage_url(url: str | Path) -> str:
@@ -76,8 +73,8 @@ def open_storage(url: str | Path, *, create: bool = True) -> BaseStorage | None:
     left as it is). ValueError when it cannot be opened, or when it is a SQLite file holding
     other tables than a landau store's and Optuna's."""
     text = storage_url(url)
-    if text in _OPEN:
-        return _OPEN[text]
+    if (os.getpid(), text) in _OPEN:
+        return _OPEN[os.getpid(), text]
     try:
         parsed = sa.make_url(text)
         backend = parsed.get_backend_name()
@@ -91,26 +88,34 @@ def open_storage(url: str | Path, *, create: bool = True) -> BaseStorage | None:
                 )
         if not create and not _has_tables(text, backend):
             return None
-        storage = _open_journal(text, parsed) if backend == "sqlite" else _open_rdb(text, parsed)
+        storage = _open_journal(text) if backend == "sqlite" else _open_rdb(text, parsed)
     except _Foreign as exc:
         raise ValueError(str(exc)) from None
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
         raise ValueError(f"cannot open Optuna storage {shown(text)!r}: {reason[0]}") from None
-    _OPEN[text] = storage
+    _OPEN[os.getpid(), text] = storage
     return storage
+
+
+def close_storage(url: str | Path) -> None:
+    """Close this process's storage at ``url`` if it is open (the next ``open_storage``
+    opens it afresh)."""
+    storage = _OPEN.pop((os.getpid(), storage_url(url)), None)
+    if isinstance(storage, StoreJournal):
+        storage.close()
+    elif isinstance(storage, RDBStorage):
+        storage.remove_session()
+        storage.engine.dispose()
 
 
 class _Foreign(Exception):
     pass
 
 
-def _open_journal(text: str, parsed: sa.URL) -> StoreJournal:
-    engine = sa.create_engine(parsed, connect_args=connect_args(parsed))
-    set_up_sqlite(engine, immediate="always")
-    enable_wal(engine)
-    journal = StoreJournal(text, engine)
-    copy_rdb_studies(text, engine, journal)  # tuned before the journal: copied once
+def _open_journal(text: str) -> StoreJournal:
+    journal = StoreJournal(text)
+    copy_rdb_studies(text, journal.engine, journal)  # tuned before the journal: copied once
     return journal
 
 
