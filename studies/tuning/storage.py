@@ -35,7 +35,12 @@ from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from studies.store.engine import connect_args, creation_lock, foreign_sqlite_tables
+from studies.store.engine import (
+    check_sqlite_file,
+    connect_args,
+    creation_lock,
+    foreign_sqlite_tables,
+)
 from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
 from studies.tuning.liveness import (
     FINISHED,
@@ -81,15 +86,19 @@ def open_storage(url: str | Path, *, create: bool = True) -> BaseStorage | None:
         if backend == "sqlite":
             foreign = foreign_sqlite_tables(parsed, allowed=_OPTUNA_TABLES)
             if foreign:
-                raise _Foreign(
+                raise _Refused(
                     f"{shown(text)!r} is neither a landau results store nor an Optuna storage: "
                     f"it holds other tables ({foreign}); give a new file, the store, or an "
                     "Optuna storage"
                 )
+            try:
+                check_sqlite_file(parsed)
+            except ValueError as exc:
+                raise _Refused(str(exc)) from None
         if not create and not _has_tables(text, backend):
             return None
         storage = _open_journal(text) if backend == "sqlite" else _open_rdb(text, parsed)
-    except _Foreign as exc:
+    except _Refused as exc:
         raise ValueError(str(exc)) from None
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
@@ -109,7 +118,7 @@ def close_storage(url: str | Path) -> None:
         storage.engine.dispose()
 
 
-class _Foreign(Exception):
+class _Refused(Exception):
     pass
 
 
