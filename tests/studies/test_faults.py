@@ -67,3 +67,74 @@ def test_a_damaged_store_is_refused_with_one_line_and_left_as_it_is(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is damaged" in err[0] and "quick_check" in err[0], err
     assert _sha(stored) == before
+
+
+# ---- export: all files or none, whatever signal ends it -----------------------------------
+
+_EXPORT = ["export", "--format", "csv"]
+_KILLED_EXPORT = """
+import os, signal, sys
+import studies.cli.export as export
+
+real = export.write_frame
+def dying(frame, path, format):
+    if path.name.startswith("meshes"):  # half of it written, then killed
+        path.write_text(frame.to_csv(index=False)[: 40])
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(frame, path, format)
+export.write_frame = dying
+from studies.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _exported(out: Path) -> dict[str, int]:
+    import pandas as pd
+
+    return {p.name: len(pd.read_csv(p)) for p in sorted(out.glob("*.csv"))}
+
+
+def test_an_export_killed_by_sigterm_leaves_no_file_and_runs_again(stored, tmp_path, capsys):
+    import os
+    import signal
+
+    import studies.cli.export as export
+
+    out = tmp_path / "export"
+    real, calls = export.write_frame, []
+
+    def terminated(frame, path, format):
+        calls.append(path.name)
+        real(frame, path, format)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    export.write_frame = terminated
+    try:
+        code = main([*_EXPORT, "--store", str(stored), "--out", str(out)])
+    finally:
+        export.write_frame = real
+    assert code == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "terminated (SIGTERM)" in err[0]
+    assert list(out.iterdir()) == []  # nothing half-written, no hidden folder left
+    assert main([*_EXPORT, "--store", str(stored), "--out", str(out)]) == 0  # no --force
+    assert len(_exported(out)) == 10
+
+
+def test_an_export_killed_by_sigkill_leaves_no_truncated_file_and_runs_again(stored, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "export"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-c", _KILLED_EXPORT, *_EXPORT, "--store", str(stored)]
+    killed = subprocess.run([*command, "--out", str(out)], env=env, capture_output=True)
+    assert killed.returncode == -9
+    assert list(out.glob("*.csv")) == []
+    assert main([*_EXPORT, "--store", str(stored), "--out", str(out)]) == 0  # no --force
+    assert not list(out.glob(".*"))  # the killed export's hidden folder is cleared
+    again = tmp_path / "again"
+    assert main([*_EXPORT, "--store", str(stored), "--out", str(again)]) == 0
+    assert _exported(out) == _exported(again) and len(_exported(out)) == 10
