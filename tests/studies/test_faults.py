@@ -138,3 +138,45 @@ def test_an_export_killed_by_sigkill_leaves_no_truncated_file_and_runs_again(sto
     again = tmp_path / "again"
     assert main([*_EXPORT, "--store", str(stored), "--out", str(again)]) == 0
     assert _exported(out) == _exported(again) and len(_exported(out)) == 10
+
+
+# ---- report: a signal always ends it with its exit status and one line --------------------
+
+
+def _signalled_in_a_figure(kind: str):
+    """An accuracy figure whose library turns the SIGTERM it gets into its own error
+    (``wrapped``) or swallows it (``swallowed``) and draws on."""
+    import os
+    import signal
+    import time
+
+    import reports.figures as F
+
+    real = F.accuracy_figure
+
+    def draw(*args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs here
+        except BaseException as exc:
+            if kind == "wrapped":
+                raise RuntimeError("drawing was interrupted") from exc
+        return real(*args)
+
+    return draw
+
+
+@pytest.mark.parametrize(
+    "kind", ["wrapped", pytest.param("swallowed", marks=pytest.mark.slow)]  # ~8 s: report ends
+)
+def test_a_sigterm_during_a_report_figure_ends_it_with_143_and_one_line(
+    stored, tmp_path, capsys, monkeypatch, kind
+):
+    import reports.figures as F
+
+    monkeypatch.setattr(F, "accuracy_figure", _signalled_in_a_figure(kind))
+    capsys.readouterr()
+    code = main(["report", "--store", str(stored), "--out", str(tmp_path / "report")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 143
+    assert len(err) == 1 and "terminated (SIGTERM)" in err[0], err
