@@ -209,6 +209,37 @@ def _fill(storage: BaseStorage, trial_id: int, trial: FrozenTrial, stored: Froze
 _ABSENT = object()
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C or SIGTERM (a KeyboardInterrupt) in trial ``trial_id``, carried past Optuna's
+    handler (which catches KeyboardInterrupt to record the trial as FAIL and log it with its
+    traceback): the interruption ends the command with one line, and the trial is not a result."""
+
+    def __init__(self, interrupt: KeyboardInterrupt, trial_id: int) -> None:
+        super().__init__()
+        self.interrupt, self.trial_id = interrupt, trial_id
+
+
+def _interruptible(objective: Callable) -> Callable:
+    def run(trial: optuna.Trial):
+        try:
+            return objective(trial)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted(exc, trial._trial_id) from None
+
+    return run
+
+
+def _give_back(storage: BaseStorage, study: optuna.Study, trial_id: int) -> None:
+    """The stored trial an interruption ended: failed and enqueued again (``retry_of``), so it
+    counts against no budget and an enqueued preset runs next time."""
+    try:
+        failed = storage.set_trial_state_values(trial_id, TrialState.FAIL)
+    except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale meanwhile
+        return
+    if failed:
+        retry_stale(study, storage.get_trial(trial_id))
+
+
 def run_study(
     storage: BaseStorage,
     study_id: int,
@@ -234,7 +265,13 @@ def run_study(
         name = storage.get_study_name_from_id(study_id)
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
         if n_trials > 0:
-            study.optimize(objective, n_trials, catch=(Exception,), callbacks=callbacks)
+            try:
+                study.optimize(
+                    _interruptible(objective), n_trials, catch=(Exception,), callbacks=callbacks
+                )
+            except _Interrupted as stop:
+                _give_back(storage, study, stop.trial_id)
+                raise stop.interrupt from None
         return study.get_trials(deepcopy=False, states=FINISHED)
     done = [t for t in stored if t.state in FINISHED]
     if n_trials == 0:
@@ -270,7 +307,11 @@ def run_study(
         written.append(trial)
 
     try:
-        memory.optimize(objective, n_trials, catch=(Exception,), callbacks=[write, *callbacks])
+        memory.optimize(
+            _interruptible(objective), n_trials, catch=(Exception,), callbacks=[write, *callbacks]
+        )
+    except _Interrupted as stop:  # the in-memory trial is dropped; claimed ones released below
+        raise stop.interrupt from None
     finally:
         heartbeat.stop()
         for trial_id in claimed.values():  # claimed, but interrupted before they ran

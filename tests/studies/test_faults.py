@@ -180,3 +180,64 @@ def test_a_sigterm_during_a_report_figure_ends_it_with_143_and_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 143
     assert len(err) == 1 and "terminated (SIGTERM)" in err[0], err
+
+
+# ---- tune: a signal in a trial is one line, and the trial counts against no budget --------
+
+_SIGNALLED_TUNE = """
+import os, signal, sys, time
+import studies.tuning.study as tuning
+
+calls = []
+def fit(config, data=None, *, on_epoch=None, **_):
+    calls.append(config)
+    on_epoch(1, 0.5)
+    if len(calls) == 2:  # in the second trial's training
+        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+        time.sleep(10)
+    on_epoch(2, 0.6)
+    return type("R", (), {"status": "ok", "val_accuracy": 0.6, "epochs_run": 2})
+tuning.fit = fit
+from studies.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _tune_args(store: Path, storage: str | None) -> list[str]:
+    args = ["tune", "--variant", "full", "--dataset", "moons", "--depth", "1", "--trials", "3"]
+    args += ["--epochs", "2", "--no-progress", "--store", str(store)]
+    return args + (["--storage", storage] if storage else [])
+
+
+def _counted_trials(store: Path, storage: str | None) -> list[str]:
+    from studies.tuning.liveness import stale_numbers
+    from studies.tuning.storage import open_storage
+
+    opened = open_storage(storage or store)
+    (study,) = [s for s in opened.get_all_studies() if s.study_name.startswith("full[")]
+    trials = opened.get_all_trials(opened.get_study_id_from_name(study.study_name))
+    stale = stale_numbers(trials)
+    return [t.state.name for t in trials if t.number not in stale and t.state.name != "WAITING"]
+
+
+def _signal_a_tune_trial(tmp_path, signame: str, storage: str | None = None) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store = tmp_path / "t.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNALLED_TUNE, signame, *_tune_args(store, storage)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == {"SIGINT": 130, "SIGTERM": 143}[signame]
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("landau tune: "), done.stderr[-3000:]
+    assert _counted_trials(store, storage) == ["COMPLETE"]  # the interrupted one is not counted
+
+
+@pytest.mark.slow  # a tune in a subprocess: 30-45 s on 2 loaded cores
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_in_a_tune_trial_is_one_line_and_costs_no_budget(tmp_path, signame):
+    _signal_a_tune_trial(tmp_path, signame)
