@@ -8,11 +8,11 @@ finished run is committed on its own as soon as it arrives, so a grid killed at 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from studies.data.datasets import DATASETS, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.loss_ranking import loss_ranking
-from studies.experiment.process import DEFAULT_THREADS, init_process
+from studies.experiment.process import DEFAULT_THREADS, init_process, worker_pool
 from studies.experiment.seed_batch import group_seeds
 from studies.store.records import RunRecord
 from studies.store.store import Store
@@ -105,10 +105,7 @@ def _local(batches, data_dir, workers, threads) -> Iterator[list[dict]]:
         for batch in batches:
             yield execute([c.to_kwargs() for c in batch], data_dir)
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=init_process, initargs=(threads,)
-    ) as pool:
+    with worker_pool(workers, threads) as pool:
         futures = [
             pool.submit(execute, [c.to_kwargs() for c in batch], data_dir) for batch in batches
         ]
@@ -178,19 +175,22 @@ def run_grid(
     pending = pending_runs(store, runs)
     summary = GridSummary(total=len(runs), skipped=len(runs) - len(pending))
     batches = group_seeds(pending, seed_batch)
-    source: Iterable[list[dict]] = (
+    source: Iterator[list[dict]] = (
         _dask(batches, data_dir, scheduler, threads)
         if scheduler
         else _local(batches, data_dir, workers, threads)
     )
-    with tqdm(
-        total=len(runs),
-        initial=summary.skipped,
-        desc=desc,
-        unit="run",
-        disable=not progress,
-        dynamic_ncols=True,
-    ) as bar:
+    with (
+        tqdm(
+            total=len(runs),
+            initial=summary.skipped,
+            desc=desc,
+            unit="run",
+            disable=not progress,
+            dynamic_ncols=True,
+        ) as bar,
+        closing(source),
+    ):  # closed at once when interrupted: its workers end now
         for payloads in source:
             for payload in payloads:
                 record = RunRecord.from_dict(payload)

@@ -33,7 +33,8 @@ def _corrupt(db: Path, table: str) -> None:
     """Garbage over the second half of ``table``'s root page: PRAGMA quick_check fails."""
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        query = "SELECT rootpage FROM sqlite_master WHERE name = ?"
+        (page,) = conn.execute(query, (table,)).fetchone()
         (size,) = conn.execute("PRAGMA page_size").fetchone()
     with db.open("r+b") as f:
         f.seek((page - 1) * size + size // 2)
@@ -49,8 +50,18 @@ def _corrupt(db: Path, table: str) -> None:
     "command",
     [
         ["grid", *GRID, "--seeds", "3"],
-        ["tune", "--variant", "logreg", "--dataset", "moons", "--trials", "1", "--epochs", "1",
-         "--no-progress"],  # fmt: skip
+        [
+            "tune",
+            "--variant",
+            "logreg",
+            "--dataset",
+            "moons",
+            "--trials",
+            "1",
+            "--epochs",
+            "1",
+            "--no-progress",
+        ],  # fmt: skip
         ["export", "--format", "csv", "--out", "{tmp}/export"],
         ["report", "--out", "{tmp}/report"],
     ],
@@ -167,7 +178,8 @@ def _signalled_in_a_figure(kind: str):
 
 
 @pytest.mark.parametrize(
-    "kind", ["wrapped", pytest.param("swallowed", marks=pytest.mark.slow)]  # ~8 s: report ends
+    "kind",
+    ["wrapped", pytest.param("swallowed", marks=pytest.mark.slow)],  # ~8 s: report ends
 )
 def test_a_sigterm_during_a_report_figure_ends_it_with_143_and_one_line(
     stored, tmp_path, capsys, monkeypatch, kind
@@ -241,3 +253,65 @@ def _signal_a_tune_trial(tmp_path, signame: str, storage: str | None = None) -> 
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
 def test_a_signal_in_a_tune_trial_is_one_line_and_costs_no_budget(tmp_path, signame):
     _signal_a_tune_trial(tmp_path, signame)
+
+
+# ---- --workers 2: no process outlives its parent -------------------------------------------
+
+
+def _session(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (Linux /proc), zombies excepted."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended meanwhile
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+_WORKER_COMMANDS = {
+    "grid": ["grid", "--variants", "full,no_quartic", "--datasets", "moons", "--seeds", "4",
+             "--depths", "1", "--epochs", "400", "--seed-batch", "1"],
+    "tune": ["tune", "--variants", "full,no_quartic", "--datasets", "moons", "--depths", "1",
+             "--trials", "20", "--epochs", "100"],
+}  # fmt: skip
+
+
+@pytest.mark.slow  # a CLI run in a subprocess that starts two workers: 15-40 s
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("command", ["grid", "tune"])
+def test_workers_end_within_5_s_of_their_parent(tmp_path, command, how):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    args = [*_WORKER_COMMANDS[command], "--workers", "2", "--no-progress"]
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "studies.cli", *args, "--store", str(tmp_path / "w.db")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(_session(parent.pid)) < 4 and time.monotonic() < deadline:  # + 2 workers
+            time.sleep(0.2)  # and the resource tracker
+        assert len(_session(parent.pid)) >= 4, "the workers did not start"
+        time.sleep(2)  # at work
+        os.kill(parent.pid, getattr(signal, how))
+        parent.wait(30)
+        ended = time.monotonic()
+        while _session(parent.pid) and time.monotonic() < ended + 5:
+            time.sleep(0.1)
+        assert _session(parent.pid) == [], f"left {time.monotonic() - ended:.1f} s after"
+        if how == "SIGTERM":
+            assert parent.returncode == 143
+            assert len(parent.stderr.read().decode().strip().splitlines()) == 1
+    finally:
+        for pid in _session(parent.pid):
+            os.kill(pid, signal.SIGKILL)
+        parent.stderr.close()
