@@ -2,7 +2,7 @@
 
 from studies.tuning.best import best_params_for_grid, tuned_epochs
 from studies.tuning.keys import StudyKey, fixed_params, grid_keys, study_name, tuned_names
-from studies.tuning.storage import open_storage, storage_url
+from studies.tuning.storage import close_storage, open_storage, storage_url
 from studies.tuning.study import StudyResult, prepare_studies, tune_study
 from studies.tuning.workers import TuningSummary, tune_studies
 
@@ -11,6 +11,7 @@ __all__ = [
     "StudyResult",
     "TuningSummary",
     "best_params_for_grid",
+    "close_storage",
     "fixed_params",
     "grid_keys",
     "open_storage",

@@ -41,6 +41,7 @@ from studies.store.engine import (
     creation_lock,
     foreign_sqlite_tables,
 )
+from studies.tuning.direct import run_direct
 from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
 from studies.tuning.liveness import (
     FINISHED,
@@ -49,7 +50,6 @@ from studies.tuning.liveness import (
     Heartbeat,
     beat,
     retry_stale,
-    with_heartbeat,
 )
 
 _OPTUNA_TABLES = {JOURNAL_TABLE, "studies", "trials", "alembic_version"}
@@ -210,13 +210,13 @@ _ABSENT = object()
 
 
 class _Interrupted(BaseException):
-    """Ctrl-C or SIGTERM (a KeyboardInterrupt) in trial ``trial_id``, carried past Optuna's
+    """Ctrl-C or SIGTERM (a KeyboardInterrupt) in a write-behind trial, carried past Optuna's
     handler (which catches KeyboardInterrupt to record the trial as FAIL and log it with its
-    traceback): the interruption ends the command with one line, and the trial is not a result."""
+    traceback): the interruption ends the command with one line."""
 
-    def __init__(self, interrupt: KeyboardInterrupt, trial_id: int) -> None:
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
         super().__init__()
-        self.interrupt, self.trial_id = interrupt, trial_id
+        self.interrupt = interrupt
 
 
 def _interruptible(objective: Callable) -> Callable:
@@ -224,20 +224,9 @@ def _interruptible(objective: Callable) -> Callable:
         try:
             return objective(trial)
         except KeyboardInterrupt as exc:
-            raise _Interrupted(exc, trial._trial_id) from None
+            raise _Interrupted(exc) from None
 
     return run
-
-
-def _give_back(storage: BaseStorage, study: optuna.Study, trial_id: int) -> None:
-    """The stored trial an interruption ended: failed and enqueued again (``retry_of``), so it
-    counts against no budget and an enqueued preset runs next time."""
-    try:
-        failed = storage.set_trial_state_values(trial_id, TrialState.FAIL)
-    except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale meanwhile
-        return
-    if failed:
-        retry_stale(study, storage.get_trial(trial_id))
 
 
 def run_study(
@@ -251,6 +240,7 @@ def run_study(
     pruner: optuna.pruners.BasePruner,
     callbacks: list,
     write_behind: bool,
+    limit: int | None = None,
 ) -> list[FrozenTrial]:
     """Run ``n_trials`` trials of ``objective`` (an exception fails its trial only) on the study
     whose trials were ``stored`` (stale trials already failed and enqueued again); return its
@@ -258,21 +248,12 @@ def run_study(
 
     Write-behind: on an in-memory study seeded with the stored finished trials and the enqueued
     ones this process claims, each finished trial written as it ends (new trials of other
-    processes are not seen). Otherwise on the storage, step by step."""
+    processes are not seen). Otherwise on the storage, step by step, each trial claimed while
+    the study counts fewer than ``limit`` trials (``studies.tuning.direct``)."""
     if not write_behind:
-        if not isinstance(storage, RDBStorage):  # the journal: our heartbeat, not Optuna's
-            objective = with_heartbeat(storage, objective)
         name = storage.get_study_name_from_id(study_id)
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-        if n_trials > 0:
-            try:
-                study.optimize(
-                    _interruptible(objective), n_trials, catch=(Exception,), callbacks=callbacks
-                )
-            except _Interrupted as stop:
-                _give_back(storage, study, stop.trial_id)
-                raise stop.interrupt from None
-        return study.get_trials(deepcopy=False, states=FINISHED)
+        options = {"sampler": sampler, "pruner": pruner, "callbacks": callbacks}
+        return run_direct(storage, name, objective, n_trials, limit, **options)
     done = [t for t in stored if t.state in FINISHED]
     if n_trials == 0:
         return done

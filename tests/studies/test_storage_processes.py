@@ -5,7 +5,6 @@ their own connection (keyed by process, not by URL alone)."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 
 import optuna
