@@ -11,7 +11,10 @@ Where studies live (``open_storage``):
   sampling and pruning never wait on the database. A killed process loses the trial in flight
   only; processes sharing a study see each other's trials from their next start.
 * a server database (PostgreSQL, ...): Optuna's ``RDBStorage``, and Optuna's own calls on it
-  (direct), so that processes sharing a study see each other's trials while they run.
+  (direct), so that processes sharing a study see each other's trials while they run; each
+  trial is claimed under a per-study lock, so a budget holds (``studies.tuning.direct``).
+
+``open_storage`` keeps one storage per (process, URL): a forked child opens its own connection.
 
 Trials of dead processes (heartbeats, failing stale trials and enqueuing them again, what a
 budget counts) are ``studies.tuning.liveness``.
