@@ -17,7 +17,19 @@ from reports.figures import FigureResult
 from reports.paths import inside
 from reports.render import Figure, Paragraph
 
-__all__ = ["ReportContext"]
+__all__ = ["ReportContext", "reraise_interrupt"]
+
+
+def reraise_interrupt(exc: BaseException) -> None:
+    """Raise the interruption (Ctrl-C, SIGTERM: a KeyboardInterrupt) that ``exc`` wraps, if
+    any: a library that turned a signal into its own error must not make the report go on."""
+    seen = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            raise cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
 
 
 class ReportContext:
@@ -63,6 +75,7 @@ class ReportContext:
         try:
             result = draw(*args)
         except Exception as exc:  # shown in the page and warned about, never silent
+            reraise_interrupt(exc)
             if self.strict:
                 raise
             warnings.warn(f"{caption}: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from reports import figures as F
-from reports.context import ReportContext
+from reports.context import ReportContext, reraise_interrupt
 from reports.data import TWO_D_DATASETS, ReportData
 from reports.figures import FigureResult
 from reports.first_page import claims_section, contributions_section, inventory_section
@@ -274,6 +274,7 @@ def make_sections(
         try:
             blocks = _MAKERS[key](r)
         except Exception as exc:  # shown in the page and warned about, never silent
+            reraise_interrupt(exc)
             if strict:
                 raise
             message = f"section {title!r} could not be built: {type(exc).__name__}: {exc}"

@@ -79,8 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(_signum, _frame) -> None:
+_RECEIVED: list[int] = []  # signals received while a command runs (a library may swallow one)
+
+
+def _terminate(signum, _frame) -> None:
+    _RECEIVED.append(signum)
     raise Terminated
+
+
+def _interrupt(signum, frame) -> None:
+    _RECEIVED.append(signum)
+    signal.default_int_handler(signum, frame)
+
+
+def _interrupted(command: str, terminated: bool) -> int:
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
+    print(
+        f"landau {command}: {what}: finished runs and trials are stored; run the same "
+        "command again to resume",
+        file=sys.stderr,
+    )
+    return 143 if terminated else 130
 
 
 def _disk_full(exc: BaseException) -> str | None:
@@ -104,24 +123,27 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    if in_main:
+        previous = signal.signal(signal.SIGTERM, _terminate), signal.getsignal(signal.SIGINT)
+        if previous[1] is signal.default_int_handler:  # not when Ctrl-C is ignored
+            signal.signal(signal.SIGINT, _interrupt)
+    _RECEIVED.clear()
     try:
         from studies.experiment.plugins import load_entry_points
 
         load_entry_points()  # installed plugins (entry-point group landau_bench.variants)
-        return COMMANDS[args.command].run(args)
-    except ValueError as exc:
-        print(f"landau {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        code = COMMANDS[args.command].run(args)
+        if _RECEIVED:  # swallowed on the way (a library's broad except): still a signal's end
+            return _interrupted(args.command, _RECEIVED[0] == signal.SIGTERM)
+        return code
     except KeyboardInterrupt as exc:
-        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-        print(
-            f"landau {args.command}: {what}: finished runs and trials are stored; run the same "
-            "command again to resume",
-            file=sys.stderr,
-        )
-        return 143 if isinstance(exc, Terminated) else 130
+        return _interrupted(args.command, isinstance(exc, Terminated))
     except Exception as exc:
+        if _RECEIVED:  # an error a signal caused (a library wrapped the interruption)
+            return _interrupted(args.command, _RECEIVED[0] == signal.SIGTERM)
+        if isinstance(exc, ValueError):
+            print(f"landau {args.command}: error: {exc}", file=sys.stderr)
+            return 2
         reason = _disk_full(exc)
         if reason is not None:
             print(
@@ -140,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         if in_main:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
 
 
 if __name__ == "__main__":

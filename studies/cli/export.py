@@ -6,11 +6,19 @@ experiment_members, run_settings) in a folder, by default under the results fold
 (docs/data-model.md); integer hyperparameters stay integers (nullable Int64). ``--studies`` adds
 ``studies.db``: the Optuna studies as Optuna's RDB tables in a SQLite file, which
 ``optuna-dashboard sqlite:///…/studies.db``, ``optuna.load_study`` and the ``optuna`` CLI open.
+
+Every file is written into a hidden folder inside ``--out`` first and renamed into place once
+all are written (signals held during the renames), so an export killed or interrupted at any
+moment leaves no partial file where the files belong: running it again completes it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 from studies.cli.common import DEFAULT_STORE, add_store_arg
@@ -65,6 +73,57 @@ def write_frame(frame, path: Path, format: str) -> None:
         frame.to_json(path, orient="records", date_format="iso", indent=1)
 
 
+_PARTIAL = ".landau-export-partial-"  # + the writing process's id
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove_stale_partials(out: Path) -> None:
+    """The hidden folders of exports into ``out`` killed before their rename."""
+    for folder in out.glob(f"{_PARTIAL}*"):
+        pid = folder.name.removeprefix(_PARTIAL)
+        if folder.is_dir() and (not pid.isdigit() or not _alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait (are delivered after) while the block runs."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def write_frames(frames: dict, out: Path, format: str) -> None:
+    """Write every frame into ``out`` (an existing folder), all or none of them: into a hidden
+    folder there, then renamed into place."""
+    _remove_stale_partials(out)
+    partial = out / f"{_PARTIAL}{os.getpid()}"
+    partial.mkdir()
+    try:
+        for name, frame in frames.items():
+            write_frame(frame, partial / f"{name}.{format}", format)
+        with _signals_held():  # renames: microseconds, never half done by a signal
+            for name in frames:
+                os.replace(partial / f"{name}.{format}", out / f"{name}.{format}")
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def run(args) -> int:
     from studies.report_data import export_frames
 
@@ -91,8 +150,7 @@ def run(args) -> int:
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, frame in frames.items():
-            write_frame(frame, out / f"{name}.{args.format}", args.format)
+        write_frames(frames, out, args.format)
     except OSError as exc:  # read-only or full file system, a missing parent's permissions, ...
         raise ValueError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from exc
     counts = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())

@@ -15,18 +15,18 @@ its membership and answers without it.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from studies.data.catalog import DATASETS
 from studies.experiment.config import RunConfig
 from studies.experiment.fingerprint import run_fingerprint
 from studies.experiment.plugins import loaded_plugins
-from studies.experiment.process import DEFAULT_THREADS, init_process
+from studies.experiment.process import DEFAULT_THREADS, init_process, worker_pool
 from studies.experiment.progress import progress_bar
 from studies.store.records import RunRecord
 from studies.store.store import Store
@@ -159,10 +159,7 @@ def _local(batches, data_dir, workers, threads) -> Iterator[list[dict]]:
         for batch in batches:
             yield execute([c.to_kwargs() for c in batch], data_dir)
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=init_process, initargs=(threads, loaded_plugins())
-    ) as pool:
+    with worker_pool(workers, threads, plugins=loaded_plugins()) as pool:
         futures = [
             pool.submit(execute, [c.to_kwargs() for c in batch], data_dir) for batch in batches
         ]
@@ -253,19 +250,22 @@ def run_grid(
     from studies.experiment.seed_batch import group_seeds  # torch: something trains
 
     batches = group_seeds(pending, seed_batch)
-    source: Iterable[list[dict]] = (
+    source: Iterator[list[dict]] = (
         _dask(batches, data_dir, scheduler, threads)
         if scheduler
         else _local(batches, data_dir, workers, threads)
     )
-    with progress_bar(
-        len(runs),
-        initial=summary.skipped,
-        desc=desc,
-        unit="run",
-        enabled=progress,
-        expected_seconds=expected_seconds,
-    ) as bar:
+    with (
+        progress_bar(
+            len(runs),
+            initial=summary.skipped,
+            desc=desc,
+            unit="run",
+            enabled=progress,
+            expected_seconds=expected_seconds,
+        ) as bar,
+        closing(source),
+    ):  # closed at once when interrupted: its workers end now
         for payloads in source:
             for payload in payloads:
                 record = RunRecord.from_dict(payload)

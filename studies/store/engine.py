@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
     "SQLITE_BUSY_S",
+    "check_sqlite_file",
     "connect_args",
     "creation_lock",
     "foreign_sqlite_tables",
@@ -117,6 +118,37 @@ def foreign_sqlite_tables(url: sa.URL, *, allowed: set[str]) -> str:
         return ""
     shown = sorted(names)
     return ", ".join(shown[:5]) + (", …" if len(shown) > 5 else "")
+
+
+def check_sqlite_file(url: sa.URL) -> None:
+    """ValueError when the SQLite file at ``url`` exists but fails ``PRAGMA quick_check``
+    (corrupt pages): writing into it would spread the damage and reading it fails later with a
+    traceback. An absent or empty file passes (it is about to be created)."""
+    path = Path(url.database or "")
+    if url.database in (None, "", ":memory:") or not path.is_file() or path.stat().st_size == 0:
+        return
+    stat = path.stat()
+    seen = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if seen in _CHECKED:  # opened again by the same command: checked already (~8 ms per MB)
+        return
+    conn = sqlite3.connect(path, timeout=SQLITE_BUSY_S)
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(1)")]
+    except sqlite3.DatabaseError as exc:  # e.g. "database disk image is malformed"
+        problems = [str(exc)]
+    finally:
+        conn.close()
+    if problems != ["ok"]:
+        first = " ".join(problems[0].replace("*** in database main ***", "").split())
+        raise ValueError(
+            f"{str(path)!r} is damaged (SQLite's quick_check: {first}); nothing was "
+            f"written to it: restore it from a copy, or save what is readable with "
+            f"`sqlite3 {path} .recover | sqlite3 recovered.db`"
+        )
+    _CHECKED.add(seen)
+
+
+_CHECKED: set[tuple[str, int, int]] = set()  # (file, mtime, size) that passed, per process
 
 
 @contextmanager

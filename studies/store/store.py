@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from studies.store.engine import (
+    check_sqlite_file,
     connect_args,
     creation_lock,
     enable_wal,
@@ -124,6 +125,11 @@ class Store(ExperimentsMixin):
                 f"{self.url!r} is not a landau results store: it holds tables ({shown}) but no "
                 f"landau_meta table; give a new file or an empty database"
             )
+        if self._engine.dialect.name == "sqlite":
+            try:
+                check_sqlite_file(self._engine.url)
+            except ValueError as exc:
+                raise StoreError(str(exc)) from None
         if not set(_md.tables) <= tables:
             with creation_lock(self._engine.url):  # PostgreSQL: one creator at a time
                 self._initialise()

@@ -12,13 +12,14 @@ are imported on first use (PEP 562), so that reading studies (export, report, da
 from studies.tuning.best import best_params_for_grid, tuned_epochs
 from studies.tuning.keys import StudyKey, fixed_params, grid_keys, study_name, tuned_names
 from studies.tuning.snapshot import copy_studies, export_studies, snapshot
-from studies.tuning.storage import open_storage, storage_url
+from studies.tuning.storage import close_storage, open_storage, storage_url
 
 __all__ = [
     "StudyKey",
     "StudyResult",
     "TuningSummary",
     "best_params_for_grid",
+    "close_storage",
     "copy_studies",
     "export_studies",
     "fixed_params",

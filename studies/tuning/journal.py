@@ -16,6 +16,7 @@ through Optuna's public calls (``copy_rdb_studies``); the old tables are left as
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -24,6 +25,8 @@ import sqlalchemy as sa
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.storages.journal import BaseJournalBackend
 from sqlalchemy.engine import Engine
+
+from studies.store.engine import connect_args, enable_wal, set_up_sqlite
 
 __all__ = ["JOURNAL_TABLE", "StoreJournal", "copy_rdb_studies"]
 
@@ -49,6 +52,10 @@ class _TableBackend(BaseJournalBackend):
             _md.create_all(conn)  # checkfirst
         self._conn = engine.raw_connection()  # set up by engine's connect listener
         self._lock = threading.Lock()  # the heartbeat thread shares the connection
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
 
     def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
         query = f"SELECT log FROM {JOURNAL_TABLE} WHERE log_number >= ? ORDER BY log_number"
@@ -83,12 +90,32 @@ class _TableBackend(BaseJournalBackend):
 
 
 class StoreJournal(JournalStorage):
-    """``JournalStorage`` on the table ``optuna_journal`` of the SQLite database ``engine``;
-    ``url`` and ``engine`` name where it lives."""
+    """``JournalStorage`` on the table ``optuna_journal`` of the SQLite database at ``url``
+    (a ``sqlite:///`` URL), on a connection of its own (``engine``) made in this process.
 
-    def __init__(self, url: str, engine: Engine) -> None:
-        self.url, self.engine = url, engine
+    Picklable as Optuna's storages are: a copy reconnects from ``url`` (a connection is never
+    shared between processes) and replays the log. ``close()`` releases the connection."""
+
+    def __init__(self, url: str) -> None:
+        parsed = sa.make_url(url)
+        engine = sa.create_engine(parsed, connect_args=connect_args(parsed))
+        set_up_sqlite(engine, immediate="always")
+        enable_wal(engine)
+        self.url, self.engine, self.pid = url, engine, os.getpid()
         super().__init__(_TableBackend(engine))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["url"])
+
+    def close(self) -> None:
+        """Close the connection (the object is unusable afterwards)."""
+        backend = self._backend
+        if isinstance(backend, _TableBackend):
+            backend.close()
+        self.engine.dispose()
 
 
 def copy_rdb_studies(url: str, engine: Engine, journal: StoreJournal) -> int:

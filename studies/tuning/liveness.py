@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Callable
 
 import optuna
 from optuna.exceptions import ExperimentalWarning
@@ -31,7 +30,6 @@ __all__ = [
     "fail_stale",
     "retry_stale",
     "stale_numbers",
-    "with_heartbeat",
 ]
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -118,18 +116,3 @@ class Heartbeat:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-
-
-def with_heartbeat(storage: BaseStorage, objective: Callable) -> Callable:
-    """``objective`` with the heartbeat of its trial recorded while it runs."""
-
-    def run(trial: optuna.Trial):
-        beat(storage, trial._trial_id)
-        heartbeat = Heartbeat(storage, HEARTBEAT_S)
-        heartbeat.start([trial._trial_id])
-        try:
-            return objective(trial)
-        finally:
-            heartbeat.stop()
-
-    return run

@@ -11,7 +11,10 @@ Where studies live (``open_storage``):
   sampling and pruning never wait on the database. A killed process loses the trial in flight
   only; processes sharing a study see each other's trials from their next start.
 * a server database (PostgreSQL, ...): Optuna's ``RDBStorage``, and Optuna's own calls on it
-  (direct), so that processes sharing a study see each other's trials while they run.
+  (direct), so that processes sharing a study see each other's trials while they run; each
+  trial is claimed under a per-study lock, so a budget holds (``studies.tuning.direct``).
+
+``open_storage`` keeps one storage per (process, URL): a forked child opens its own connection.
 
 Trials of dead processes (heartbeats, failing stale trials and enqueuing them again, what a
 budget counts) are ``studies.tuning.liveness``.
@@ -23,6 +26,7 @@ serialised with an advisory lock (two tuners starting together on a fresh databa
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -35,12 +39,12 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from studies.store.engine import (
+    check_sqlite_file,
     connect_args,
     creation_lock,
-    enable_wal,
     foreign_sqlite_tables,
-    set_up_sqlite,
 )
+from studies.tuning.direct import run_direct
 from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
 from studies.tuning.liveness import (
     FINISHED,
@@ -49,11 +53,12 @@ from studies.tuning.liveness import (
     Heartbeat,
     beat,
     retry_stale,
-    with_heartbeat,
 )
 
 _OPTUNA_TABLES = {JOURNAL_TABLE, "studies", "trials", "alembic_version"}
-_OPEN: dict[str, BaseStorage] = {}  # per process: opening costs ~0.2 s (RDB: alembic)
+# (pid, URL) -> storage: opening costs ~0.2 s (RDB: alembic); keyed by process too, since a
+# forked child must not share its parent's connection (SQLite's locks are per process).
+_OPEN: dict[tuple[int, str], BaseStorage] = {}
 
 
 def storage_url(url: str | Path) -> str:
@@ -76,41 +81,53 @@ def open_storage(url: str | Path, *, create: bool = True) -> BaseStorage | None:
     left as it is). ValueError when it cannot be opened, or when it is a SQLite file holding
     other tables than a landau store's and Optuna's."""
     text = storage_url(url)
-    if text in _OPEN:
-        return _OPEN[text]
+    if (os.getpid(), text) in _OPEN:
+        return _OPEN[os.getpid(), text]
     try:
         parsed = sa.make_url(text)
         backend = parsed.get_backend_name()
         if backend == "sqlite":
             foreign = foreign_sqlite_tables(parsed, allowed=_OPTUNA_TABLES)
             if foreign:
-                raise _Foreign(
+                raise _Refused(
                     f"{shown(text)!r} is neither a landau results store nor an Optuna storage: "
                     f"it holds other tables ({foreign}); give a new file, the store, or an "
                     "Optuna storage"
                 )
+            try:
+                check_sqlite_file(parsed)
+            except ValueError as exc:
+                raise _Refused(str(exc)) from None
         if not create and not _has_tables(text, backend):
             return None
-        storage = _open_journal(text, parsed) if backend == "sqlite" else _open_rdb(text, parsed)
-    except _Foreign as exc:
+        storage = _open_journal(text) if backend == "sqlite" else _open_rdb(text, parsed)
+    except _Refused as exc:
         raise ValueError(str(exc)) from None
     except (sa.exc.SQLAlchemyError, ImportError, ValueError, OSError, RuntimeError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
         raise ValueError(f"cannot open Optuna storage {shown(text)!r}: {reason[0]}") from None
-    _OPEN[text] = storage
+    _OPEN[os.getpid(), text] = storage
     return storage
 
 
-class _Foreign(Exception):
+def close_storage(url: str | Path) -> None:
+    """Close this process's storage at ``url`` if it is open (the next ``open_storage``
+    opens it afresh)."""
+    storage = _OPEN.pop((os.getpid(), storage_url(url)), None)
+    if isinstance(storage, StoreJournal):
+        storage.close()
+    elif isinstance(storage, RDBStorage):
+        storage.remove_session()
+        storage.engine.dispose()
+
+
+class _Refused(Exception):
     pass
 
 
-def _open_journal(text: str, parsed: sa.URL) -> StoreJournal:
-    engine = sa.create_engine(parsed, connect_args=connect_args(parsed))
-    set_up_sqlite(engine, immediate="always")
-    enable_wal(engine)
-    journal = StoreJournal(text, engine)
-    copy_rdb_studies(text, engine, journal)  # tuned before the journal: copied once
+def _open_journal(text: str) -> StoreJournal:
+    journal = StoreJournal(text)
+    copy_rdb_studies(text, journal.engine, journal)  # tuned before the journal: copied once
     return journal
 
 
@@ -195,6 +212,26 @@ def _fill(storage: BaseStorage, trial_id: int, trial: FrozenTrial, stored: Froze
 _ABSENT = object()
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C or SIGTERM (a KeyboardInterrupt) in a write-behind trial, carried past Optuna's
+    handler (which catches KeyboardInterrupt to record the trial as FAIL and log it with its
+    traceback): the interruption ends the command with one line."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.interrupt = interrupt
+
+
+def _interruptible(objective: Callable) -> Callable:
+    def run(trial: optuna.Trial):
+        try:
+            return objective(trial)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted(exc) from None
+
+    return run
+
+
 def run_study(
     storage: BaseStorage,
     study_id: int,
@@ -206,6 +243,7 @@ def run_study(
     pruner: optuna.pruners.BasePruner,
     callbacks: list,
     write_behind: bool,
+    limit: int | None = None,
 ) -> list[FrozenTrial]:
     """Run ``n_trials`` trials of ``objective`` (an exception fails its trial only) on the study
     whose trials were ``stored`` (stale trials already failed and enqueued again); return its
@@ -213,15 +251,12 @@ def run_study(
 
     Write-behind: on an in-memory study seeded with the stored finished trials and the enqueued
     ones this process claims, each finished trial written as it ends (new trials of other
-    processes are not seen). Otherwise on the storage, step by step."""
+    processes are not seen). Otherwise on the storage, step by step, each trial claimed while
+    the study counts fewer than ``limit`` trials (``studies.tuning.direct``)."""
     if not write_behind:
-        if not isinstance(storage, RDBStorage):  # the journal: our heartbeat, not Optuna's
-            objective = with_heartbeat(storage, objective)
         name = storage.get_study_name_from_id(study_id)
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-        if n_trials > 0:
-            study.optimize(objective, n_trials, catch=(Exception,), callbacks=callbacks)
-        return study.get_trials(deepcopy=False, states=FINISHED)
+        options = {"sampler": sampler, "pruner": pruner, "callbacks": callbacks}
+        return run_direct(storage, name, objective, n_trials, limit, **options)
     done = [t for t in stored if t.state in FINISHED]
     if n_trials == 0:
         return done
@@ -256,7 +291,11 @@ def run_study(
         written.append(trial)
 
     try:
-        memory.optimize(objective, n_trials, catch=(Exception,), callbacks=[write, *callbacks])
+        memory.optimize(
+            _interruptible(objective), n_trials, catch=(Exception,), callbacks=[write, *callbacks]
+        )
+    except _Interrupted as stop:  # the in-memory trial is dropped; claimed ones released below
+        raise stop.interrupt from None
     finally:
         heartbeat.stop()
         for trial_id in claimed.values():  # claimed, but interrupted before they ran

@@ -202,6 +202,19 @@ class _Objective:
         return float(record.val_accuracy)
 
 
+class _Ran(list):
+    """The states of the trials run now, each passed on to ``on_trial`` as it ends."""
+
+    def __init__(self, on_trial: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self.on_trial = on_trial
+
+    def append(self, state: str) -> None:
+        super().append(state)
+        if self.on_trial is not None:
+            self.on_trial(state)
+
+
 @dataclass
 class StudyResult:
     """One study after tuning: its best trial, trial states and where the time went."""
@@ -271,12 +284,16 @@ def tune_study(
     if any(t.state == TrialState.RUNNING for t in stored):  # of a dead process?
         fail_stale(storage, name)
         study_id, stored = study_trials(storage, name)
+    limit = n_trials if top_up and not write_behind else None  # claimed trial by trial
     if top_up:
         n_trials = max(0, n_trials - counted(stored))
+        if limit is not None and (n_trials or any(t.state == TrialState.RUNNING for t in stored)):
+            n_trials = limit  # a running trial of a dead process may still be failed meanwhile
     loading = time.perf_counter()
     objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
     start += time.perf_counter() - loading  # data loading is neither training nor Optuna
     seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
+    ran = _Ran(on_trial)
     finished = run_study(
         storage,
         study_id,
@@ -285,12 +302,13 @@ def tune_study(
         n_trials,
         sampler=make_sampler(budget, seed),
         pruner=make_pruner(budget),
-        callbacks=[lambda _study, trial: on_trial(trial.state.name)] if on_trial else [],
+        callbacks=[lambda _study, trial: ran.append(trial.state.name)],
         write_behind=write_behind,
+        limit=limit,
     )
     stale = stale_numbers(finished)
     states = Counter(t.state.name for t in finished if t.number not in stale)
-    result = StudyResult(name, key, n_trials, states=states)
+    result = StudyResult(name, key, len(ran), states=states)
     best = best_trial(finished)
     if best is not None:
         result.best_value, result.best_params, result.best_trial = (

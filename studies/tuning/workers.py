@@ -9,9 +9,11 @@ creating the studies, then per study its wall time minus the time spent training
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from queue import Empty
 
@@ -65,25 +67,40 @@ class TuningSummary:
 
 
 _QUEUE = None  # set in each worker process: finished trial states go back to the parent
+_IN_JOB = False  # a worker is tuning a study: SIGTERM unwinds it (claimed presets released)
 
 
-def _init_worker(queue, threads: int, plugins=()) -> None:
+def _on_sigterm(_signum, _frame) -> None:
+    if _IN_JOB:
+        raise KeyboardInterrupt
+    os._exit(143)
+
+
+def _set_up_worker(queue) -> None:
+    """After ``init_process``: the queue to the parent, Optuna's log level, and SIGTERM (from
+    the parent, or on its death) ending the worker after the study's clean-up."""
     global _QUEUE
     import optuna
 
-    from studies.experiment.process import init_process
-
     _QUEUE = queue
-    init_process(threads, plugins)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _job(key, budget, url, n, device, data_dir, top_up):
+    global _IN_JOB
     from studies.tuning.study import tune_study
 
-    return tune_study(
-        key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put, top_up=top_up
-    )
+    _IN_JOB = True
+    try:
+        return tune_study(
+            key, budget, url, n, device=device, data_dir=data_dir, on_trial=_QUEUE.put,
+            top_up=top_up,
+        )  # fmt: skip
+    except KeyboardInterrupt:  # told to stop: claimed presets are WAITING again
+        os._exit(143)
+    finally:
+        _IN_JOB = False
 
 
 def _dask_job(key, budget, url, n, device, data_dir, threads, plugins=()):
@@ -249,13 +266,15 @@ def _tune(
         if away and client:
             results += _on_dask(away, budget, url, device, data_dir, threads, client, bar, states)
         elif away:
-            ctx = multiprocessing.get_context("spawn")
-            queue = ctx.Queue()
-            with ProcessPoolExecutor(
+            from studies.experiment.process import worker_pool
+
+            queue = multiprocessing.get_context("spawn").Queue()
+            with worker_pool(
                 min(workers, len(away)),
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(queue, threads, loaded_plugins()),
+                threads,
+                f"{__name__}:_set_up_worker",
+                (queue,),
+                plugins=loaded_plugins(),
             ) as pool:
                 pending = {
                     pool.submit(_job, k, budget, url, n, device, data_dir, top_up) for k, n in away
