@@ -18,6 +18,8 @@ MAX_EPOCHS = 10_000  # per run or per trial
 MAX_TRIALS = 10_000  # per study
 MAX_WORKERS = 256  # processes, and intra-op threads per process
 MAX_SEED = 2**32 - 1
+MAX_SEED_BATCH = 10_000  # seeds trained as one model
+MAX_PORT = 65_535
 
 
 def int_list(text: str) -> tuple[int, ...]:
@@ -92,7 +94,7 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed-batch",
-        type=int,
+        type=bounded_int("seed_batch", 1, MAX_SEED_BATCH),
         default=None,
         help="train at most N seeds of a cell as one batched model (default: all of them; "
         "1: one run at a time)",
@@ -140,6 +142,11 @@ def parse_sets(items: list[str] | None) -> dict:
         key = key.strip()
         if not sep or not key or not value.strip():
             raise ValueError(f"--set takes KEY=VALUE (e.g. --set hidden=64), but got {item!r}")
+        if not item.isprintable():  # a newline would smuggle in a second TOML line
+            raise ValueError(
+                f"--set takes one KEY=VALUE on one line, without control characters (repeat "
+                f"--set for more: --set hidden=8 --set lr=5), but got {item!r}"
+            )
         try:
             out[key] = tomllib.loads(f"v = {value.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -160,7 +167,17 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
         text = "report this experiment only (default: the one written most recently)"
     else:
         text = "record the runs/studies as members of this experiment (default: the grid's name)"
-    parser.add_argument("--experiment", default=None, help=text)
+    parser.add_argument("--experiment", type=experiment_name, default=None, help=text)
+
+
+def experiment_name(text: str) -> str:
+    """An argparse type: an experiment name (``''`` is refused, not the default name)."""
+    from studies.store.experiments import check_experiment_name
+
+    try:
+        return check_experiment_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def grid_from_args(args):
@@ -216,7 +233,9 @@ def refuse_tuned_sets(args, spec, where: str) -> None:
 def default_experiment(args, spec) -> str:
     """--experiment, else the grid's name with the --set overrides: ``quick[hidden=64]`` (runs
     with other parameters are another experiment, not a second run of the same cell)."""
-    return args.experiment or spec.name + sets_label(parse_sets(getattr(args, "set", None)))
+    if args.experiment is not None:
+        return args.experiment
+    return spec.name + sets_label(parse_sets(getattr(args, "set", None)))
 
 
 def ensure_default_store_dir(store: str) -> None:

@@ -15,6 +15,10 @@ from studies.experiment.registry import get_variant
 CODE_VERSION = "1"  # bump when a change to training alters results: old runs are then re-run
 
 
+# (lowest, highest) of each diagnostics integer: the subset is a share of a training split
+_DIAGNOSTICS_LIMITS = {"subset": (2, 100_000), "iterations": (0, 1_000), "probes": (0, 1_000)}
+
+
 @dataclass(frozen=True)
 class DiagnosticsBudget:
     """What the loss-landscape diagnostics of a torch run may spend (studies.experiment.
@@ -27,10 +31,10 @@ class DiagnosticsBudget:
     probes: int = 6
 
     def __post_init__(self) -> None:
-        for name, low in (("subset", 2), ("iterations", 0), ("probes", 0)):
+        for name, (low, high) in _DIAGNOSTICS_LIMITS.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"`{name} >= {low}` must hold, but got {name}={value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"`{low} <= {name} <= {high}` must hold, but got {name}={value!r}")
 
 
 def derive_seed(base_seed: int, dataset: str, repetition: int, data_seed: int = 0) -> int:

@@ -22,6 +22,7 @@ from studies.experiment.config import RunConfig
 from studies.experiment.loss_ranking import loss_ranking
 from studies.experiment.process import DEFAULT_THREADS, init_process
 from studies.experiment.seed_batch import group_seeds
+from studies.store.experiments import check_experiment_name
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -168,6 +169,9 @@ def run_grid(
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    group_seeds([], seed_batch)  # bad input before the first write: nothing stored changes
+    if experiment is not None:
+        check_experiment_name(experiment)
     if compile:
         runs = [r if r.family == "sklearn" else dataclasses.replace(r, compile=True) for r in runs]
     start = time.perf_counter()

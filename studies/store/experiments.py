@@ -6,6 +6,7 @@ a grid or a tune starts, so it may name runs not stored yet (the report shows th
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,27 @@ from sqlalchemy.exc import IntegrityError
 
 from studies.store.schema import experiment_runs, experiment_studies, experiments, run_settings
 
-__all__ = ["ExperimentsMixin"]
+__all__ = ["ExperimentsMixin", "check_experiment_name"]
+
+MAX_NAME = 256
+
+
+def check_experiment_name(name: object) -> str:
+    """``name`` if it can name an experiment: 1-256 characters, not only spaces, no control
+    character (a NUL, a newline or an escape sequence would reach file names, terminals, HTML
+    and Markdown); ValueError naming the rule otherwise."""
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ValueError(
+            f"an experiment name must be 1-{MAX_NAME} characters, not only spaces, but got "
+            f"{name!r}" + (" (leave --experiment out for the default name)" if name == "" else "")
+        )
+    control = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+    if control:
+        raise ValueError(
+            f"an experiment name may not hold control characters, but got {name!r} "
+            f"(with {control[0]!r})"
+        )
+    return name
 
 SETTING_COLUMNS = ("run_id", "params_source", "study_name", "trial_number", "sweep")
 _EXPERIMENT_DTYPES = {
@@ -45,8 +66,7 @@ class ExperimentsMixin:
         experiment asked for each run: a run stored once may serve two settings (a tuned run
         whose study chose the fixed protocol's values is the fixed run), and the report counts
         it under each (``reports.data.add_settings``). Their runs become members too."""
-        if not isinstance(name, str) or not name.strip() or len(name) > 256:
-            raise ValueError(f"an experiment name must be 1-256 characters, but got {name!r}")
+        check_experiment_name(name)
         settings = [{k: s.get(k) for k in SETTING_COLUMNS} for s in settings]
         run_ids = [*run_ids, *(s["run_id"] for s in settings)]
         for attempt in range(2):  # PostgreSQL: a concurrent writer may insert the same row

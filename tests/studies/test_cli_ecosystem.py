@@ -98,7 +98,7 @@ def test_set_overrides_reach_the_runs_as_their_declared_kinds(spec, tmp_path, ca
     "item, message",
     [
         ("nosuch=1", "unknown parameter 'nosuch' in --set nosuch=…; the grid's variants take: C,"),
-        ("hidden=0", "`hidden >= 1` must hold, but got hidden=0"),
+        ("hidden=0", "`1 <= hidden <= 16384` must hold, but got hidden=0"),
         ("hidden=2.5", "`hidden` must be an integer"),
         ("hidden=abc", "VALUE must be a TOML literal"),
         ("hidden", "--set takes KEY=VALUE"),
