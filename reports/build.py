@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reports.data import ReportData
 from reports.document import Section, Table, format_frame
+from reports.escape import spreadsheet_safe
 from reports.html import render_html
 from reports.markdown import render_markdown
 from reports.paths import inside
@@ -66,7 +67,7 @@ def _write_tables(sections: list[Section], tables_dir: Path) -> None:
         # 10 significant digits: the last bits of a float sum are not part of a result, and a
         # rebuilt report must be byte-identical
         csv, tex = (inside(tables_dir, table.name, suffix) for suffix in (".csv", ".tex"))
-        table.frame.to_csv(csv, index=False, float_format="%.10g")
+        spreadsheet_safe(table.frame).to_csv(csv, index=False, float_format="%.10g")
         tex.write_text(latex_table(table), encoding="utf-8")
 
 

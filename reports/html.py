@@ -4,13 +4,13 @@ as attributes of <body>, so a headless browser can check the page."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
 import pandas as pd
 
 from reports.document import Figure, Paragraph, Section, Table, format_frame, report_title
+from reports.escape import html_text
 
 __all__ = ["html_table", "render_html"]
 
@@ -58,7 +58,7 @@ window.addEventListener('load', function () {
 
 def _text(s: str) -> str:
     """Escape, then show `backticked` text as code."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(s))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text(s))
 
 
 def html_table(frame: pd.DataFrame) -> str:
@@ -66,7 +66,7 @@ def html_table(frame: pd.DataFrame) -> str:
     coloured."""
     cells = format_frame(frame)
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cells.columns)
+    head = "".join(f"<th>{html_text(c)}</th>" for c in cells.columns)
     rows = []
     for values in cells.itertuples(index=False):
         tds = []
@@ -75,7 +75,7 @@ def html_table(frame: pd.DataFrame) -> str:
             if col == "verdict":
                 cls = "v-" + re.sub(r"[^a-z]+", "-", v.lower()).strip("-")
             tds.append(
-                f'<td class="{cls}">{html.escape(v)}</td>' if cls else f"<td>{html.escape(v)}</td>"
+                f'<td class="{cls}">{html_text(v)}</td>' if cls else f"<td>{html_text(v)}</td>"
             )
         rows.append("<tr>" + "".join(tds) + "</tr>")
     return (
@@ -90,20 +90,20 @@ def _block(b: Paragraph | Table | Figure) -> str:
         body = html_table(b.frame)
         return (
             f'<p class="caption">{_text(b.caption)} '
-            f'(<a href="tables/{html.escape(b.name)}.csv">CSV</a>, '
-            f'<a href="tables/{html.escape(b.name)}.tex">LaTeX</a>)</p>\n'
+            f'(<a href="tables/{html_text(b.name)}.csv">CSV</a>, '
+            f'<a href="tables/{html_text(b.name)}.tex">LaTeX</a>)</p>\n'
             f'<div class="scroll">{body}</div>'
         )
-    src = html.escape(b.path.as_posix())
+    src = html_text(b.path.as_posix())
     return (
-        f'<figure><img src="{src}" alt="{html.escape(b.caption)}">'
+        f'<figure><img src="{src}" alt="{html_text(b.caption)}">'
         f'<figcaption class="caption">{_text(b.caption)}</figcaption></figure>'
     )
 
 
 def render_html(sections: list[Section], meta: dict[str, Any]) -> str:
-    title = html.escape(report_title(meta))
-    nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
+    title = html_text(report_title(meta))
+    nav = " ".join(f'<a href="#{s.id}">{html_text(s.title)}</a>' for s in sections)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -112,7 +112,7 @@ def render_html(sections: list[Section], meta: dict[str, Any]) -> str:
         f"<h1>{title}</h1><nav>{nav}</nav>",
     ]
     for s in sections:
-        parts.append(f'<section id="{html.escape(s.id)}"><h2>{html.escape(s.title)}</h2>')
+        parts.append(f'<section id="{html_text(s.id)}"><h2>{html_text(s.title)}</h2>')
         parts.extend(_block(b) for b in s.blocks)
         parts.append("</section>")
     parts.append("</body></html>\n")

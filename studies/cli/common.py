@@ -277,19 +277,23 @@ def check_out_file(out: Path, *, force: bool) -> None:
         raise ValueError(f"--out {str(out)!r} exists; give --force to overwrite it")
 
 
-def check_out_dir(out: Path, *, default: str) -> None:
-    """``out`` can hold the report: a folder, or a new one in an existing writable folder (the
-    default's parents are created)."""
+def check_out_dir(out: Path, *, default: str | None) -> None:
+    """``out`` can hold what `report`, `run`, `export` or `compare` writes: a folder, or a new
+    one in an existing writable folder. A missing parent is refused, naming it (a typo would
+    otherwise scatter results into new folders); only a default folder (``out`` equal to
+    ``default``; None: ``out`` was typed) gets its parents created."""
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file; give a folder for the report")
+        raise ValueError(f"--out {str(out)!r} is a file; give a folder")
     if out.is_dir():
         _check_folder(out, out)
-    elif str(out) != default:
+    elif default is None or str(out) != default:
         _check_folder(out.parent, out)
 
 
 def _check_folder(folder: Path, out: Path) -> None:
     folder = folder if str(folder) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {str(out)!r}: {str(folder)!r} is a file, not a folder")
     if not folder.is_dir():
         raise ValueError(f"--out {str(out)!r}: no folder {str(folder)!r}; create it first")
     if not os.access(folder, os.W_OK):

@@ -60,8 +60,6 @@ class TuningBudget:
             raise ValueError(f"unknown pruner {self.pruner!r}; known: median, none")
 
 
-
-
 @dataclass(frozen=True)
 class GridSpec:
     """variants x datasets x seeds x depths, each run for ``epochs`` epochs."""

@@ -21,6 +21,7 @@ from studies.data.datasets import DATASETS, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.loss_ranking import loss_ranking
 from studies.experiment.process import DEFAULT_THREADS, init_process
+from studies.experiment.recording import retryable
 from studies.experiment.seed_batch import group_seeds
 from studies.store.experiments import check_experiment_name
 from studies.store.records import RunRecord
@@ -36,6 +37,7 @@ class GridSummary:
     counts: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)  # ran out of memory: not stored
 
     @property
     def executed(self) -> int:
@@ -51,6 +53,12 @@ class GridSummary:
         out += [f"  failed: {f}" for f in self.failures[:10]]
         if len(self.failures) > 10:
             out.append(f"  … and {len(self.failures) - 10} more failures (see `landau export`)")
+        if self.retry:
+            out.append(
+                f"{len(self.retry)} runs ran out of memory and were not stored: run the same "
+                "command again to retry them (fewer --workers or a smaller --seed-batch need "
+                f"less memory); first: {self.retry[0]}"
+            )
         return out
 
 
@@ -198,6 +206,10 @@ def run_grid(
         for payloads in source:
             for payload in payloads:
                 record = RunRecord.from_dict(payload)
+                if retryable(record):  # not a result: nothing stored, run again on resume
+                    summary.retry.append(f"{record.name}: {record.error}")
+                    bar.update(1)
+                    continue
                 store.write_run(record)
                 summary.counts[record.status] += 1
                 if record.status == "failed":

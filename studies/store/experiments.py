@@ -39,6 +39,7 @@ def check_experiment_name(name: object) -> str:
         )
     return name
 
+
 SETTING_COLUMNS = ("run_id", "params_source", "study_name", "trial_number", "sweep")
 _EXPERIMENT_DTYPES = {
     "name": "str",

@@ -68,9 +68,7 @@ def params_columns(params: Sequence[dict], prefix: str, index: Any = None) -> pd
             dtype = "boolean"
         elif present and all(_int64(v) for v in present):
             dtype = "Int64"
-        elif all(
-            (_int64(v) or isinstance(v, float)) and not isinstance(v, bool) for v in present
-        ):
+        elif all((_int64(v) or isinstance(v, float)) and not isinstance(v, bool) for v in present):
             dtype = "float64"
         else:
             dtype = "object"

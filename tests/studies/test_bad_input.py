@@ -85,7 +85,7 @@ CASES = [
     (
         "export-out-under-a-file",
         ["export", "--store", "{store}", "--out", "{tmp}/old.csv/x"],
-        "cannot",
+        "old.csv' is a file, not a folder",
     ),
     ("export-out-a-file", ["export", "--store", "{store}", "--out", "{tmp}/old.csv"], "is a file"),
     (
