@@ -7,7 +7,9 @@ and `landau --help` start quickly.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import tempfile
 from pathlib import Path
 
 DEFAULT_STORE = "landau-results/results.db"
@@ -296,8 +298,16 @@ def _check_folder(folder: Path, out: Path) -> None:
         raise ValueError(f"--out {str(out)!r}: {str(folder)!r} is a file, not a folder")
     if not folder.is_dir():
         raise ValueError(f"--out {str(out)!r}: no folder {str(folder)!r}; create it first")
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"--out {str(out)!r}: the folder {str(folder)!r} is not writable")
+    try:  # os.access alone says yes to root on a read-only file system (or /proc)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"--out {str(out)!r}: the folder {str(folder)!r} is not writable "
+            f"({exc.strerror or exc})"
+        ) from None
 
 
 def run_options(args: argparse.Namespace, workers: int) -> dict:

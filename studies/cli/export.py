@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_STORE, add_store_arg, check_out_dir
+from studies.cli.common import DEFAULT_STORE, add_store_arg, check_out_dir, experiment_name
 
 FORMATS = ("parquet", "csv", "json")
 DEFAULT_EXPORT = "<results folder>/export"  # the store file's folder: landau-results/
@@ -27,7 +27,10 @@ def add_parser(sub) -> None:
     add_store_arg(export)
     export.add_argument("--storage", help="Optuna storage for the trials (default: the store)")
     export.add_argument(
-        "--experiment", default=None, help="export this experiment only (default: everything)"
+        "--experiment",
+        type=experiment_name,
+        default=None,
+        help="export this experiment only (default: everything)",
     )
     export.add_argument(
         "--format", default="parquet", help=f"{', '.join(FORMATS)} (default: parquet)"

@@ -22,9 +22,18 @@ from studies.experiment.config import RunConfig
 from studies.experiment.models import build_model
 from studies.experiment.recording import EVAL_CHUNK
 
-__all__ = ["largest_run", "readable", "run_bytes"]
+__all__ = ["largest_run", "model_size", "readable", "run_bytes"]
 
 _FLOAT = 4  # float32
+
+
+def model_size(config: RunConfig) -> tuple[int, int]:
+    """The numbers of parameters and buffer elements of ``config``'s torch model, counted on the
+    meta device (nothing allocated, however large)."""
+    info = DATASETS[config.dataset]
+    with torch.device("meta"):
+        model = build_model(config, info.n_features, info.n_classes)
+    return sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers())
 
 
 def run_bytes(config: RunConfig) -> int:
@@ -32,10 +41,7 @@ def run_bytes(config: RunConfig) -> int:
     info = DATASETS[config.dataset]
     if config.family == "sklearn":  # lbfgs: a few copies of the (features + 1, classes) weights
         return _FLOAT * 8 * (info.n_features + 1) * info.n_classes
-    with torch.device("meta"):
-        model = build_model(config, info.n_features, info.n_classes)
-    parameters = sum(p.numel() for p in model.parameters())
-    buffers = sum(b.numel() for b in model.buffers())
+    parameters, buffers = model_size(config)
     batch, hidden = int(config.params.get("batch_size", 1)), int(config.params.get("hidden", 1))
     activations = 6 * batch * hidden * config.depth + 2 * EVAL_CHUNK * hidden
     return _FLOAT * (4 * parameters + buffers + activations)
