@@ -174,7 +174,7 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
 
 def experiment_name(text: str) -> str:
     """An argparse type: an experiment name (``''`` is refused, not the default name)."""
-    from studies.store.experiments import check_experiment_name
+    from ablations.spec import check_experiment_name
 
     try:
         return check_experiment_name(text)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
+from ablations.spec import check_experiment_name
 from studies.data.catalog import DATASETS
 from studies.experiment.config import DiagnosticsBudget, RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
-from studies.store.experiments import check_experiment_name
 
 DEPTHS = (1, 2)
 MAX_RUNS = 100_000  # runs per grid: a bigger one is refused with its count before any work

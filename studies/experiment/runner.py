@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
+from ablations.spec import check_experiment_name
 from studies.data.datasets import DATASETS, load_dataset
 from studies.experiment.config import RunConfig
 from studies.experiment.loss_ranking import loss_ranking
 from studies.experiment.process import DEFAULT_THREADS, init_process
 from studies.experiment.recording import retryable
 from studies.experiment.seed_batch import group_seeds
-from studies.store.experiments import check_experiment_name
 from studies.store.records import RunRecord
 from studies.store.store import Store
 

@@ -6,7 +6,6 @@ a grid or a tune starts, so it may name runs not stored yet (the report shows th
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -15,30 +14,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ablations.spec import check_experiment_name
 from studies.store.schema import experiment_runs, experiment_studies, experiments, run_settings
 
-__all__ = ["ExperimentsMixin", "check_experiment_name"]
-
-MAX_NAME = 256
-
-
-def check_experiment_name(name: object) -> str:
-    """``name`` if it can name an experiment: 1-256 characters, not only spaces, no control
-    character (a NUL, a newline or an escape sequence would reach file names, terminals, HTML
-    and Markdown); ValueError naming the rule otherwise."""
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise ValueError(
-            f"an experiment name must be 1-{MAX_NAME} characters, not only spaces, but got "
-            f"{name!r}" + (" (leave --experiment out for the default name)" if name == "" else "")
-        )
-    control = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
-    if control:
-        raise ValueError(
-            f"an experiment name may not hold control characters, but got {name!r} "
-            f"(with {control[0]!r})"
-        )
-    return name
-
+__all__ = ["ExperimentsMixin"]
 
 SETTING_COLUMNS = ("run_id", "params_source", "study_name", "trial_number", "sweep")
 _EXPERIMENT_DTYPES = {

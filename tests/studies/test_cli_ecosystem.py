@@ -81,7 +81,7 @@ def test_set_overrides_reach_the_runs_as_their_declared_kinds(spec, tmp_path, ca
     args = ["grid", spec, "--store", db, "--no-progress"]
     assert main([*args, "--set", "hidden=8", "--set", "temperature=0"]) == 0
     out = capsys.readouterr().out
-    assert "plan: 2 runs (0 already stored); time unknown (no stored run" in out
+    assert "plan: 2 runs (0 already stored), largest model ≈ " in out and "time unknown (no" in out
     assert "experiment 'tiny[hidden=8,temperature=0]'" in out
     with Store(db) as store:
         runs = store.runs_frame().set_index("variant")
