@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 import re
 import sqlite3
 from datetime import datetime
@@ -36,10 +37,13 @@ def test_a_store_holding_an_integer_past_64_bits_still_reads(tmp_path, capsys):
     with Store(path) as store:
         store.write_run(make_record("huge", params={"hidden": 10**23, "lr": 0.1}))
         store.write_run(make_record("small", params={"hidden": 8, "lr": 0.1}))
+        store.write_run(make_record("past-floats", params={"hidden": 10**400, "lr": 0.1}))
         frame = store.runs_frame()
-    assert sorted(frame["hp_hidden"].tolist()) == [8, 10**23]
+    assert sorted(frame["hp_hidden"].tolist()) == [8, 1e23, math.inf]  # read as floats
     argv = ["grid", *TINY, "--epochs", "1", "--no-progress", "--store", str(path)]
     assert main(argv) == 0, capsys.readouterr().err  # another experiment on the same store
+    export = ["export", "--store", str(path), "--out", str(tmp_path / "e")]  # Parquet: int64
+    assert main(export) == 0, capsys.readouterr().err
 
 
 def test_a_run_that_runs_out_of_memory_is_not_stored_and_runs_again(tmp_path, monkeypatch):
