@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["HYPERPARAMETERS", "Hyperparameter", "coerce"]
+__all__ = ["HYPERPARAMETERS", "MAX_BATCH", "MAX_HIDDEN", "MAX_ITER", "Hyperparameter", "coerce"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,19 @@ class Hyperparameter:
     open_high: bool = False
     meaning: str = ""
 
+    def __post_init__(self) -> None:
+        if self.kind not in ("float", "int"):
+            raise ValueError(f"unknown kind {self.kind!r} for {self.name}; known: float, int")
+        if self.kind == "int" and (self.low is None or self.high is None):
+            raise ValueError(  # a size without a maximum can ask for any amount of memory
+                f"integer hyperparameter {self.name} must declare low and high, but got "
+                f"low={self.low}, high={self.high}"
+            )
+
     def rule(self) -> str:
+        if self.low is not None and self.high is not None:
+            low, high = "<" if self.open_low else "<=", "<" if self.open_high else "<="
+            return f"{self.low:g} {low} {self.name} {high} {self.high:g}"
         parts = []
         if self.low is not None:
             parts.append(f"{self.name} {'>' if self.open_low else '>='} {self.low:g}")
@@ -62,6 +74,13 @@ class Hyperparameter:
         return value
 
 
+# The largest integer values: hidden 16384 at depth 2 on MNIST is ~281 M parameters (~4.5 GB
+# with gradients and optimizer state); a bigger batch than MNIST's 60000 samples is full-batch.
+MAX_HIDDEN = 16_384
+MAX_BATCH = 65_536
+MAX_ITER = 100_000
+
+
 def _p(name, kind="float", low=None, high=None, *, open_low=False, open_high=False, meaning=""):
     return Hyperparameter(name, kind, low, high, open_low, open_high, meaning)
 
@@ -77,12 +96,19 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
         _p("beta_init", meaning="initial β"),
         _p("dt", low=0, open_low=True, meaning="Allen–Cahn time step"),
         _p("kappa", low=0, meaning="Allen–Cahn gradient-energy coefficient"),
-        _p("hidden", "int", low=1, meaning="hidden units per layer"),
-        _p("batch_size", "int", low=2, meaning="training batch size (BatchNorm needs 2)"),
+        # integers have a maximum: a size past it is a typo (or gigabytes), refused up front
+        _p("hidden", "int", low=1, high=MAX_HIDDEN, meaning="hidden units per layer"),
+        _p(
+            "batch_size",
+            "int",
+            low=2,
+            high=MAX_BATCH,
+            meaning="training batch size (BatchNorm needs 2)",
+        ),
         _p("momentum", low=0, high=1, open_high=True, meaning="SGD momentum"),
         _p("weight_decay", low=0, meaning="L2 weight decay"),
         _p("C", low=0, open_low=True, meaning="inverse regularisation strength (logreg)"),
-        _p("max_iter", "int", low=1, meaning="lbfgs iterations (logreg)"),
+        _p("max_iter", "int", low=1, high=MAX_ITER, meaning="lbfgs iterations (logreg)"),
     )
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -12,6 +13,27 @@ from ablations.hyperparameters import HYPERPARAMETERS, coerce
 
 FAMILIES = ("landau", "mlp", "sklearn")
 KINDS = ("float", "int", "categorical")
+
+
+MAX_NAME = 256  # characters of a grid or experiment name
+
+
+def check_experiment_name(name: object) -> str:
+    """``name`` if it can name an experiment: 1-256 characters, not only spaces, no control
+    character (a NUL, a newline or an escape sequence would reach file names, terminals, HTML
+    and Markdown); ValueError naming the rule otherwise."""
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ValueError(
+            f"an experiment name must be 1-{MAX_NAME} characters, not only spaces, but got "
+            f"{name!r}" + (" (leave --experiment out for the default name)" if name == "" else "")
+        )
+    control = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+    if control:
+        raise ValueError(
+            f"an experiment name may not hold control characters, but got {name!r} "
+            f"(with {control[0]!r})"
+        )
+    return name
 
 
 @dataclass(frozen=True)

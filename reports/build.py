@@ -23,6 +23,7 @@ from pathlib import Path
 from reports.data import ReportData
 from reports.paths import inside
 from reports.render import Section, latex_table, render_html, render_markdown
+from reports.render.escape import spreadsheet_safe
 from reports.sections import make_sections
 
 __all__ = ["REPORT_ENTRIES", "build_report", "check_report_folder"]
@@ -87,7 +88,7 @@ def _write_tables(sections: list[Section], tables_dir: Path) -> None:
         # 10 significant digits: the last bits of a float sum are not part of a result, and a
         # rebuilt report must be byte-identical
         csv, tex = (inside(tables_dir, table.name, suffix) for suffix in (".csv", ".tex"))
-        table.frame.to_csv(csv, index=False, float_format="%.10g")
+        spreadsheet_safe(table.frame).to_csv(csv, index=False, float_format="%.10g")
         tex.write_text(latex_table(table), encoding="utf-8")
 
 

@@ -4,13 +4,13 @@ as attributes of <body>, so a headless browser can check the page."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
 import pandas as pd
 
 from reports.render.document import Figure, Paragraph, Section, Table, format_frame, report_title
+from reports.render.escape import html_text
 
 __all__ = ["html_table", "render_html"]
 
@@ -80,7 +80,7 @@ window.addEventListener('load', function () {
 
 def _text(s: str) -> str:
     """Escape, then show `backticked` text as code (Markdown's inline code)."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(s))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text(s))
 
 
 def _css_name(text: str) -> str:
@@ -93,7 +93,7 @@ def html_table(frame: pd.DataFrame, compact: bool = False) -> str:
     widths, text cells clipped at two lines (the whole text on hover)."""
     cells = format_frame(frame)
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cells.columns)
+    head = "".join(f"<th>{html_text(c)}</th>" for c in cells.columns)
     rows = []
     for values in cells.itertuples(index=False):
         tds = []
@@ -103,7 +103,7 @@ def html_table(frame: pd.DataFrame, compact: bool = False) -> str:
                 cls = "v-" + _css_name(v)
             content = _text(v)
             if compact and not num and col != "verdict":
-                content = f'<div class="clip" title="{html.escape(v)}">{content}</div>'
+                content = f'<div class="clip" title="{html_text(v)}">{content}</div>'
             tds.append(f'<td class="{cls}">{content}</td>' if cls else f"<td>{content}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
     table_class = "tbl compact" if compact else "tbl"
@@ -124,20 +124,20 @@ def _block(b: Paragraph | Table | Figure) -> str:
         body = html_table(b.frame, compact=b.compact)
         return (
             f'<p class="caption">{_text(b.caption)} '
-            f'(<a href="tables/{html.escape(b.name)}.csv">CSV</a>, '
-            f'<a href="tables/{html.escape(b.name)}.tex">LaTeX</a>)</p>\n'
+            f'(<a href="tables/{html_text(b.name)}.csv">CSV</a>, '
+            f'<a href="tables/{html_text(b.name)}.tex">LaTeX</a>)</p>\n'
             f'<div class="scroll">{body}</div>'
         )
-    src = html.escape(b.path.as_posix())
+    src = html_text(b.path.as_posix())
     return (
-        f'<figure><img src="{src}" alt="{html.escape(b.caption.replace("`", ""))}">'
+        f'<figure><img src="{src}" alt="{html_text(b.caption.replace("`", ""))}">'
         f'<figcaption class="caption">{_text(b.caption)}</figcaption></figure>'
     )
 
 
 def render_html(sections: list[Section], meta: dict[str, Any]) -> str:
-    title = html.escape(report_title(meta))
-    nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
+    title = html_text(report_title(meta))
+    nav = " ".join(f'<a href="#{s.id}">{html_text(s.title)}</a>' for s in sections)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -146,7 +146,7 @@ def render_html(sections: list[Section], meta: dict[str, Any]) -> str:
         f"<h1>{title}</h1><nav>{nav}</nav>",
     ]
     for s in sections:
-        parts.append(f'<section id="{html.escape(s.id)}"><h2>{html.escape(s.title)}</h2>')
+        parts.append(f'<section id="{html_text(s.id)}"><h2>{html_text(s.title)}</h2>')
         parts.extend(_block(b) for b in s.blocks)
         parts.append("</section>")
     parts.append("</body></html>\n")

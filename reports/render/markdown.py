@@ -8,12 +8,18 @@ from typing import Any
 import pandas as pd
 
 from reports.render.document import Figure, Paragraph, Section, Table, format_frame, report_title
+from reports.render.escape import markdown_text
 
 __all__ = ["markdown_table", "render_markdown"]
 
 
 def _cell(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return markdown_text(s.replace("\n", " "), cell=True)
+
+
+def _line(s: str) -> str:
+    """A heading or a list item: one line."""
+    return markdown_text(" ".join(s.splitlines()))
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -30,19 +36,21 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def _block(b: Paragraph | Table | Figure) -> str:
     if isinstance(b, Paragraph):
-        return f"> {b.text}" if b.missing else b.text
+        text = markdown_text(b.text)
+        return f"> {text}" if b.missing else text
+    caption = markdown_text(b.caption)
     if isinstance(b, Table):
         links = f"([CSV](tables/{b.name}.csv), [LaTeX](tables/{b.name}.tex))"
-        return f"*{b.caption}* {links}\n\n{markdown_table(b.frame)}"
-    return f"![{b.caption}]({b.path.as_posix()})\n\n*{b.caption}*"
+        return f"*{caption}* {links}\n\n{markdown_table(b.frame)}"
+    return f"![{caption}]({b.path.as_posix()})\n\n*{caption}*"
 
 
 def render_markdown(sections: list[Section], meta: dict[str, Any]) -> str:
-    title = report_title(meta)
+    title = _line(report_title(meta))
     parts = [f"# {title}", ""]
-    parts += [f"- [{s.title}](#{s.id})" for s in sections]
+    parts += [f"- [{_line(s.title)}](#{s.id})" for s in sections]
     for s in sections:
-        parts += ["", f'<a id="{s.id}"></a>', "", f"## {s.title}", ""]
+        parts += ["", f'<a id="{s.id}"></a>', "", f"## {_line(s.title)}", ""]
         for b in s.blocks:
             parts += [_block(b), ""]
     return "\n".join(parts).rstrip() + "\n"

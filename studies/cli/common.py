@@ -7,7 +7,9 @@ and `landau --help` start quickly.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import tempfile
 from pathlib import Path
 
 DEFAULT_STORE = "landau-results/results.db"
@@ -18,6 +20,8 @@ MAX_EPOCHS = 10_000  # per run or per trial
 MAX_TRIALS = 10_000  # per study
 MAX_WORKERS = 256  # processes, and intra-op threads per process
 MAX_SEED = 2**32 - 1
+MAX_SEED_BATCH = 10_000  # seeds trained as one model
+MAX_PORT = 65_535
 
 
 def int_list(text: str) -> tuple[int, ...]:
@@ -93,7 +97,7 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed-batch",
-        type=int,
+        type=bounded_int("seed_batch", 1, MAX_SEED_BATCH),
         default=None,
         help="train at most N seeds of a cell as one batched model (default: all of them; "
         "1: one run at a time)",
@@ -147,6 +151,11 @@ def parse_sets(items: list[str] | None) -> dict:
         key = key.strip()
         if not sep or not key or not value.strip():
             raise ValueError(f"--set takes KEY=VALUE (e.g. --set hidden=64), but got {item!r}")
+        if not item.isprintable():  # a newline would smuggle in a second TOML line
+            raise ValueError(
+                f"--set takes one KEY=VALUE on one line, without control characters (repeat "
+                f"--set for more: --set hidden=8 --set lr=5), but got {item!r}"
+            )
         try:
             out[key] = tomllib.loads(f"v = {value.strip()}")["v"]
         except tomllib.TOMLDecodeError:
@@ -167,7 +176,17 @@ def add_experiment_arg(parser: argparse.ArgumentParser, *, report: bool = False)
         text = "report this experiment only (default: the one written most recently)"
     else:
         text = "record the runs/studies as members of this experiment (default: the grid's name)"
-    parser.add_argument("--experiment", default=None, help=text)
+    parser.add_argument("--experiment", type=experiment_name, default=None, help=text)
+
+
+def experiment_name(text: str) -> str:
+    """An argparse type: an experiment name (``''`` is refused, not the default name)."""
+    from ablations.spec import check_experiment_name
+
+    try:
+        return check_experiment_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_replace_arg(parser: argparse.ArgumentParser) -> None:
@@ -233,7 +252,9 @@ def refuse_tuned_sets(args, spec, where: str) -> None:
 def default_experiment(args, spec) -> str:
     """--experiment, else the grid's name with the --set overrides: ``quick[hidden=64]`` (runs
     with other parameters are another experiment, not a second run of the same cell)."""
-    return args.experiment or spec.name + sets_label(parse_sets(getattr(args, "set", None)))
+    if args.experiment is not None:
+        return args.experiment
+    return spec.name + sets_label(parse_sets(getattr(args, "set", None)))
 
 
 def ensure_default_store_dir(store: str) -> None:
@@ -289,10 +310,11 @@ def check_out_file(out: Path, *, force: bool) -> None:
         raise ValueError(f"--out {str(out)!r} exists; give --force to overwrite it")
 
 
-def check_out_dir(out: str | None) -> None:
-    """--out can hold the report: a new folder in an existing writable folder, or a folder
-    that is empty or holds a report (replaced whole; anything else is refused, since replacing
-    it would delete files). None: the experiments' folder DEFAULT_OUT, created if needed."""
+def check_report_out(out: str | None) -> None:
+    """--out of `report`/`run` can hold the report (the rule of ``check_out_dir``, plus): a new
+    folder in an existing writable folder, or a folder that is empty or holds a report
+    (replaced whole; anything else is refused, since replacing it would delete files).
+    None: the experiments' folder DEFAULT_OUT, created if needed."""
     if out is None:
         folder = Path(DEFAULT_OUT)
         parent = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
@@ -310,12 +332,35 @@ def check_out_dir(out: str | None) -> None:
         raise ValueError(f"--out {out!r}: {exc}") from None
 
 
+def check_out_dir(out: Path, *, default: str | None) -> None:
+    """``out`` can hold what `report`, `run`, `export` or `compare` writes: a folder, or a new
+    one in an existing writable folder. A missing parent is refused, naming it (a typo would
+    otherwise scatter results into new folders); only a default folder (``out`` equal to
+    ``default``; None: ``out`` was typed) gets its parents created."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file; give a folder")
+    if out.is_dir():
+        _check_folder(out, out)
+    elif default is None or str(out) != default:
+        _check_folder(out.parent, out)
+
+
 def _check_folder(folder: Path, out: Path) -> None:
     folder = folder if str(folder) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {str(out)!r}: {str(folder)!r} is a file, not a folder")
     if not folder.is_dir():
         raise ValueError(f"--out {str(out)!r}: no folder {str(folder)!r}; create it first")
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"--out {str(out)!r}: the folder {str(folder)!r} is not writable")
+    try:  # os.access alone says yes to root on a read-only file system (or /proc)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"--out {str(out)!r}: the folder {str(folder)!r} is not writable "
+            f"({exc.strerror or exc})"
+        ) from None
 
 
 def run_options(args: argparse.Namespace, workers: int) -> dict:

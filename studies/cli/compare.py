@@ -7,11 +7,12 @@ output folder and prints one summary line per variant.
 
 from __future__ import annotations
 
+import errno
 import math
 import re
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_STORE, add_store_arg
+from studies.cli.common import DEFAULT_STORE, add_store_arg, check_out_dir
 
 
 def add_parser(sub) -> None:
@@ -53,10 +54,18 @@ def _pp(value: float) -> str:
 
 def run(args) -> int:
     from reports.compare import compare_experiments, compare_figure
+    from reports.render.escape import spreadsheet_safe
 
     store_b = args.store_b or args.store
     if args.a == args.b and store_b == args.store:
         raise ValueError(f"A and B are the same experiment {args.a!r} of one store")
+    if args.out is not None:
+        out = Path(args.out)
+        check_out_dir(out, default=None)  # before the statistics: bad input first
+    else:
+        local = "://" not in str(args.store)
+        results = Path(args.store).parent if local else Path(DEFAULT_STORE).parent
+        out = results / "compare" / f"{_slug(args.a)}_vs_{_slug(args.b)}"
     runs_a, runs_b = _runs(args.store, args.a), _runs(store_b, args.b)
     cells, pooled = compare_experiments(runs_a, runs_b)
     if cells.empty:
@@ -64,15 +73,15 @@ def run(args) -> int:
             f"no run of {args.b!r} ({len(runs_b)} runs) matches a run of {args.a!r} "
             f"({len(runs_a)} runs) on (variant, dataset, depth, seed, data_seed)"
         )
-    if args.out is not None:
-        out = Path(args.out)
-    else:
-        local = "://" not in str(args.store)
-        results = Path(args.store).parent if local else Path(DEFAULT_STORE).parent
-        out = results / "compare" / f"{_slug(args.a)}_vs_{_slug(args.b)}"
-    out.mkdir(parents=True, exist_ok=True)
-    cells.to_csv(out / "compare_cells.csv", index=False, float_format="%.10g")
-    pooled.to_csv(out / "compare_pooled.csv", index=False, float_format="%.10g")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("compare_cells", cells), ("compare_pooled", pooled)):
+            safe = spreadsheet_safe(frame)  # a crafted variant name is no spreadsheet formula
+            safe.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")
+    except OSError as exc:  # read-only or full file system, ...
+        if exc.errno == errno.ENOSPC:
+            raise
+        raise ValueError(f"cannot write into --out {str(out)!r}: {exc.strerror or exc}") from exc
     figure = compare_figure(cells, pooled, out / "compare.png", (args.a, args.b))
     pairs = int(cells["n_pairs"].sum())
     print(

@@ -9,7 +9,10 @@ when it starts, so the dashboard's delete buttons cannot remove the only copy of
 
 from __future__ import annotations
 
-from studies.cli.common import add_store_arg
+import errno
+import socket
+
+from studies.cli.common import MAX_PORT, add_store_arg, bounded_int
 
 
 def add_parser(sub) -> None:
@@ -19,13 +22,37 @@ def add_parser(sub) -> None:
     add_store_arg(dash)
     dash.add_argument("--storage", help="Optuna storage (default: the store)")
     dash.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
-    dash.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    dash.add_argument(
+        "--port", type=bounded_int("port", 1, MAX_PORT), default=8080, help="port (default 8080)"
+    )
     dash.add_argument(
         "--writable",
         action="store_true",
         help="serve the store's studies themselves, so that deleting one in the dashboard "
         "deletes it from the store (default: a read-only snapshot taken at start)",
     )
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let go, so that an unknown host or a busy port is one line
+    before the server starts (optuna-dashboard would fail with a traceback)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ValueError(f"--host {host!r}: cannot resolve it ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ValueError(
+                    f"--port {port}: the port is in use on {host}; give another --port"
+                ) from None
+            raise ValueError(
+                f"--host {host!r} --port {port}: cannot serve there ({exc.strerror or exc})"
+            ) from None
 
 
 def storage_for(args):
@@ -45,6 +72,7 @@ def storage_for(args):
 
 
 def run(args) -> int:
+    check_address(args.host, args.port)
     storage = storage_for(args)  # bad input first, whether or not the extra is installed
     try:
         import optuna_dashboard

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from studies.cli.common import MAX_EPOCHS, MAX_SEED, bounded_int
+
 
 def add_parser(sub) -> None:
     demo = sub.add_parser("demo", help="train the full model and plain_mlp on moons, print both")
-    demo.add_argument("--epochs", type=int, default=20)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--epochs", type=bounded_int("epochs", 1, MAX_EPOCHS), default=20)
+    demo.add_argument("--seed", type=bounded_int("seed", 0, MAX_SEED), default=0)
 
 
 def run(args) -> int:

@@ -21,7 +21,7 @@ import signal
 from contextlib import contextmanager
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_STORE, add_store_arg
+from studies.cli.common import DEFAULT_STORE, add_store_arg, check_out_dir, experiment_name
 
 FORMATS = ("parquet", "csv", "json")
 STUDIES_FILE = "studies.db"
@@ -38,7 +38,10 @@ def add_parser(sub) -> None:
     add_store_arg(export)
     export.add_argument("--storage", help="Optuna storage for the trials (default: the store)")
     export.add_argument(
-        "--experiment", default=None, help="export this experiment only (default: everything)"
+        "--experiment",
+        type=experiment_name,
+        default=None,
+        help="export this experiment only (default: everything)",
     )
     export.add_argument(
         "--format", default="parquet", help=f"{', '.join(FORMATS)} (default: parquet)"
@@ -65,10 +68,12 @@ def _slug(name: str) -> str:
 
 
 def write_frame(frame, path: Path, format: str) -> None:
+    from reports.render.escape import spreadsheet_safe
+
     if format == "parquet":
         frame.to_parquet(path, index=False)
-    elif format == "csv":
-        frame.to_csv(path, index=False)
+    elif format == "csv":  # a text cell a spreadsheet would run as a formula gets a leading '
+        spreadsheet_safe(frame).to_csv(path, index=False)
     else:  # records; integers as integers, NaN/NA as null, times as ISO 8601
         frame.to_json(path, orient="records", date_format="iso", indent=1)
 
@@ -134,11 +139,12 @@ def run(args) -> int:
     frames = export_frames(args.store, args.storage, experiment=args.experiment)
     if args.out is not None:
         out = Path(args.out)
+        check_out_dir(out, default=None)  # a missing parent is refused, as for report/compare
     else:  # beside the store file (the results folder), never the current folder
         local = "://" not in str(args.store)
         results = Path(args.store).parent if local else Path(DEFAULT_STORE).parent
         out = results / "export" / _slug(args.experiment or "all")
-    if out.exists() and not out.is_dir():
+    if out.exists() and not out.is_dir():  # the default folder's name taken by a file
         raise ValueError(f"--out must be a folder, but {str(out)!r} is a file")
     files = [f"{name}.{args.format}" for name in frames]
     files += [STUDIES_FILE] if args.studies else []

@@ -5,8 +5,10 @@ from __future__ import annotations
 import shlex
 
 from studies.cli.common import (
+    MAX_EPOCHS,
     add_grid_args,
     add_replace_arg,
+    bounded_int,
     check_datasets,
     check_scheduler,
     default_experiment,
@@ -26,7 +28,7 @@ def add_parser(sub) -> None:
     )
     grid.add_argument(
         "--tuned-epochs",
-        type=int,
+        type=bounded_int("tuned_epochs", 1, MAX_EPOCHS),
         metavar="E",
         help="with --tuned: take the studies tuned with E epochs per trial (default: the "
         "grid's [tuning] epochs)",

@@ -1,8 +1,9 @@
-"""The plan line printed before a grid, tune or run starts: what will run, and roughly how long.
+"""The plan line printed before a grid, tune or run starts: what will run, how much memory its
+largest run needs (studies.experiment.memory), and roughly how long.
 
-The estimate is the stored speed of matching runs (same variant, dataset, depth and device):
-their median seconds per epoch times the epochs to do, divided among the workers. Without a
-matching run for some of the work the time is "unknown" for that share, never guessed.
+The time estimate is the stored speed of matching runs (same variant, dataset, depth and
+device): their median seconds per epoch times the epochs to do, divided among the workers.
+Without a matching run for some of the work the time is "unknown" for that share, never guessed.
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ def plan_line(
         if stale:
             stored += f"; {stale_line(len(stale), reuse_stale)}"
         parts.append(f"{len(unique)} runs ({stored})")
+    if pending:
+        from studies.experiment.memory import largest_run, readable
+
+        run, size = largest_run(pending)
+        parts.append(f"largest model ≈ {readable(size)} of memory per run ({run.name})")
     if keys:
         parts.append(f"{len(keys)} studies × {trials} trials of {trial_epochs} epochs")
     jobs = len(known) + unknown

@@ -10,7 +10,7 @@ from studies.cli.common import (
     DEFAULT_OUT,
     add_experiment_arg,
     add_store_arg,
-    check_out_dir,
+    check_report_out,
 )
 
 OUT_HELP = (
@@ -70,7 +70,7 @@ def run(args) -> int:
         raise ValueError(
             f"no results store at {args.store!r}; run `landau run` or `landau grid` first"
         )
-    check_out_dir(args.out)
+    check_report_out(args.out)
     try:
         path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
     except OSError as exc:  # read-only or full file system, ...

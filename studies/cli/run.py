@@ -11,7 +11,7 @@ from studies.cli.common import (
     add_grid_args,
     add_replace_arg,
     check_datasets,
-    check_out_dir,
+    check_report_out,
     check_scheduler,
     default_experiment,
     grid_from_args,
@@ -45,7 +45,7 @@ def run(args) -> int:
     start = time.perf_counter()
     spec = grid_from_args(args)
     refuse_tuned_sets(args, spec, "`landau run` (it tunes)")
-    check_out_dir(args.out)  # before hours of tuning
+    check_report_out(args.out)  # before hours of tuning
     workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     if workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers}")

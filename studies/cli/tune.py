@@ -53,7 +53,9 @@ def add_parser(sub) -> None:
     tune.add_argument("--variant", help="tune this variant only (with --dataset)")
     tune.add_argument("--dataset", help="… on this dataset")
     tune.add_argument(
-        "--depth", type=int, help="… at this depth (default: every depth of the variant)"
+        "--depth",
+        type=bounded_int("depth", 1, 2),
+        help="… at this depth (default: every depth of the variant)",
     )
     trials = tune.add_mutually_exclusive_group()
     trials.add_argument(

@@ -13,6 +13,9 @@ from studies.data.catalog import DATASETS
 from studies.data.custom import CustomDataset
 from studies.experiment.registry import get_variant
 
+# (lowest, highest) of each diagnostics integer: the subset is a share of a training split
+_DIAGNOSTICS_LIMITS = {"subset": (2, 100_000), "iterations": (0, 1_000), "probes": (0, 1_000)}
+
 
 @dataclass(frozen=True)
 class DiagnosticsBudget:
@@ -26,10 +29,10 @@ class DiagnosticsBudget:
     probes: int = 6
 
     def __post_init__(self) -> None:
-        for name, low in (("subset", 2), ("iterations", 0), ("probes", 0)):
+        for name, (low, high) in _DIAGNOSTICS_LIMITS.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"`{name} >= {low}` must hold, but got {name}={value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"`{low} <= {name} <= {high}` must hold, but got {name}={value!r}")
 
 
 def derive_seed(base_seed: int, dataset: str, repetition: int, data_seed: int = 0) -> int:
@@ -192,3 +195,9 @@ class RunConfig:
             "diagnostics": dataclasses.asdict(self.diagnostics),
             **({"data_path": self.custom_dataset.path} if self.custom_dataset else {}),
         }
+
+
+def check_seed_batch(cap: int | None) -> None:
+    """``cap`` (runs per batched model; None: a whole cell) is None or a positive integer."""
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        raise ValueError(f"`seed_batch >= 1` must hold, but got seed_batch={cap!r}")

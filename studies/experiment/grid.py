@@ -8,12 +8,41 @@ from dataclasses import dataclass, field
 
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
+from ablations.spec import check_experiment_name
 from studies.data.catalog import DATASETS
 from studies.data.custom import CustomDataset
 from studies.experiment.config import DiagnosticsBudget, RunConfig
 from studies.experiment.registry import REGISTRY, get_variant, parse_names
 
 DEPTHS = (1, 2)
+MAX_RUNS = 100_000  # runs per grid: a bigger one is refused with its count before any work
+MAX_EPOCHS = 10_000
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
+
+# Every integer of a grid file: (lowest, highest). A value past the maximum is refused before
+# any run (and never reaches the store, whose integer columns are 64-bit).
+LIMITS: dict[str, tuple[int, int]] = {
+    "seeds": (1, MAX_RUNS),
+    "data_seeds": (1, MAX_RUNS),
+    "epochs": (1, MAX_EPOCHS),
+    "base_seed": (0, MAX_SEED),
+    "data_seed": (0, MAX_SEED),
+    "tuning.trials": (1, MAX_EPOCHS),  # a budget beyond it is a typo
+    "tuning.epochs": (1, MAX_EPOCHS),
+    "tuning.seed": (0, MAX_SEED),
+}
+
+
+def check_int(name: str, value, low: int, high: int | None) -> int:
+    """``value`` if it is an integer in [low, high] (None: no maximum), else ValueError naming
+    the rule."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"`{name}` must be an integer, but got {name}={value!r}")
+    if high is None and value < low:
+        raise ValueError(f"`{name} >= {low}` must hold, but got {name}={value}")
+    if high is not None and not low <= value <= high:
+        raise ValueError(f"`{low} <= {name} <= {high}` must hold, but got {name}={value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -26,18 +55,10 @@ class TuningBudget:
     pruner: str = "median"
 
     def __post_init__(self) -> None:
-        for name in ("trials", "epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name} >= 1` must hold, but got {name}={value!r}")
-            if value > MAX_EPOCHS:  # trials too: a budget beyond it is a typo
-                raise ValueError(f"`{name} <= {MAX_EPOCHS}` must hold, but got {name}={value}")
+        for name in ("trials", "epochs", "seed"):
+            check_int(name, getattr(self, name), *LIMITS[f"tuning.{name}"])
         if self.pruner not in ("median", "none"):
             raise ValueError(f"unknown pruner {self.pruner!r}; known: median, none")
-
-
-MAX_RUNS = 100_000  # runs per grid: a bigger one is refused with its count before any work
-MAX_EPOCHS = 10_000
 
 
 @dataclass(frozen=True)
@@ -63,30 +84,31 @@ class GridSpec:
     custom_datasets: Mapping = field(default_factory=dict)  # name -> CustomDataset (the users')
 
     def __post_init__(self) -> None:
+        try:
+            check_experiment_name(self.name)
+        except ValueError as exc:
+            raise ValueError(f"the grid's `name` (the default experiment name): {exc}") from None
         object.__setattr__(self, "variants", parse_names(list(self.variants), REGISTRY, "variant"))
         self._check_custom_datasets()
         known = self.known_datasets
         object.__setattr__(self, "datasets", parse_names(list(self.datasets), known, "dataset"))
-        if not isinstance(self.seeds, int) or self.seeds < 1:
-            raise ValueError(f"`seeds >= 1` must hold, but got seeds={self.seeds!r}")
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"`epochs >= 1` must hold, but got epochs={self.epochs!r}")
-        if not isinstance(self.data_seeds, int) or self.data_seeds < 1:
-            raise ValueError(f"`data_seeds >= 1` must hold, but got data_seeds={self.data_seeds!r}")
+        for name in ("seeds", "data_seeds"):  # their maximum is the grid's run count
+            check_int(name, getattr(self, name), LIMITS[name][0], None)
+        self._check_size()
+        for name in ("seeds", "data_seeds", "epochs", "base_seed", "data_seed"):
+            check_int(name, getattr(self, name), *LIMITS[name])
+        if self.data_seed + self.data_seeds - 1 > MAX_SEED:
+            raise ValueError(
+                f"`data_seed + data_seeds - 1 <= {MAX_SEED}` must hold, but got "
+                f"data_seed={self.data_seed}, data_seeds={self.data_seeds}"
+            )
         if not self.depths:
             raise ValueError("no depths given; known: 1, 2")
         for depth in self.depths:
             if depth not in DEPTHS:
                 raise ValueError(f"unknown depth {depth!r}; known: 1, 2")
-        if self.epochs > MAX_EPOCHS:
-            raise ValueError(f"`epochs <= {MAX_EPOCHS}` must hold, but got epochs={self.epochs}")
-        cells = len(self.variants) * len(self.datasets) * len(self.depths)
-        if cells * self.seeds * self.data_seeds > MAX_RUNS:  # refused before any work
-            raise ValueError(
-                f"the grid has {cells * self.seeds * self.data_seeds:,} runs ({cells} cells x "
-                f"{self.seeds} seeds x {self.data_seeds} data seeds), more than the {MAX_RUNS:,} "
-                "a grid may have; split it into smaller grids"
-            )
+        if len(set(self.depths)) != len(self.depths):
+            raise ValueError(f"`depths` repeats a depth: depths={list(self.depths)}")
         if self.preset is not None:
             get_preset(self.preset)
         self._check_params()
@@ -94,6 +116,15 @@ class GridSpec:
         self._check_dataset_epochs()
         if isinstance(self.diagnostics, Mapping):
             object.__setattr__(self, "diagnostics", DiagnosticsBudget(**self.diagnostics))
+
+    def _check_size(self) -> None:
+        cells = len(self.variants) * len(self.datasets) * max(1, len(self.depths))
+        if cells * self.seeds * self.data_seeds > MAX_RUNS:  # refused before any work
+            raise ValueError(
+                f"the grid has {cells * self.seeds * self.data_seeds:,} runs ({cells} cells x "
+                f"{self.seeds} seeds x {self.data_seeds} data seeds), more than the {MAX_RUNS:,} "
+                "a grid may have; split it into smaller grids"
+            )
 
     def _check_params(self) -> None:
         """Every [params] key is a parameter of at least one variant of the grid (it applies to
@@ -173,8 +204,7 @@ class GridSpec:
                 raise ValueError(
                     f"unknown dataset {name!r} in [dataset_epochs]; known: {', '.join(known)}"
                 )
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`epochs >= 1` must hold, but got {name}={value!r}")
+            check_int(f"dataset_epochs.{name}", value, *LIMITS["epochs"])
         object.__setattr__(self, "dataset_epochs", dict(self.dataset_epochs))
 
     def epochs_for(self, dataset: str) -> int:

@@ -50,6 +50,36 @@ def betas(model: nn.Module) -> dict[str, list[float]]:
     return {name: layer.beta.detach().reshape(-1).tolist() for name, layer in layers.items()}
 
 
+# The error of a run that ran out of memory starts with this: such a run is not a result (the
+# same run may fit with fewer workers, a smaller seed batch or another machine), so the grid
+# does not store it and runs it again on resume.
+OUT_OF_MEMORY = "out of memory (not stored; retried on resume): "
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed allocation: MemoryError (NumPy's included), torch's
+    OutOfMemoryError (CUDA), or the CPU allocator's RuntimeError."""
+    if isinstance(exc, MemoryError | torch.OutOfMemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text.lower() or "can't allocate memory" in text
+    )
+
+
+def failed_record(config: RunConfig, device: str, exc: BaseException, seconds: float) -> RunRecord:
+    """The record of a run that raised ``exc``: ``failed``, or retryable when it ran out of
+    memory (:func:`retryable`)."""
+    prefix = OUT_OF_MEMORY if out_of_memory(exc) else ""
+    error = f"{prefix}{type(exc).__name__}: {exc}"
+    return make_record(config, device, status="failed", error=error, seconds=seconds)
+
+
+def retryable(record: RunRecord) -> bool:
+    """A run that failed for want of memory: not stored, run again on resume."""
+    return record.status == "failed" and (record.error or "").startswith(OUT_OF_MEMORY)
+
+
 def make_record(config: RunConfig, device: str, **fields) -> RunRecord:
     revision, dirty = git_state()
     base = dict(

@@ -17,7 +17,7 @@ def get_variant(name: str) -> Variant:
 
 
 def parse_names(text: str | list[str] | tuple[str, ...], known, what: str) -> tuple[str, ...]:
-    """Split a comma list (or take a list) and check every name is known."""
+    """Split a comma list (or take a list) and check every name is known and given once."""
     names = (
         [n.strip() for n in text.split(",")] if isinstance(text, str) else [str(n) for n in text]
     )
@@ -27,4 +27,7 @@ def parse_names(text: str | list[str] | tuple[str, ...], known, what: str) -> tu
     for name in names:
         if name not in known:
             raise ValueError(f"unknown {what} {name!r}; known: {', '.join(known)}")
-    return tuple(dict.fromkeys(names))
+    repeated = [n for n in dict.fromkeys(names) if names.count(n) > 1]
+    if repeated:  # a repeated name is a typo for another one, not a wish to run it twice
+        raise ValueError(f"the {what} {repeated[0]!r} is listed {names.count(repeated[0])} times")
+    return tuple(names)

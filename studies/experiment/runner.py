@@ -22,12 +22,14 @@ from concurrent.futures import as_completed
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from ablations.spec import check_experiment_name
 from studies.data.catalog import DATASETS
-from studies.experiment.config import RunConfig
+from studies.experiment.config import RunConfig, check_seed_batch
 from studies.experiment.fingerprint import run_fingerprint
 from studies.experiment.plugins import loaded_plugins
 from studies.experiment.process import DEFAULT_THREADS, init_process, worker_pool
 from studies.experiment.progress import progress_bar
+from studies.experiment.recording import retryable
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -43,6 +45,7 @@ class GridSummary:
     failures: list[str] = field(default_factory=list)
     stale: int = 0  # stored runs from other code among these runs
     reuse_stale: bool = False  # kept (True) or retrained (False)
+    retry: list[str] = field(default_factory=list)  # ran out of memory: not stored
 
     @property
     def executed(self) -> int:
@@ -60,6 +63,12 @@ class GridSummary:
         out += [f"  failed: {f}" for f in self.failures[:10]]
         if len(self.failures) > 10:
             out.append(f"  … and {len(self.failures) - 10} more failures (see `landau export`)")
+        if self.retry:
+            out.append(
+                f"{len(self.retry)} runs ran out of memory and were not stored: run the same "
+                "command again to retry them (fewer --workers or a smaller --seed-batch need "
+                f"less memory); first: {self.retry[0]}"
+            )
         return out
 
 
@@ -227,6 +236,9 @@ def run_grid(
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers >= 1` must hold, but got workers={workers!r}")
+    check_seed_batch(seed_batch)  # bad input before the first write: nothing stored changes
+    if experiment is not None:
+        check_experiment_name(experiment)
     if compile:
         runs = [r if r.family == "sklearn" else dataclasses.replace(r, compile=True) for r in runs]
     start = time.perf_counter()
@@ -269,6 +281,10 @@ def run_grid(
         for payloads in source:
             for payload in payloads:
                 record = RunRecord.from_dict(payload)
+                if retryable(record):  # not a result: nothing stored, run again on resume
+                    summary.retry.append(f"{record.name}: {record.error}")
+                    bar.update(1)
+                    continue
                 store.write_run(record, replace=record.run_id in stale)
                 summary.counts[record.status] += 1
                 if record.status == "failed":

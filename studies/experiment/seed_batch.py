@@ -19,7 +19,7 @@ from torch import nn
 
 from landau import seed_cross_entropy, stack_nets, unstack_state_dict
 from studies.data.datasets import DatasetSplits, batch_indices
-from studies.experiment.config import RunConfig
+from studies.experiment.config import RunConfig, check_seed_batch
 from studies.experiment.models import (
     build_beta_update,
     build_loss,
@@ -67,8 +67,7 @@ def batchable(config: RunConfig) -> bool:
 def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[list[RunConfig]]:
     """``configs`` in batches of at most ``cap`` seeds (None: all seeds of a cell); the order of
     first appearance is kept, and sklearn models (nothing to batch) run alone."""
-    if cap is not None and (not isinstance(cap, int) or cap < 1):
-        raise ValueError(f"`seed_batch >= 1` must hold, but got seed_batch={cap!r}")
+    check_seed_batch(cap)
     groups: dict[Hashable, list[RunConfig]] = {}
     for config in configs:
         key = batch_key(config) if batchable(config) else config.run_id

@@ -38,6 +38,7 @@ from studies.experiment.recording import (
     betas,
     chance,
     diagnose,
+    failed_record,
     make_record,
     mesh,
     predict,
@@ -68,14 +69,9 @@ def train(
             custom=config.custom_dataset,
         )
         return fit(config, data, evaluate_test=evaluate_test)
-    except Exception as exc:
-        return make_record(
-            config,
-            "cpu" if config.device == "auto" else config.device,
-            status="failed",
-            error=f"{type(exc).__name__}: {exc}",
-            seconds=time.perf_counter() - start,
-        )
+    except Exception as exc:  # out of memory: a retryable record, see failed_record
+        device = "cpu" if config.device == "auto" else config.device
+        return failed_record(config, device, exc, time.perf_counter() - start)
 
 
 def train_seeds(
@@ -95,10 +91,7 @@ def train_seeds(
     except Exception as exc:
         seconds = (time.perf_counter() - start) / len(configs)
         device = "cpu" if first.device == "auto" else first.device
-        error = f"{type(exc).__name__}: {exc}"
-        return [
-            make_record(c, device, status="failed", error=error, seconds=seconds) for c in configs
-        ]
+        return [failed_record(c, device, exc, seconds) for c in configs]
 
 
 def fit(

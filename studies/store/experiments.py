@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ablations.spec import check_experiment_name
 from studies.store.schema import (
     experiment_runs,
     experiment_studies,
@@ -60,8 +61,7 @@ class ExperimentsMixin:
         it under each (``reports.data.add_settings``). Their runs become members too.
 
         ``replace``: these runs and settings replace the experiment's (its studies stay)."""
-        if not isinstance(name, str) or not name.strip() or len(name) > 256:
-            raise ValueError(f"an experiment name must be 1-256 characters, but got {name!r}")
+        check_experiment_name(name)
         settings = [{k: s.get(k) for k in SETTING_COLUMNS} for s in settings]
         run_ids = [*run_ids, *(s["run_id"] for s in settings)]
         for attempt in range(2):  # PostgreSQL: a concurrent writer may insert the same row

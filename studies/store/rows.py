@@ -6,6 +6,7 @@ docs/data-model.md says (integer hyperparameters stay integers).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -49,14 +50,23 @@ def plain(value: Any, dtype: str) -> Any:
     return float(value) if dtype == "float64" else int(value)
 
 
+def _readable(value: Any) -> Any:
+    """``value``, or a float for an int past 64 bits (pandas' Int64 cannot hold it)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return float(value) if abs(value) < 2**1023 else (math.inf if value > 0 else -math.inf)
+    return value
+
+
 def params_columns(params: Sequence[dict], prefix: str, index: Any = None) -> pd.DataFrame:
     """One column ``<prefix><name>`` per parameter name of ``params`` (one dict per row), sorted
     by name, typed by the values present: Int64 when every one is an int (a run without the
-    parameter is <NA>, not a float NaN that turns 64 into 64.0), boolean, float64, else object."""
+    parameter is <NA>, not a float NaN that turns 64 into 64.0), boolean, float64, else object.
+    An integer past 64 bits (stored before sizes had a maximum) is read as a float (±inf past a
+    float's range) rather than failing every read and export of the store."""
     names = sorted({k for p in params for k in p})
     columns = {}
     for name in names:
-        values = [p.get(name) for p in params]
+        values = [_readable(p.get(name)) for p in params]
         present = [v for v in values if v is not None]
         if present and all(isinstance(v, bool) for v in present):
             dtype = "boolean"

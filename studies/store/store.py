@@ -135,8 +135,14 @@ class Store(ExperimentsMixin):
                 self._initialise()
         with self._engine.connect() as conn:
             meta = dict(conn.execute(sa.select(landau_meta.c.key, landau_meta.c.value)).all())
-        if meta.get("kind") != _KIND or not str(meta.get("schema_version")).isdigit():
+        if meta.get("kind") != _KIND:
             raise StoreError(f"{self.url!r} has a landau_meta table without a landau marker")
+        version = meta.get("schema_version")
+        if version is None or not str(version).isascii() or not str(version).isdigit():
+            raise StoreError(
+                f"{self.url!r} is a landau results store with a schema_version that is not a "
+                f"whole number: schema_version={version!r} (was it edited by hand?)"
+            )
         if int(meta["schema_version"]) > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.url!r} has schema_version={meta['schema_version']}, newer than this "

@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ONE = ["--variants", "logreg", "--datasets", "moons", "--depths", "1", "--seeds", "1"]
 GRID = ["grid", *ONE, "--epochs", "1", "--no-progress"]
 TUNE = ["tune", "--variant", "full", "--dataset", "moons", "--no-progress"]
+STORED = [*GRID, "--store", "{store}"]
+MLP = ["grid", "--variants", "plain_mlp", *ONE[2:], "--epochs", "1", "--store", "{store}"]
+COMPARE = ["compare", "a", "b", "--store", "{store}"]
+DASHBOARD = ["dashboard", "--store", "{store}"]
 TOML = {
     "variants=5": "variants = 5",
     "params=5": "params = 5",
@@ -40,6 +46,18 @@ TOML = {
     "params.lr=0": "[params]\nlr = 0",
     "params.momentum=1": "[params]\nmomentum = 1.0",
     "params.temperature=true": "[params]\ntemperature = true",
+    # issue 21: every integer has a maximum; names are checked; nothing is listed twice
+    "params.max_iter=1e23": "[params]\nmax_iter = 99999999999999999999999",
+    "params.max_iter=100001": "[params]\nmax_iter = 100001",
+    "base_seed=2**40": "base_seed = 1099511627776",
+    "data_seed=-1": "data_seed = -1",
+    "tuning.seed=-1": "[tuning]\nseed = -1",
+    "dataset_epochs.moons=10001": "[dataset_epochs]\nmoons = 10001",
+    "diagnostics.subset=1e9": "[diagnostics]\nsubset = 1000000000",
+    "variants-twice": 'variants = ["logreg", "logreg"]',
+    "depths-twice": "depths = [1, 1]",
+    "name-empty": 'name = ""',
+    "name-control": 'name = "a\\u0000b"',
 }
 
 # (id, argv with {store} {tmp} {toml} placeholders, a part of the expected line)
@@ -85,7 +103,7 @@ CASES = [
     (
         "export-out-under-a-file",
         ["export", "--store", "{store}", "--out", "{tmp}/old.csv/x"],
-        "cannot",
+        "old.csv' is a file, not a folder",
     ),
     ("export-out-a-file", ["export", "--store", "{store}", "--out", "{tmp}/old.csv"], "is a file"),
     (
@@ -112,6 +130,50 @@ CASES = [
     ("grid-foreign-store", [*GRID, "--store", "{tmp}/foreign.db"], "not a landau results store"),
     ("grid-not-sqlite", [*GRID, "--store", "{tmp}/old.csv"], "cannot open results store"),
     ("tune-bad-url", [*TUNE, "--storage", "nosuch://x"], "cannot open Optuna storage"),
+    # ---- issue 21 ----
+    # 1. every integer hyperparameter and size has a maximum, checked before any run
+    ("set-hidden-1e23", [*MLP, "--set", "hidden=99999999999999999999999"], "hidden <= 16384"),
+    ("set-hidden-1e9", [*MLP, "--set", "hidden=1000000000"], "but got hidden=1000000000"),
+    ("set-batch_size-1e7", [*MLP, "--set", "batch_size=10000000"], "batch_size <= 65536"),
+    ("set-max_iter-1e23", [*STORED, "--set", "max_iter=99999999999999999999999"], "max_iter <="),
+    ("tuned-epochs-0", [*STORED, "--tuned", "--tuned-epochs", "0"], "but got tuned_epochs=0"),
+    ("tune-depth-3", [*TUNE, "--depth", "3", "--store", "{store}"], "but got depth=3"),
+    ("demo-epochs-1e9", ["demo", "--epochs", "1000000000"], "but got epochs=1000000000"),
+    ("demo-seed-negative", ["demo", "--seed", "-1"], "but got seed=-1"),
+    # 2. --set is one KEY=VALUE on one line
+    ("set-newline", [*STORED, "--set", "max_iter=8\nC=5"], "one KEY=VALUE on one line"),
+    ("set-escape", [*STORED, "--set", "C=1\x1b[2J"], "one KEY=VALUE on one line"),
+    # 3. refused before the first write
+    ("seed-batch-0", [*STORED, "--seed-batch", "0"], "but got seed_batch=0"),
+    ("seed-batch-1e9", [*STORED, "--seed-batch", "1000000000"], "seed_batch <= 10000"),
+    # 4. compare --out
+    ("compare-out-a-file", [*COMPARE, "--out", "{tmp}/old.csv"], "is a file"),
+    ("compare-out-read-only", [*COMPARE, "--out", "/proc/c"], "/proc"),
+    ("compare-out-under-a-file", [*COMPARE, "--out", "{tmp}/old.csv/c"], "is a file"),
+    # 5. dashboard: port range, a busy port, an unknown host
+    ("dashboard-port-negative", [*DASHBOARD, "--port", "-1"], "`1 <= port <= 65535`"),
+    ("dashboard-port-70000", [*DASHBOARD, "--port", "70000"], "but got port=70000"),
+    ("dashboard-port-busy", [*DASHBOARD, "--port", "{busy}"], "the port is in use"),
+    ("dashboard-unknown-host", [*DASHBOARD, "--host", "nosuch.invalid"], "cannot resolve"),
+    # 6. a typed --out's missing parent is refused by export, report and compare alike
+    ("export-out-no-folder", ["export", "--store", "{store}", "--out", "{tmp}/no/e"], "no folder"),
+    ("compare-out-no-folder", [*COMPARE, "--out", "{tmp}/no/c"], "no folder"),
+    # 13. names
+    ("experiment-empty", [*STORED, "--experiment", ""], "leave --experiment out"),
+    ("experiment-control", [*STORED, "--experiment", "a\x00b"], "control characters"),
+    ("experiment-newline", [*STORED, "--experiment", "a\nb"], "control characters"),
+    ("experiment-too-long", [*STORED, "--experiment", "x" * 257], "1-256 characters"),
+    ("report-experiment-empty", ["report", "--store", "{store}", "--experiment", ""], "1-256"),
+    (
+        "export-experiment-control",
+        ["export", "--store", "{store}", "--experiment", "\x1b"],
+        "control",
+    ),
+    ("tune-experiment-empty", [*TUNE, "--store", "{store}", "--experiment", ""], "1-256"),
+    ("variants-twice", [*STORED[:-2], "--variants", "logreg,logreg"], "listed 2 times"),
+    ("datasets-twice", [*STORED, "--datasets", "moons,moons"], "'moons' is listed 2 times"),
+    ("depths-twice", [*STORED, "--depths", "1,1"], "repeats a depth"),
+    ("schema-version-abc", [*GRID, "--store", "{abc}"], "schema_version='abc'"),
 ]
 
 
@@ -121,6 +183,15 @@ def base_store(tmp_path_factory) -> Path:
     with Store(path) as store:
         store.write_run(make_record())
     return path
+
+
+@pytest.fixture(scope="module")
+def busy_port() -> Iterator[int]:
+    """A port something listens on."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -136,10 +207,15 @@ def _one_line(code: int, err: str, expected: str) -> None:
 
 @pytest.mark.parametrize("argv, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_exit_2_and_nothing_stored_changes(
-    argv, expected, base_store, tmp_path, capsys, request
+    argv, expected, base_store, busy_port, tmp_path, capsys, request
 ):
     store = tmp_path / "r.db"
     shutil.copy(base_store, store)
+    shutil.copy(base_store, tmp_path / "abc.db")
+    edit = sqlite3.connect(tmp_path / "abc.db")  # a store edited by hand
+    with edit:
+        edit.execute("UPDATE landau_meta SET value = 'abc' WHERE key = 'schema_version'")
+    edit.close()
     (tmp_path / "old.csv").write_text("kept\n")
     (tmp_path / "exp").mkdir()
     (tmp_path / "exp" / "runs.csv").write_text("an earlier export\n")
@@ -154,7 +230,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_stored_changes(
         lines[first] = TOML[key]
     toml.write_text("\n".join(lines.values()) + "\n")
     before = _files(tmp_path)
-    filled = [a.format(store=store, tmp=tmp_path, toml=toml) for a in argv]
+    places = {"store": store, "tmp": tmp_path, "toml": toml, "busy": busy_port}
+    filled = [a.format(**places, abc=tmp_path / "abc.db") for a in argv]
     code = main(filled)
     _one_line(code, capsys.readouterr().err, expected)
     assert _files(tmp_path) == before  # the store's bytes, and no file made or changed

@@ -81,7 +81,7 @@ def test_set_overrides_reach_the_runs_as_their_declared_kinds(spec, tmp_path, ca
     args = ["grid", spec, "--store", db, "--no-progress"]
     assert main([*args, "--set", "hidden=8", "--set", "temperature=0"]) == 0
     out = capsys.readouterr().out
-    assert "plan: 2 runs (0 already stored); time unknown (no stored run" in out
+    assert "plan: 2 runs (0 already stored), largest model ≈ " in out and "time unknown (no" in out
     assert "experiment 'tiny[hidden=8,temperature=0]'" in out
     with Store(db) as store:
         runs = store.runs_frame().set_index("variant")
@@ -98,7 +98,7 @@ def test_set_overrides_reach_the_runs_as_their_declared_kinds(spec, tmp_path, ca
     "item, message",
     [
         ("nosuch=1", "unknown parameter 'nosuch' in --set nosuch=…; the grid's variants take: C,"),
-        ("hidden=0", "`hidden >= 1` must hold, but got hidden=0"),
+        ("hidden=0", "`1 <= hidden <= 16384` must hold, but got hidden=0"),
         ("hidden=2.5", "`hidden` must be an integer"),
         ("hidden=abc", "VALUE must be a TOML literal"),
         ("hidden", "--set takes KEY=VALUE"),

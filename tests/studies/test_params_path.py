@@ -56,12 +56,12 @@ def test_a_grid_parameter_applies_to_the_variants_that_have_it():
     "params, message",
     [
         ({"temprature": 0.5}, "unknown parameter 'temprature' in \\[params\\]; the grid's "),
-        ({"hidden": -5}, "`hidden >= 1` must hold, but got hidden=-5"),
+        ({"hidden": -5}, "`1 <= hidden <= 16384` must hold, but got hidden=-5"),
         ({"hidden": 2.5}, "`hidden` must be an integer, but got hidden=2.5"),
         ({"lr": "abc"}, "`lr` must be a number \\(float\\), but got lr='abc'"),
         ({"lr": math.nan}, "`lr` must be finite, but got lr=nan"),
         ({"lr": 0}, "`lr > 0` must hold, but got lr=0.0"),
-        ({"momentum": 1.0}, "`momentum >= 0 and momentum < 1` must hold"),
+        ({"momentum": 1.0}, "`0 <= momentum < 1` must hold"),
         ({"temperature": True}, "`temperature` must be a number"),
     ],
 )
