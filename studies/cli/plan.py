@@ -61,9 +61,7 @@ def plan_seconds(
 ) -> float | None:
     """The plan's estimate in seconds (what seeds the progress bar's rate); None when some of
     the work has no stored speed, or there is nothing to do."""
-    _, _, known, unknown, _ = _work(
-        store, runs, keys, trials, trial_epochs, device, reuse_stale
-    )
+    _, _, known, unknown, _ = _work(store, runs, keys, trials, trial_epochs, device, reuse_stale)
     if unknown or not known:
         return None
     return sum(known) / max(1, min(workers, len(known)))
