@@ -29,7 +29,6 @@ from studies.experiment.fingerprint import run_fingerprint
 from studies.experiment.plugins import loaded_plugins
 from studies.experiment.process import DEFAULT_THREADS, init_process, worker_pool
 from studies.experiment.progress import progress_bar
-from studies.experiment.recording import retryable
 from studies.store.records import RunRecord
 from studies.store.store import Store
 
@@ -259,7 +258,8 @@ def run_grid(
     if not pending:
         summary.seconds = time.perf_counter() - start
         return summary
-    from studies.experiment.seed_batch import group_seeds  # torch: something trains
+    from studies.experiment.recording import retryable  # torch: something trains
+    from studies.experiment.seed_batch import group_seeds
 
     batches = group_seeds(pending, seed_batch)
     source: Iterator[list[dict]] = (

@@ -7,8 +7,8 @@ import io
 import re
 
 import pandas as pd
-from reports.html import html_table
-from reports.markdown import markdown_table
+from reports.render.html import html_table
+from reports.render.markdown import markdown_table
 
 from reports.render.escape import html_text, markdown_text, spreadsheet_safe
 
