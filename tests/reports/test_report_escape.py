@@ -7,10 +7,10 @@ import io
 import re
 
 import pandas as pd
-from reports.render.html import html_table
-from reports.render.markdown import markdown_table
 
 from reports.render.escape import html_text, markdown_text, spreadsheet_safe
+from reports.render.html import html_table
+from reports.render.markdown import markdown_table
 
 CRAFTED = [
     '=HYPERLINK("http://x","y")',
