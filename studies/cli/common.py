@@ -91,11 +91,13 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         "the grid in proportion)",
     )
     parser.add_argument(
-        "--seed-batch",
-        type=int,
+        "--population",
+        "--seed-batch",  # deprecated alias (its old name)
+        dest="population",
+        type=bounded_int("population", 1),
         default=None,
-        help="train at most N seeds of a cell as one batched model (default: all of them; "
-        "1: one run at a time)",
+        help="train at most N runs of a cell as one model (default: all of them; 1: one run at "
+        "a time); a run's result is the same whatever N (--seed-batch: the old name)",
     )
     parser.add_argument(
         "--compile",
@@ -285,7 +287,7 @@ def run_options(args: argparse.Namespace, workers: int) -> dict:
         "data_dir": args.data_dir,
         "progress": not args.no_progress,
         "threads": args.threads,
-        "seed_batch": args.seed_batch,
+        "seed_batch": args.population,
         "compile": args.compile,
     }
 

@@ -1,18 +1,22 @@
-"""Runs that differ only in their training seed, trained as ONE model with a leading seed axis.
+"""Populations: runs of one cell trained as ONE model, every tensor with a leading member axis.
 
-Each seed keeps what its sequential run has: its initial weights (its net is built under its own
+Each member keeps what it has alone: its initial weights (its net is built under its own
 ``torch.manual_seed``), its batch order (its own generator) and its Langevin noise stream (one
-generator per seed, drawn in parameter order). The batched net (``landau.stack_nets``) computes
-every seed's forward pass, loss and gradient separately, so the records equal the sequential
-ones to float rounding (tested). A seed that diverges is recorded as diverged at that epoch and
-stops counting; the others go on (its slice keeps computing, harmlessly, until the batch ends).
+generator per member, drawn in parameter order). The population's kernels (``landau.stack_nets``)
+compute every member's forward pass, loss, gradient and update with no reduction across members
+and with each member's elements in the same vector lanes whatever the population
+(``landau.batched.memberwise``), so a member's record is bitwise the same alone (a population of
+one: the path every batchable run takes, ``training.fit`` included) or among any others, in any
+order (tested). A member that diverges is recorded as diverged at that epoch and stops counting;
+the others go on. The one exception is torch.compile: its generated kernels are not
+member-invariant, so compiled runs always train alone.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import torch
 from torch import nn
@@ -46,7 +50,10 @@ __all__ = ["batch_key", "batchable", "fit_seeds", "group_seeds"]
 
 
 def batch_key(config: RunConfig) -> Hashable:
-    """Configs with equal keys differ only in their training seed: they can share a model."""
+    """Configs with equal keys differ only in their training seed: they can share a model.
+    Compiled runs never share one (torch.compile's kernels are not member-invariant)."""
+    if config.compile:
+        return config.run_id
     hashed = config.hashed()
     hashed.pop("seed"), hashed.pop("train_seed")
     return repr(sorted(hashed.items()))
@@ -68,7 +75,7 @@ def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[li
     """``configs`` in batches of at most ``cap`` seeds (None: all seeds of a cell); the order of
     first appearance is kept, and sklearn models (nothing to batch) run alone."""
     if cap is not None and (not isinstance(cap, int) or cap < 1):
-        raise ValueError(f"`seed_batch >= 1` must hold, but got seed_batch={cap!r}")
+        raise ValueError(f"`population >= 1` must hold, but got population={cap!r}")
     groups: dict[Hashable, list[RunConfig]] = {}
     for config in configs:
         key = batch_key(config) if batchable(config) else config.run_id
@@ -78,10 +85,20 @@ def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[li
 
 
 def fit_seeds(
-    configs: Sequence[RunConfig], data: DatasetSplits, *, evaluate_test: bool = True
+    configs: Sequence[RunConfig],
+    data: DatasetSplits,
+    *,
+    evaluate_test: bool = True,
+    on_epoch: Sequence[Callable[[int, float], None] | None] | None = None,
 ) -> list[RunRecord]:
-    """Train seed-batched ``configs`` (one :func:`batch_key`) on ``data``; one record each."""
+    """Train the population ``configs`` (one :func:`batch_key`) on ``data``; one record each.
+    ``on_epoch[s](epoch, val_accuracy)`` is called after each epoch member s completes (it may
+    raise, e.g. optuna.TrialPruned: the exception propagates)."""
     keys = {batch_key(c) for c in configs}
+    if on_epoch is not None and len(on_epoch) != len(configs):
+        raise ValueError(
+            f"on_epoch needs one callback per member ({len(configs)}), got {len(on_epoch)}"
+        )
     if len(keys) != 1 or not batchable(configs[0]):
         raise ValueError("fit_seeds takes batchable configs that differ only in their seed")
     start = time.perf_counter()
@@ -157,6 +174,8 @@ def fit_seeds(
                     betas=betas_now[s],
                 )
             )
+            if on_epoch is not None and on_epoch[s] is not None:
+                on_epoch[s](epoch, epochs[s][-1].val_accuracy)
         if not any(alive):
             break
     test = read_test_split(data) if evaluate_test else None  # one read for the whole batch

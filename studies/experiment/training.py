@@ -103,6 +103,10 @@ def fit(
 ) -> RunRecord:
     """Train ``config`` on ``data``: an ``ok`` or ``diverged`` record; exceptions propagate
     (``on_epoch(epoch, val_accuracy)`` may raise, e.g. optuna.TrialPruned)."""
+    from studies.experiment.seed_batch import batchable, fit_seeds
+
+    if batchable(config):  # a population of one: the same kernels, so the same bits, as in any
+        return fit_seeds([config], data, evaluate_test=evaluate_test, on_epoch=[on_epoch])[0]
     start = time.perf_counter()
     started = provenance()  # the load average at the start, not at the end
     device = resolve_device(config.device)

@@ -71,5 +71,5 @@ def test_groups_are_cells_capped_by_seed_batch():
     assert [len(g) for g in group_seeds(configs, cap=2)] == [2, 2, 1, 2, 1]
     assert [len(g) for g in group_seeds(configs, cap=1)] == [1] * 8
     assert all(len({batch_key(c) for c in g}) == 1 for g in group_seeds(configs))
-    with pytest.raises(ValueError, match="`seed_batch >= 1` must hold, but got seed_batch=0"):
+    with pytest.raises(ValueError, match="`population >= 1` must hold, but got population=0"):
         group_seeds(configs, cap=0)
