@@ -10,7 +10,7 @@ import pytest
 
 from studies.data import load_dataset
 from studies.experiment import RunConfig
-from studies.experiment.seed_batch import fit_seeds
+from studies.experiment.seed_batch import fit_seeds, group_seeds
 from studies.experiment.training import fit
 
 # timing and provenance: each member's share of the wall time, the load, the population size
@@ -98,3 +98,47 @@ def test_mnist_at_low_temperature_does_not_depend_on_the_population(mnist_dir):
     data = load_dataset("mnist", data_dir=mnist_dir)
     configs = _configs("full", "mnist", 2, 1, members=5, temperature=0.008)
     _check_invariance(configs, data, [[0], [2, 0, 4], [4, 3, 2, 1, 0]])
+
+
+MEMBERS = [  # (seed, data_seed, params): one cell of field_beta on moons
+    (0, 0, {}),
+    (1, 1, {"temperature": 0.008, "lr": 0.02}),
+    (2, 0, {"alpha": 0.05, "gamma": 2.0, "beta_init": 0.3}),
+    (0, 1, {"dt": 0.01, "kappa": 0.05, "damping": 0.2}),
+    (3, 2, {"temperature": 0.0}),
+]
+
+
+def _mixed_members(epochs=2):
+    return [
+        RunConfig("field_beta", "moons", s, 2, epochs, p, data_seed=d, diagnostics=FAST)
+        for s, d, p in MEMBERS
+    ]
+
+
+def test_seeds_splits_and_continuous_values_share_one_population():
+    configs = _mixed_members()
+    assert group_seeds(configs) == [configs]
+    other = [
+        RunConfig("field_beta", "moons", 0, 2, 2, {"batch_size": 32}),  # batch size
+        RunConfig("field_beta", "moons", 0, 2, 2, {"hidden": 16}),  # architecture
+        RunConfig("field_beta", "moons", 0, 2, 3),  # epochs
+        RunConfig("field_beta", "moons", 0, 1, 2),  # depth
+        RunConfig("full", "moons", 0, 2, 2),  # variant
+        RunConfig("sgd", "moons", 0, 2, 2, {"lr": 0.02}),  # torch.optim's lr: one for all
+        RunConfig("sgd", "moons", 0, 2, 2),
+    ]
+    assert [len(g) for g in group_seeds(configs + other)] == [5] + [1] * len(other)
+
+
+def test_a_member_with_its_own_split_and_values_trains_as_alone():
+    configs = _mixed_members()
+    splits = {d: load_dataset("moons", data_seed=d) for _, d, _ in MEMBERS}
+    together = fit_seeds(configs, splits)
+    for config, record in zip(configs, together, strict=True):
+        alone = fit(config, splits[config.data_seed])
+        assert _results(record) == _results(alone), config.name
+    # and the members really differ: their own splits and values reach their records
+    assert len({r.final_train_loss for r in together}) == len(configs)
+    reversed_ = fit_seeds(configs[::-1], splits)
+    assert [_results(r) for r in reversed_[::-1]] == [_results(r) for r in together]

@@ -32,7 +32,7 @@ def test_batched_seeds_equal_sequential_runs(variant):
     configs = _configs(variant, dataset=dataset)
     batched = fit_seeds(configs, data)
     for config, got in zip(configs, batched, strict=True):
-        want = fit(config, data)
+        want = fit(config, data, sequential=True)
         assert (got.run_id, got.status, got.epochs_run) == (
             want.run_id,
             want.status,
@@ -57,10 +57,31 @@ def test_batched_seeds_equal_sequential_runs(variant):
 def test_a_diverging_seed_stops_alone():
     data = load_dataset("moons")
     configs = _configs("full", epochs=4, lr=10.0)
-    sequential = [fit(c, data) for c in configs]
+    sequential = [fit(c, data, sequential=True) for c in configs]
     batched = fit_seeds(configs, data)
     assert [r.status for r in batched] == [r.status for r in sequential]
     assert [r.epochs_run for r in batched] == [r.epochs_run for r in sequential]
+
+
+def test_members_with_their_own_splits_and_values_follow_their_sequential_runs():
+    """The oracle for per-member values: each member of a mixed population against its run on
+    the plain one-net loop (float rounding apart; field_beta uses alpha, gamma, lr, damping,
+    temperature, dt, kappa and beta_init)."""
+    members = [
+        (0, 0, {}),
+        (1, 1, {"temperature": 0.008, "lr": 0.02}),
+        (2, 0, {"alpha": 0.05, "gamma": 2.0, "beta_init": 0.3}),
+        (0, 1, {"dt": 0.01, "kappa": 0.05, "damping": 0.2}),
+    ]
+    configs = [RunConfig("field_beta", "digits", s, 2, 1, p, data_seed=d) for s, d, p in members]
+    splits = {d: load_dataset("digits", data_seed=d) for _, d, _ in members}
+    for config, got in zip(configs, fit_seeds(configs, splits), strict=True):
+        want = fit(config, splits[config.data_seed], sequential=True)
+        assert got.status == want.status == "ok"
+        g, w = got.epoch_records[-1], want.epoch_records[-1]
+        for term in ("train_loss", "loss_quadratic", "loss_quartic", "loss_spatial"):
+            assert getattr(g, term) == pytest.approx(getattr(w, term), rel=1e-4), term
+        assert g.betas["llayer2"] == pytest.approx(w.betas["llayer2"], rel=1e-4, abs=1e-6)
 
 
 def test_groups_are_cells_capped_by_seed_batch():
