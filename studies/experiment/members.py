@@ -8,6 +8,7 @@ kernels take per member (:func:`member_params`). Everything else is the populati
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,7 @@ def population_key(config: RunConfig) -> Hashable:
     hashed = config.hashed()
     for name in ("seed", "train_seed", "data_seed"):
         hashed.pop(name)
+    hashed["diagnostics"] = dataclasses.asdict(config.diagnostics)  # one budget per population
     hashed["params"] = {k: v for k, v in hashed["params"].items() if k not in member_params(config)}
     return repr(sorted(hashed.items()))
 
@@ -63,6 +65,7 @@ class MemberData:
     """The members' splits: the distinct ones stacked (U, N, ...) and each member's index."""
 
     splits: list[DatasetSplits]  # (P,) each member's own
+    distinct: list[DatasetSplits]  # (U,) the distinct splits, in the order of ``split``
     x_train: torch.Tensor  # (U, N, F)
     y_train: torch.Tensor  # (U, N)
     x_val: torch.Tensor  # (U, Nv, F)
@@ -78,10 +81,10 @@ class MemberData:
         rows = self.split.unsqueeze(1)  # (P, 1)
         return self.x_train[rows, idx], self.y_train[rows, idx]
 
-    def val_chunks(self) -> list[torch.Tensor]:
-        """Each member's validation inputs in chunks of MEMBER_CHUNK rows: (P, c, F) copies."""
-        n = self.y_val.shape[1]
-        return [self.x_val[self.split, i : i + MEMBER_CHUNK] for i in range(0, n, MEMBER_CHUNK)]
+    def chunks(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each member's rows of x (U, M, F) in chunks of MEMBER_CHUNK rows: (P, c, F) copies."""
+        n = x.shape[1]
+        return [x[self.split, i : i + MEMBER_CHUNK] for i in range(0, n, MEMBER_CHUNK)]
 
     def member_y_val(self) -> torch.Tensor:
         return self.y_val[self.split]  # (P, Nv)
@@ -94,7 +97,7 @@ def member_data(
 ) -> MemberData:
     """Each member's split: ``data`` for all, or ``data[config.data_seed]``. The splits must
     agree in their sizes (members step through their batches together)."""
-    if isinstance(data, DatasetSplits):
+    if not isinstance(data, Mapping):  # one split (or a stand-in for one) for every member
         data = {c.data_seed: data for c in configs}
     missing = sorted({c.data_seed for c in configs} - set(data))
     if missing:
@@ -103,9 +106,10 @@ def member_data(
     distinct = [data[s] for s in seeds]
     first = distinct[0]
     for d in distinct[1:]:
-        if (len(d.y_train), len(d.y_val), d.n_features) != (
+        if (len(d.y_train), len(d.y_val), len(d.y_test), d.n_features) != (
             len(first.y_train),
             len(first.y_val),
+            len(first.y_test),
             first.n_features,
         ):
             raise ValueError(
@@ -114,6 +118,7 @@ def member_data(
             )
     return MemberData(
         splits=[data[c.data_seed] for c in configs],
+        distinct=distinct,
         x_train=torch.stack([d.x_train for d in distinct]).to(device),
         y_train=torch.stack([d.y_train for d in distinct]).to(device),
         x_val=torch.stack([d.x_val for d in distinct]).to(device),

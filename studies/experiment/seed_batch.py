@@ -21,10 +21,11 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 import torch
 from torch import nn
 
-from landau import stack_nets, unstack_state_dict
+from landau import stack_nets
 from landau.population_optim import PopulationLangevin
 from studies.data.datasets import DatasetSplits, batch_indices
 from studies.experiment.config import RunConfig
+from studies.experiment.diagnostics import population_landscape
 from studies.experiment.members import MemberData, member_data, member_values, population_key
 from studies.experiment.models import (
     build_beta_update,
@@ -37,11 +38,10 @@ from studies.experiment.models import (
 )
 from studies.experiment.provenance import provenance
 from studies.experiment.recording import (
+    MESH_RESOLUTION,
     chance,
-    diagnose,
     make_record,
     mesh,
-    predict,
     read_test_split,
     score_test_split,
 )
@@ -214,15 +214,12 @@ def fit_seeds(
                 on_epoch[s](epoch, val_acc[s])
         if not any(alive):
             break
-    nets_out = _unstacked(pop.model, pop.nets)
+    after = _after_training(configs, pop, members, evaluate_test, alive)
     records = []
     for s, config in enumerate(configs):
-        split = members.splits[s]
-        test = read_test_split(split) if evaluate_test else None  # the one read of the test split
-        base_rate = chance(None if test is None else test[1], split.n_classes)
         run_epochs = epochs[s]
         fields = dict(
-            n_params=sum(q.numel() for q in nets_out[s].parameters()),
+            n_params=sum(q[s].numel() for q in pop.model.parameters()),
             epochs_run=len(run_epochs),
             initial_betas=initial[s],
             epoch_records=run_epochs,
@@ -235,15 +232,8 @@ def fit_seeds(
             error = f"non-finite training loss or parameters at epoch {len(run_epochs) + 1}"
         else:
             fields["val_accuracy"] = run_epochs[-1].val_accuracy
-            net = nets_out[s]
-            if test is not None:
-                pred = predict(net, test[0].to(device))
-                fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
-                x_train, y_train = split.x_train.to(device), split.y_train.to(device)
-                gl_loss = build_loss(config)  # the member's own alpha and gamma
-                fields.update(diagnose(config, net, gl_loss, x_train, y_train))
-            fields["mesh"] = mesh(split, lambda g, net=net: predict(net, g.to(device)))
-        records.append((config, status, error, fields, base_rate))
+            fields.update(after[s])
+        records.append((config, status, error, fields, after.base_rates[s]))
     share = (time.perf_counter() - start) / n_members  # each member's share of the wall time
     out = []
     for config, status, error, fields, base_rate in records:
@@ -284,14 +274,66 @@ def _finite_per_member(model: nn.Module, n: int) -> list[bool]:
 
 
 @torch.no_grad()
+def _predict_rows(model: nn.Module, members: MemberData, x: torch.Tensor) -> torch.Tensor:
+    """(P, M) each member's predicted classes on its own rows of x (U, M, F)."""
+    model.eval()
+    return torch.cat([model(c).argmax(dim=-1) for c in members.chunks(x)], dim=1)
+
+
+@torch.no_grad()
 def _predict_members(model: nn.Module, members: MemberData) -> torch.Tensor:
     """(P, Nv) each member's predicted classes on its own validation split."""
-    model.eval()
-    return torch.cat([model(x).argmax(dim=-1) for x in members.val_chunks()], dim=1)
+    return _predict_rows(model, members, members.x_val)
 
 
-def _unstacked(model: nn.Module, nets: list[nn.Module]) -> list[nn.Module]:
-    """The P ordinary nets holding the population's final state (for evaluation)."""
-    for net, state in zip(nets, unstack_state_dict(model.state_dict()), strict=True):
-        net.load_state_dict(state)
-    return nets
+class _After(list):
+    """Per member: the record fields measured after training; ``base_rates`` beside them."""
+
+    base_rates: list[dict]
+
+
+def _after_training(configs, pop: _Population, members: MemberData, evaluate_test, alive):
+    """The test split (read once per distinct split), the loss-landscape diagnostics and the
+    decision mesh of every member, each in one pass over the population model."""
+    device = members.x_train.device
+    first = configs[0]
+    after = _After({} for _ in configs)
+    tests = [read_test_split(d) for d in members.distinct] if evaluate_test else None
+    rates = [
+        chance(None if tests is None else tests[i][1], d.n_classes)
+        for i, d in enumerate(members.distinct)
+    ]
+    after.base_rates = [rates[i] for i in members.split.tolist()]
+    if not any(alive):
+        return after
+    if tests is not None:
+        x_test = torch.stack([t[0] for t in tests]).to(device)  # (U, Nt, F)
+        pred = _predict_rows(pop.model, members, x_test).cpu().numpy()  # (P, Nt)
+        found = population_landscape(
+            pop.model,
+            _diagnostics_loss(pop),
+            members.x_train,
+            members.y_train,
+            members.split,
+            batch_size=first.params["batch_size"],
+            budget=first.diagnostics,
+            seeds=[c.train_seed for c in configs],
+        )
+        for s, i in enumerate(members.split.tolist()):
+            rate = after.base_rates[s]["chance_accuracy"]
+            after[s].update(score_test_split(pred[s], tests[i][1], rate))
+            after[s].update(sharpness=found[s].sharpness, hessian_trace=found[s].hessian_trace)
+    if members.distinct[0].n_features == 2:
+        grids = torch.stack([d.mesh(MESH_RESOLUTION)[2] for d in members.distinct]).to(device)
+        pred = _predict_rows(pop.model, members, grids).cpu().numpy()  # (P, R*R)
+        for s, split in enumerate(members.splits):
+            after[s]["mesh"] = mesh(split, lambda _grid, p=pred[s]: p)
+    return after
+
+
+def _diagnostics_loss(pop: _Population):
+    """The members' training losses in float64: (P, B, C), (P, B) -> (P,)."""
+    if pop.gl_loss is None:
+        return _member_cross_entropy
+    alpha, gamma = pop.alpha.double(), pop.gamma.double()
+    return lambda out, y: pop.gl_loss.evaluate_seeds(out, y, alpha, gamma)[0]

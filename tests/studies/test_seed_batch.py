@@ -39,11 +39,11 @@ def test_batched_seeds_equal_sequential_runs(variant):
             want.epochs_run,
         )
         for g, w in zip(got.epoch_records, want.epoch_records, strict=True):
-            assert g.train_loss == pytest.approx(w.train_loss, rel=1e-4, abs=1e-7)
+            assert g.train_loss == pytest.approx(w.train_loss, rel=1e-3, abs=1e-6)
             for term in ("loss_quadratic", "loss_quartic", "loss_spatial"):
                 a, b = getattr(g, term), getattr(w, term)
                 assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(
-                    b, rel=1e-4, abs=1e-7
+                    b, rel=1e-3, abs=1e-6
                 )
             n_val = len(data.y_val)
             assert abs(g.val_accuracy - w.val_accuracy) <= 1 / n_val  # at most one sample flips
