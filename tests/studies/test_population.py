@@ -4,6 +4,7 @@ where the last bit of one step grows into a different final accuracy)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -95,7 +96,15 @@ def test_records_do_not_depend_on_the_population_long(variant, dataset, depth, e
 
 @pytest.mark.slow
 def test_mnist_at_low_temperature_does_not_depend_on_the_population(mnist_dir):
-    data = load_dataset("mnist", data_dir=mnist_dir)
+    """full at T = 0.008 on MNIST for 200 steps (a 12,800-image slice, one epoch)."""
+    whole = load_dataset("mnist", data_dir=mnist_dir)
+    data = dataclasses.replace(
+        whole,
+        x_train=whole.x_train[:12_800],
+        y_train=whole.y_train[:12_800],
+        x_val=whole.x_val[:1000],
+        y_val=whole.y_val[:1000],
+    )
     configs = _configs("full", "mnist", 2, 1, members=5, temperature=0.008)
     _check_invariance(configs, data, [[0], [2, 0, 4], [4, 3, 2, 1, 0]])
 
@@ -142,3 +151,24 @@ def test_a_member_with_its_own_split_and_values_trains_as_alone():
     assert len({r.final_train_loss for r in together}) == len(configs)
     reversed_ = fit_seeds(configs[::-1], splits)
     assert [_results(r) for r in reversed_[::-1]] == [_results(r) for r in together]
+
+
+def test_compiled_runs_never_share_a_population():
+    configs = [RunConfig("full", "moons", s, 2, 2, compile=True) for s in range(3)]
+    assert [len(g) for g in group_seeds(configs)] == [1, 1, 1]
+    with pytest.raises(ValueError, match="one population key"):
+        fit_seeds(configs, load_dataset("moons"))
+
+
+def test_population_flag_and_its_deprecated_alias():
+    import argparse
+
+    from studies.cli.common import add_grid_args, run_options
+
+    parser = argparse.ArgumentParser()
+    add_grid_args(parser)
+    assert run_options(parser.parse_args(["--population", "3"]), 1)["seed_batch"] == 3
+    assert run_options(parser.parse_args(["--seed-batch", "2"]), 1)["seed_batch"] == 2
+    assert run_options(parser.parse_args([]), 1)["seed_batch"] is None  # a whole cell
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--population", "0"])
