@@ -214,7 +214,7 @@ def fit_seeds(
                 on_epoch[s](epoch, val_acc[s])
         if not any(alive):
             break
-    after = _after_training(configs, pop, members, evaluate_test, alive)
+    after, base_rates = _after_training(configs, pop, members, evaluate_test, alive)
     records = []
     for s, config in enumerate(configs):
         run_epochs = epochs[s]
@@ -233,7 +233,7 @@ def fit_seeds(
         else:
             fields["val_accuracy"] = run_epochs[-1].val_accuracy
             fields.update(after[s])
-        records.append((config, status, error, fields, after.base_rates[s]))
+        records.append((config, status, error, fields, base_rates[s]))
     share = (time.perf_counter() - start) / n_members  # each member's share of the wall time
     out = []
     for config, status, error, fields, base_rate in records:
@@ -286,26 +286,23 @@ def _predict_members(model: nn.Module, members: MemberData) -> torch.Tensor:
     return _predict_rows(model, members, members.x_val)
 
 
-class _After(list):
-    """Per member: the record fields measured after training; ``base_rates`` beside them."""
-
-    base_rates: list[dict]
-
-
-def _after_training(configs, pop: _Population, members: MemberData, evaluate_test, alive):
-    """The test split (read once per distinct split), the loss-landscape diagnostics and the
-    decision mesh of every member, each in one pass over the population model."""
+def _after_training(
+    configs, pop: _Population, members: MemberData, evaluate_test: bool, alive: list[bool]
+) -> tuple[list[dict], list[dict]]:
+    """Per member, the record fields measured after training and the base rate: the test split
+    (read once per distinct split), the loss-landscape diagnostics and the decision mesh, each
+    in one pass over the population model."""
     device = members.x_train.device
     first = configs[0]
-    after = _After({} for _ in configs)
+    after: list[dict] = [{} for _ in configs]
     tests = [read_test_split(d) for d in members.distinct] if evaluate_test else None
     rates = [
         chance(None if tests is None else tests[i][1], d.n_classes)
         for i, d in enumerate(members.distinct)
     ]
-    after.base_rates = [rates[i] for i in members.split.tolist()]
+    base_rates = [rates[i] for i in members.split.tolist()]
     if not any(alive):
-        return after
+        return after, base_rates
     if tests is not None:
         x_test = torch.stack([t[0] for t in tests]).to(device)  # (U, Nt, F)
         pred = _predict_rows(pop.model, members, x_test).cpu().numpy()  # (P, Nt)
@@ -320,7 +317,7 @@ def _after_training(configs, pop: _Population, members: MemberData, evaluate_tes
             seeds=[c.train_seed for c in configs],
         )
         for s, i in enumerate(members.split.tolist()):
-            rate = after.base_rates[s]["chance_accuracy"]
+            rate = base_rates[s]["chance_accuracy"]
             after[s].update(score_test_split(pred[s], tests[i][1], rate))
             after[s].update(sharpness=found[s].sharpness, hessian_trace=found[s].hessian_trace)
     if members.distinct[0].n_features == 2:
@@ -328,7 +325,7 @@ def _after_training(configs, pop: _Population, members: MemberData, evaluate_tes
         pred = _predict_rows(pop.model, members, grids).cpu().numpy()  # (P, R*R)
         for s, split in enumerate(members.splits):
             after[s]["mesh"] = mesh(split, lambda _grid, p=pred[s]: p)
-    return after
+    return after, base_rates
 
 
 def _diagnostics_loss(pop: _Population):
