@@ -32,6 +32,19 @@ from torch.autograd.function import once_differentiable
 
 Converter = Callable[[Sequence[nn.Module]], nn.Module]
 
+# Lane width, in elements, that every member's slice is padded to before an elementwise kernel
+# whose vector body and scalar tail round differently (see ``memberwise``): a multiple of the
+# widest vector loop torch's CPU kernels unroll (2 x AVX-512 = 32 floats or 16 doubles).
+LANES = 64
+
+# Elementwise functions whose CPU kernels give the same bits in the vector body and the scalar
+# tail (IEEE-exact ops): no padding needed.
+_EXACT_FUNCTIONS = (F.relu, F.rrelu, F.leaky_relu)
+_EXACT_MODULES = (nn.Identity, nn.ReLU, nn.LeakyReLU)
+# Elementwise functions a parent module may hold as an attribute and call in its forward
+# (ExperimentalNet._act): in a stacked shell they are replaced by their memberwise versions.
+_ROUNDING_FUNCTIONS = (F.mish, F.silu, F.gelu, F.elu, F.softplus, torch.sigmoid, torch.tanh)
+
 # Parameter-free modules that act elementwise (or are no-ops): the same on (S, B, F) as on (B, F).
 _ELEMENTWISE = (
     nn.Identity,
@@ -45,6 +58,58 @@ _ELEMENTWISE = (
     nn.Tanh,
     nn.Softplus,
 )
+
+
+def memberwise(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """``fn(x)`` for an elementwise ``fn``, computed so that member s's values do not depend on
+    how many members share the tensor or where s sits among them.
+
+    Why: torch's CPU kernels for transcendental functions (sigmoid, cosh, sinh, mish, softplus,
+    ...) run a vectorised body and a scalar tail that round differently (SLEEF vs libm), and
+    which elements fall in the tail depends on the tensor's total size. Here every member's
+    slice is padded to a multiple of ``LANES`` elements, so all of its elements go through the
+    vector body, alone or among any number of members; autograd's backward kernels then run on
+    the padded tensor too. x (P, ...) -> (P, ...).
+    """
+    members = x.shape[0]
+    n = x[0].numel()
+    pad = -n % LANES
+    flat = x.reshape(members, n)  # (P, n)
+    if not pad:
+        return fn(flat.contiguous()).reshape(x.shape)
+    out = fn(F.pad(flat, (0, pad)))  # (P, n + pad): no scalar tail inside any member
+    return out[:, :n].reshape(x.shape)
+
+
+class MemberwiseFunction:
+    """An elementwise function applied through :func:`memberwise` (picklable, deep-copyable)."""
+
+    def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:
+        self.fn = fn
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return memberwise(self.fn, x)
+
+    def __repr__(self) -> str:
+        return f"memberwise({getattr(self.fn, '__name__', self.fn)!r})"
+
+
+def memberwise_function(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """``fn`` itself when its kernel is IEEE-exact, else ``fn`` through :func:`memberwise`."""
+    if fn in _EXACT_FUNCTIONS or isinstance(fn, MemberwiseFunction):
+        return fn
+    return MemberwiseFunction(fn)
+
+
+class Memberwise(nn.Module):
+    """An elementwise module (nn.Mish, nn.Sigmoid, ...) applied through :func:`memberwise`."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: Tensor) -> Tensor:
+        return memberwise(self.module, x)
 
 
 def stack_tensors(tensors: Sequence[Tensor]) -> Tensor:
@@ -114,9 +179,14 @@ class SeedBatchedLinear(nn.Module):
 class SeedBatchedBatchNorm1d(nn.Module):
     """S nn.BatchNorm1d: statistics over each seed's own batch, running stats per seed.
 
-    The (S, B, H) input is laid out as (B, S*H) and normalised by one F.batch_norm call whose
-    (S*H,) weight, bias and running statistics are views of the (S, H) tensors: per column the
-    arithmetic is the ordinary layer's, and the running statistics update in place per seed.
+    Written out in (S, B, H) with IEEE-exact ops and reductions over B only,
+
+        y = (x - mean_B x) / sqrt(var_B x + eps) * weight + bias,
+
+    not as one F.batch_norm over a (B, S*H) layout: that kernel's backward vectorises across
+    the S*H columns with a scalar tail, so a seed's gradients depended on how many seeds shared
+    the call. Running statistics update in place per seed, with the unbiased variance, as
+    nn.BatchNorm1d does.
     """
 
     def __init__(self, layers: Sequence[nn.BatchNorm1d]) -> None:
@@ -149,26 +219,28 @@ class SeedBatchedBatchNorm1d(nn.Module):
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, x: Tensor) -> Tensor:
-        seeds, batch, hidden = x.shape
-        use_batch_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-        flat = x.transpose(0, 1).reshape(batch, seeds * hidden)  # (B, S*H)
+        batch = x.shape[1]
+        if self.training or not self.track_running_stats:
+            mean = x.mean(dim=1, keepdim=True)  # (S, 1, H)
+            centred = x - mean  # (S, B, H)
+            var = (centred * centred).mean(dim=1, keepdim=True)  # (S, 1, H), biased
+            if self.training and self.track_running_stats:
+                self._update_running(mean.detach(), var.detach(), batch)
+        else:
+            centred = x - self.running_mean.unsqueeze(1)
+            var = self.running_var.unsqueeze(1)
+        y = centred / (var + self.eps).sqrt()  # (S, B, H)
+        if self.affine:
+            y = y * self.weight.unsqueeze(1) + self.bias.unsqueeze(1)
+        return y
 
-        def view(t: Tensor | None) -> Tensor | None:
-            return None if t is None else t.view(-1)  # (S*H,), sharing storage
-
-        y = F.batch_norm(
-            flat,
-            view(self.running_mean),
-            view(self.running_var),
-            view(self.weight),
-            view(self.bias),
-            use_batch_stats,
-            self.momentum,
-            self.eps,
-        )
-        return y.view(batch, seeds, hidden).transpose(0, 1)  # (S, B, H)
+    @torch.no_grad()
+    def _update_running(self, mean: Tensor, var: Tensor, batch: int) -> None:
+        self.num_batches_tracked.add_(1)
+        unbiased = var.squeeze(1) * (batch / (batch - 1))  # (S, H)
+        m = self.momentum
+        self.running_mean.mul_(1.0 - m).add_(mean.squeeze(1) * m)
+        self.running_var.mul_(1.0 - m).add_(unbiased * m)
 
     def extra_repr(self) -> str:
         return f"num_features={self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -223,7 +295,9 @@ def stack_modules(
                 f"no seed-batched version of {kind.__name__}; known: "
                 f"{', '.join(t.__name__ for t in table)} and elementwise activations"
             )
-        return copy.deepcopy(modules[0])
+        if isinstance(modules[0], _EXACT_MODULES):
+            return copy.deepcopy(modules[0])
+        return Memberwise(copy.deepcopy(modules[0]))
     own = [n for n, _ in modules[0].named_parameters(recurse=False)]
     own += [n for n, _ in modules[0].named_buffers(recurse=False)]
     if own:
@@ -232,6 +306,9 @@ def stack_modules(
             f"seed-batched leaves known: {', '.join(t.__name__ for t in table)}"
         )
     shell = copy.deepcopy(modules[0])  # the parent's attributes and forward; children replaced
+    for name, value in list(vars(shell).items()):  # e.g. ExperimentalNet._act = F.mish
+        if not isinstance(value, nn.Module) and any(value is f for f in _ROUNDING_FUNCTIONS):
+            setattr(shell, name, memberwise_function(value))
     for name in children[0]:
         shell.add_module(name, stack_modules([c[name] for c in children], table))
     return shell

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from landau.batched import stack_parameter
+from landau.batched import memberwise, stack_parameter
 
 BETA_SHAPES = ("scalar", "field")
 GRAPHS = ("fused", "blog")
@@ -185,9 +185,9 @@ class _LandauScalarSeedsFn(torch.autograd.Function):
     def forward(ctx, x: Tensor, w: Tensor, beta: Tensor, t: Tensor, idx: Tensor) -> Tensor:
         seeds = x.shape[0]
         z = beta * BETA_SCALE
-        c, s = z.cosh(), z.sinh()  # (S,)
+        c, s = memberwise(torch.cosh, z), memberwise(torch.sinh, z)  # (S,)
         ts = t.view(-1) * s  # (S,)
-        g = x.mean(dim=2, keepdim=True).sigmoid_()  # (S, B, 1)
+        g = memberwise(torch.sigmoid, x.mean(dim=2, keepdim=True))  # (S, B, 1)
         scale = torch.add(g * ts.view(seeds, 1, 1), idx * c.view(seeds, 1, 1))  # (S, B, in)
         need_x = ctx.needs_input_grad[0]
         xs = x * scale if need_x else scale.mul_(x)  # (S, B, in)
@@ -259,9 +259,11 @@ class SeedBatchedLandauLayer(nn.Module):
             return _LandauScalarSeedsFn.apply(x, self.w, self.beta, self.t, idx)
         batch = x.shape[1]
         both = torch.bmm(torch.cat([x * idx, x], dim=1), self.w.transpose(1, 2))  # (S, 2B, out)
-        g = torch.sigmoid(x.mean(dim=2, keepdim=True))  # (S, B, 1)
-        c = torch.cosh(BETA_SCALE * self.beta).unsqueeze(1)  # (S, 1, out)
-        s = torch.sinh(BETA_SCALE * self.beta).unsqueeze(1)  # (S, 1, out)
+        # memberwise: each seed's values the same whatever the population (landau.batched)
+        g = memberwise(torch.sigmoid, x.mean(dim=2, keepdim=True))  # (S, B, 1)
+        z = BETA_SCALE * self.beta
+        c = memberwise(torch.cosh, z).unsqueeze(1)  # (S, 1, out)
+        s = memberwise(torch.sinh, z).unsqueeze(1)  # (S, 1, out)
         return c * both[:, :batch] + (self.t.unsqueeze(2) * g) * s * both[:, batch:]
 
     def extra_repr(self) -> str:

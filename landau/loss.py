@@ -195,21 +195,41 @@ class GinzburgLandauLoss(nn.Module):
         tensor [quadratic, quartic, spatial], detached per-unit energy (C,))."""
         return self._evaluate(phi, target, seeds=False)
 
-    def evaluate_seeds(self, phi: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def evaluate_seeds(
+        self,
+        phi: Tensor,
+        target: Tensor,
+        alpha: Tensor | None = None,
+        gamma: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """:meth:`evaluate` for S seeds at once: phi (S, B, C), target (S, B) -> losses (S,),
         term means (S, 3), per-unit energy (S, C). Backpropagate ``losses.sum()``: each seed's
-        parameters then get the gradient of their own loss."""
-        return self._evaluate(phi, target, seeds=True)
+        parameters then get the gradient of their own loss. ``alpha``, ``gamma``: per-member
+        values (S,) in phi's dtype, replacing the module's."""
+        for name, value in (("alpha", alpha), ("gamma", gamma)):
+            if value is not None and value.shape != phi.shape[:1]:
+                raise ValueError(
+                    f"per-member {name} must have shape ({phi.shape[0]},), "
+                    f"but got {tuple(value.shape)}"
+                )
+        return self._evaluate(phi, target, seeds=True, alpha=alpha, gamma=gamma)
 
-    def _evaluate(self, phi: Tensor, target: Tensor, seeds: bool) -> tuple[Tensor, Tensor, Tensor]:
+    def _evaluate(
+        self,
+        phi: Tensor,
+        target: Tensor,
+        seeds: bool,
+        alpha: Tensor | None = None,
+        gamma: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor]:
         # one autograd Function with a hand-written backward (landau.loss_fused): the same
         # values as loss_density + _combine, ~15% cheaper per training step's loss
         _check_inputs(phi, target, seeds)
         return fused_evaluate(
             phi,
             target,
-            alpha=self.alpha,
-            gamma=self.gamma,
+            alpha=self.alpha if alpha is None else alpha,
+            gamma=self.gamma if gamma is None else gamma,
             quadratic=self.quadratic,
             quartic=self.quartic,
             spatial=self.spatial,

@@ -36,14 +36,15 @@ class _GLEvaluateFn(torch.autograd.Function):
         ctx,
         phi: Tensor,
         target: Tensor,
-        alpha: float,
-        gamma: float,
+        alpha: float | Tensor,
+        gamma: float | Tensor,
         switches: tuple[bool, bool, bool],
         spatial_dim: int,
         absolute: bool,
     ) -> tuple[Tensor, Tensor, Tensor]:
         quadratic, quartic, spatial = switches
         dims = (-2, -1)
+        a_bc, g_bc = _per_sample(alpha), _per_sample(gamma)  # float, or (S, 1, 1) per member
         m = phi.abs().amax(dim=-1, keepdim=True)  # (..., B, 1)
         den = torch.where(m > 0, m, 1.0)
         pn = phi / den  # (..., B, C)
@@ -53,9 +54,12 @@ class _GLEvaluateFn(torch.autograd.Function):
         d4 = d2 * d2
         px = _ahead_minus_behind(pn, spatial_dim).mul_(0.5)  # (..., B, C)
         px2 = px * px
-        density = d2 * alpha if quadratic else torch.zeros_like(d2)
-        if quartic:
-            density = density.sub_(d4, alpha=gamma)
+        density = d2 * a_bc if quadratic else torch.zeros_like(d2)
+        if quartic:  # per-member gamma: a product, then a difference (no fused kernel)
+            if isinstance(gamma, Tensor):
+                density = density.sub_(d4 * g_bc)
+            else:
+                density = density.sub_(d4, alpha=gamma)
         if spatial:
             density = density.add_(px2, alpha=0.5)
         value = density.mean(dim=dims)  # () or (S,)
@@ -66,7 +70,7 @@ class _GLEvaluateFn(torch.autograd.Function):
         )  # (..., 3)
         per_unit = density.mean(dim=-2)  # (..., C)
         ctx.save_for_backward(phi, m, den, d, d2, px, value)
-        ctx.settings = (alpha, gamma, switches, spatial_dim, absolute)
+        ctx.settings = (a_bc, g_bc, switches, spatial_dim, absolute)
         ctx.mark_non_differentiable(means, per_unit)
         ctx.set_materialize_grads(False)  # no zero tensors for the two statistics' gradients
         return loss, means, per_unit
@@ -100,12 +104,17 @@ class _GLEvaluateFn(torch.autograd.Function):
         return grad_phi, None, None, None, None, None, None
 
 
+def _per_sample(value: float | Tensor) -> float | Tensor:
+    """A coefficient as it multiplies (..., B, C): a float as is, a per-member (S,) as (S, 1, 1)."""
+    return value.view(-1, 1, 1) if isinstance(value, Tensor) else value
+
+
 def fused_evaluate(
     phi: Tensor,
     target: Tensor,
     *,
-    alpha: float,
-    gamma: float,
+    alpha: float | Tensor,
+    gamma: float | Tensor,
     quadratic: bool = True,
     quartic: bool = True,
     spatial: bool = True,
@@ -113,6 +122,7 @@ def fused_evaluate(
     absolute: bool = True,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """(loss, term means [quadratic, quartic, spatial], per-unit energy) of phi (..., B, C);
-    ``spatial_dim`` is an axis of phi itself (the caller maps a per-seed axis)."""
+    ``spatial_dim`` is an axis of phi itself (the caller maps a per-seed axis). ``alpha`` and
+    ``gamma`` may be per-member tensors (S,) when phi is (S, B, C)."""
     switches = (bool(quadratic), bool(quartic), bool(spatial))
     return _GLEvaluateFn.apply(phi, target, alpha, gamma, switches, spatial_dim, absolute)

@@ -105,18 +105,38 @@ class AllenCahn:
         return beta
 
     @torch.no_grad()
-    def step_seeds(self, beta: Tensor, unit_loss: Tensor | None = None) -> Tensor:
-        """:meth:`step` for S seeds at once, in place: β (S,) or (S, out), unit_loss (S, out)."""
-        rhs = allen_cahn_rhs(
-            beta,
-            kappa=self.kappa,
-            unit_loss=unit_loss,
-            diffusion=self.diffusion,
-            epsilon=self.epsilon,
-            seeds=True,
-        )
-        beta.add_(rhs, alpha=self.dt)
-        return beta
+    def step_seeds(
+        self,
+        beta: Tensor,
+        unit_loss: Tensor | None = None,
+        dt: Tensor | None = None,
+        kappa: Tensor | None = None,
+    ) -> Tensor:
+        """:meth:`step` for S seeds at once, in place: β (S,) or (S, out), unit_loss (S, out).
+        ``dt``, ``kappa``: per-member values (S,) in β's dtype, replacing the settings' (then
+        the step is a product and a sum, dt·rhs rounded before it is added)."""
+        if dt is None and kappa is None:
+            rhs = allen_cahn_rhs(
+                beta,
+                kappa=self.kappa,
+                unit_loss=unit_loss,
+                diffusion=self.diffusion,
+                epsilon=self.epsilon,
+                seeds=True,
+            )
+            return beta.add_(rhs, alpha=self.dt)
+        members = beta.shape[0]
+        for name, value in (("dt", dt), ("kappa", kappa)):
+            if value is None or value.shape != (members,):
+                raise ValueError(
+                    f"per-member {name} must have shape ({members},), but got "
+                    f"{None if value is None else tuple(value.shape)}"
+                )
+        lead = (members,) + (1,) * (beta.dim() - 1)  # broadcast over each member's field
+        rhs = allen_cahn_rhs(beta, diffusion=self.diffusion, epsilon=self.epsilon, seeds=True)
+        if unit_loss is not None and beta.dim() > 1:  # a field: the force of the loss
+            rhs = rhs - kappa.view(lead) * central_difference(unit_loss.detach())
+        return beta.add_(rhs * dt.view(lead))
 
 
 def ginzburg_landau_energy(beta: Tensor, epsilon: float = 1.0) -> Tensor:

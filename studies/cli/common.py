@@ -96,11 +96,13 @@ def add_grid_args(parser: argparse.ArgumentParser) -> None:
         "the grid in proportion)",
     )
     parser.add_argument(
-        "--seed-batch",
-        type=bounded_int("seed_batch", 1, MAX_SEED_BATCH),
+        "--population",
+        "--seed-batch",  # deprecated alias (its old name)
+        dest="population",
+        type=bounded_int("population", 1, MAX_SEED_BATCH),
         default=None,
-        help="train at most N seeds of a cell as one batched model (default: all of them; "
-        "1: one run at a time)",
+        help="train at most N runs of a cell as one model (default: all of them; 1: one run at "
+        "a time); a run's result is the same whatever N (--seed-batch: the old name)",
     )
     parser.add_argument(
         "--compile",
@@ -371,7 +373,7 @@ def run_options(args: argparse.Namespace, workers: int) -> dict:
         "data_dir": args.data_dir,
         "progress": not args.no_progress,
         "threads": args.threads,
-        "seed_batch": args.seed_batch,
+        "seed_batch": args.population,
         "compile": args.compile,
         "reuse_stale": args.reuse_stale,
     }

@@ -198,6 +198,6 @@ class RunConfig:
 
 
 def check_seed_batch(cap: int | None) -> None:
-    """``cap`` (runs per batched model; None: a whole cell) is None or a positive integer."""
+    """``cap`` (members per population; None: a whole cell) is None or a positive integer."""
     if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
-        raise ValueError(f"`seed_batch >= 1` must hold, but got seed_batch={cap!r}")
+        raise ValueError(f"`population >= 1` must hold, but got population={cap!r}")

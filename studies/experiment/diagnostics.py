@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from studies.experiment.config import DiagnosticsBudget
 
-__all__ = ["Landscape", "hessian_diagnostics", "landscape"]
+__all__ = ["Landscape", "hessian_diagnostics", "landscape", "population_landscape"]
 
 _EPS = 1e-4
 SUBSET_SEED = 0  # the subset's indices depend on the split only, so runs are comparable
@@ -167,3 +167,146 @@ def landscape(
         None if bad(trace) else trace,
         time.perf_counter() - start,
     )
+
+
+def _member_flat_grad(loss_fn: Callable[[], Tensor], params: Sequence[Tensor]) -> Tensor:
+    """(P, n): each member's gradient of its own loss (loss_fn() -> (P,)), flattened."""
+    grads = torch.autograd.grad(loss_fn().sum(), params, allow_unused=True)
+    members = params[0].shape[0]
+    pairs = zip(params, grads, strict=True)
+    return torch.cat(
+        [(torch.zeros_like(p) if g is None else g).reshape(members, -1) for p, g in pairs], dim=1
+    )
+
+
+def _member_hvp_fn(loss_fn: Callable[[], Tensor], params: Sequence[Tensor]):
+    """v (P, n) -> H_s v_s for every member s, by central differences (as ``_hvp_fn``)."""
+    theta = [p.detach().clone() for p in params]
+
+    def shift(v: Tensor, step: float) -> None:
+        offset = 0
+        with torch.no_grad():
+            for p, p0 in zip(params, theta, strict=True):
+                n = p[0].numel()
+                p.copy_(p0 + step * v[:, offset : offset + n].reshape(p.shape))
+                offset += n
+
+    def hvp(v: Tensor) -> Tensor:
+        shift(v, _EPS)
+        plus = _member_flat_grad(loss_fn, params)
+        shift(v, -_EPS)
+        minus = _member_flat_grad(loss_fn, params)
+        shift(v, 0.0)  # back to θ
+        return (plus - minus) / (2 * _EPS)
+
+    return hvp
+
+
+def _rows_dot(a: Tensor, b: Tensor) -> Tensor:
+    return (a * b).sum(dim=1, keepdim=True)  # (P, 1): each member's own reduction
+
+
+def _member_lanczos_top(hvp, n: int, iterations: int, gens, dtype, device) -> list[float]:
+    """``_lanczos_top`` for P members at once; member s stops where it would stop alone."""
+    v = torch.stack([torch.randn(n, generator=g, dtype=dtype) for g in gens]).to(device)
+    v = v / v.norm(dim=1, keepdim=True)  # (P, n)
+    members = len(gens)
+    basis, alphas, betas = [v], [[] for _ in gens], [[] for _ in gens]
+    active = [True] * members
+    steps = min(iterations, n)
+    b = None  # (P,) the previous step's norms
+    w = hvp(v)
+    for j in range(steps):
+        a = _rows_dot(w, basis[-1])  # (P, 1)
+        w = w - a * basis[-1]
+        if b is not None:
+            w = w - b[:, None] * basis[-2]
+        for q in basis:  # full reorthogonalisation, per member
+            w = w - _rows_dot(w, q) * q
+        b = w.norm(dim=1)  # (P,)
+        a_list, b_list = a.view(-1).tolist(), b.tolist()
+        for s in range(members):
+            if not active[s]:
+                continue
+            alphas[s].append(a_list[s])
+            if not math.isfinite(a_list[s]):
+                active[s] = False
+            elif j == steps - 1 or b_list[s] < 1e-10 * max(1.0, abs(a_list[s])):
+                active[s] = False
+            else:
+                betas[s].append(b_list[s])
+        if not any(active):
+            break
+        # a stopped member's row keeps moving harmlessly (guarded against 0/0 by the floor)
+        basis.append(w / b.clamp(min=torch.finfo(dtype).tiny)[:, None])
+        w = hvp(basis[-1])
+    tops = []
+    for s in range(members):
+        k = len(alphas[s])
+        if not np.isfinite(alphas[s]).all() or not np.isfinite(betas[s]).all():
+            tops.append(math.nan)
+            continue
+        bs = betas[s][: k - 1]
+        t = np.diag(alphas[s]) + np.diag(bs, 1) + np.diag(bs, -1)
+        tops.append(float(np.linalg.eigvalsh(t)[-1]))
+    return tops
+
+
+def population_landscape(
+    model: nn.Module,
+    losses: Callable[[Tensor, Tensor], Tensor],
+    x_train: Tensor,
+    y_train: Tensor,
+    split: Tensor,
+    *,
+    batch_size: int,
+    budget: DiagnosticsBudget,
+    seeds: Sequence[int],
+) -> list[Landscape]:
+    """:func:`landscape` for every member of a population model at once: x_train (U, N, F),
+    y_train (U, N) the distinct training splits, split (P,) each member's, and
+    ``losses(out (P, B, C), y (P, B)) -> (P,)``
+    in float64. Member s's Hessian-vector products, Lanczos steps and probes are its own (one
+    generator per member, seeded as alone); one forward and backward pass serves all members."""
+    import time
+
+    members = len(seeds)
+    if budget.iterations == 0 and budget.probes == 0:
+        return [Landscape(None, None) for _ in range(members)]
+    start = time.perf_counter()
+    n = min(budget.subset, y_train.shape[1])
+    pick = torch.randperm(y_train.shape[1], generator=torch.Generator().manual_seed(SUBSET_SEED))
+    rows, cols = split.unsqueeze(1), pick[:n].to(x_train.device).unsqueeze(0)
+    x, y = x_train[rows, cols].double(), y_train[rows, cols]  # (P, n, F), (P, n)
+    probe = copy.deepcopy(model).double().train()
+    bounds = list(range(0, n, batch_size))
+    if n - bounds[-1] < 2 and len(bounds) > 1:
+        bounds.pop()
+    chunks = [(a, b) for a, b in zip(bounds, [*bounds[1:], n], strict=True)]
+
+    def loss_fn() -> Tensor:  # (P,)
+        return sum(losses(probe(x[:, a:b]), y[:, a:b]) for a, b in chunks) / len(chunks)
+
+    params = [p for p in probe.parameters() if p.requires_grad]
+    if not params:
+        return [Landscape(None, None) for _ in range(members)]
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    size = sum(p[0].numel() for p in params)
+    hvp = _member_hvp_fn(loss_fn, params)
+    tops: list[float | None] = [None] * members
+    if budget.iterations > 0:
+        tops = _member_lanczos_top(hvp, size, budget.iterations, gens, torch.float64, x.device)
+    traces: list[float | None] = [None] * members
+    if budget.probes > 0:
+        total = torch.zeros(members, 1, dtype=torch.float64, device=x.device)
+        for _ in range(budget.probes):
+            z = torch.stack([torch.randint(0, 2, (size,), generator=g) for g in gens])
+            z = z.to(torch.float64).to(x.device) * 2 - 1  # (P, n) Rademacher
+            total = total + _rows_dot(z, hvp(z))
+        traces = (total.view(-1) / budget.probes).tolist()
+    bad = lambda v: v is None or not math.isfinite(v)  # noqa: E731
+    seconds = (time.perf_counter() - start) / members
+    return [
+        Landscape(None if bad(t) else t, None if bad(h) else h, seconds)
+        for t, h in zip(tops, traces, strict=True)
+    ]

@@ -74,8 +74,8 @@ class GridSummary:
 def execute(
     batch: list[dict], data_dir: str | None = None, threads: int | None = None, plugins=()
 ) -> list[dict]:
-    """Worker entry point: a batch of runs (plain config kwargs, differing only in their seed)
-    to plain record dicts. One run trains alone; several train as one seed-batched model.
+    """Worker entry point: a population (plain config kwargs of one population key) to plain
+    record dicts; it trains as one model (a Dask task or a pool job is one population).
     A batch that raises becomes one ``failed`` record per run (the boundary of ``train``).
 
     ``threads`` and ``plugins`` set up the process first (Dask workers, which have no
@@ -226,8 +226,10 @@ def run_grid(
     ``experiment`` names the experiment every run of ``runs`` belongs to (recorded up front);
     its unfinished other plan is refused (``check_plan``) unless ``replace`` makes ``runs``
     the experiment's runs.
-    Runs that differ only in their seed train as one model, at most ``seed_batch`` seeds each
-    (None: every seed of a cell; 1: sequentially); each record is written as its batch ends.
+    Runs of one population key (seeds, data splits, swept or tuned continuous values: see
+    studies.experiment.members) train as one model, at most ``seed_batch`` members each (None:
+    a whole cell; 1: one run at a time); a run's result is the same whatever the population.
+    Each record is written as its population ends (kill -9 loses the populations in flight).
     ``compile`` trains every torch run's forward pass under torch.compile; it is part of those
     runs' ids (compiled kernels round differently), and pays only for long runs.
     A stored run produced by other code is retrained and replaced, or with ``reuse_stale`` kept.

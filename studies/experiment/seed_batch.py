@@ -1,25 +1,32 @@
-"""Runs that differ only in their training seed, trained as ONE model with a leading seed axis.
+"""Populations: runs of one cell trained as ONE model, every tensor with a leading member axis.
 
-Each seed keeps what its sequential run has: its initial weights (its net is built under its own
+Each member keeps what it has alone: its initial weights (its net is built under its own
 ``torch.manual_seed``), its batch order (its own generator) and its Langevin noise stream (one
-generator per seed, drawn in parameter order). The batched net (``landau.stack_nets``) computes
-every seed's forward pass, loss and gradient separately, so the records equal the sequential
-ones to float rounding (tested). A seed that diverges is recorded as diverged at that epoch and
-stops counting; the others go on (its slice keeps computing, harmlessly, until the batch ends).
+generator per member, drawn in parameter order). The population's kernels (``landau.stack_nets``)
+compute every member's forward pass, loss, gradient and update with no reduction across members
+and with each member's elements in the same vector lanes whatever the population
+(``landau.batched.memberwise``), so a member's record is bitwise the same alone (a population of
+one: the path every batchable run takes, ``training.fit`` included) or among any others, in any
+order (tested). A member that diverges is recorded as diverged at that epoch and stops counting;
+the others go on. The one exception is torch.compile: its generated kernels are not
+member-invariant, so compiled runs always train alone.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import torch
 from torch import nn
 
-from landau import seed_cross_entropy, stack_nets, unstack_state_dict
+from landau import stack_nets
+from landau.population_optim import PopulationLangevin
 from studies.data.datasets import DatasetSplits, batch_indices
 from studies.experiment.config import RunConfig, check_seed_batch
+from studies.experiment.diagnostics import population_landscape
+from studies.experiment.members import MemberData, member_data, member_values, population_key
 from studies.experiment.models import (
     build_beta_update,
     build_loss,
@@ -31,12 +38,10 @@ from studies.experiment.models import (
 )
 from studies.experiment.provenance import provenance
 from studies.experiment.recording import (
-    EVAL_CHUNK,
+    MESH_RESOLUTION,
     chance,
-    diagnose,
     make_record,
     mesh,
-    predict,
     read_test_split,
     score_test_split,
 )
@@ -44,18 +49,14 @@ from studies.store.records import EpochRecord, RunRecord
 
 __all__ = ["batch_key", "batchable", "fit_seeds", "group_seeds"]
 
-
-def batch_key(config: RunConfig) -> Hashable:
-    """Configs with equal keys differ only in their training seed: they can share a model."""
-    hashed = config.hashed()
-    hashed.pop("seed"), hashed.pop("train_seed")
-    return repr(sorted(hashed.items()))
+EpochCallback = Callable[[int, float], None]
+batch_key = population_key  # the name seed batching had
 
 
 def batchable(config: RunConfig) -> bool:
     """Torch runs, except the blog's sequential per-parameter gradients (one backward pass per
-    parameter of one net: nothing to share across seeds) and Landau layers without the
-    input-adaptive t term (the seed-batched layer implements the full layer only)."""
+    parameter of one net: nothing to share across members) and Landau layers without the
+    input-adaptive t term (the population layer implements the full layer only)."""
     if config.family == "sklearn":
         return False
     if config.family != "landau":
@@ -65,8 +66,8 @@ def batchable(config: RunConfig) -> bool:
 
 
 def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[list[RunConfig]]:
-    """``configs`` in batches of at most ``cap`` seeds (None: all seeds of a cell); the order of
-    first appearance is kept, and sklearn models (nothing to batch) run alone."""
+    """``configs`` in populations of at most ``cap`` members (None: a whole cell); the order of
+    first appearance is kept, and sklearn models (nothing to share) run alone."""
     check_seed_batch(cap)
     groups: dict[Hashable, list[RunConfig]] = {}
     for config in configs:
@@ -76,74 +77,126 @@ def group_seeds(configs: Sequence[RunConfig], cap: int | None = None) -> list[li
     return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
 
 
+class _Population:
+    """The model, loss, β update and optimizer of a population, with per-member values."""
+
+    def __init__(self, configs: Sequence[RunConfig], data: MemberData, device: str) -> None:
+        first = configs[0]
+        nets, self.batch_gens, noise_gens = [], [], []
+        n_features, n_classes = data.splits[0].n_features, data.splits[0].n_classes
+        for c in configs:  # exactly as each run alone draws them
+            torch.manual_seed(c.train_seed)
+            nets.append(build_model(c, n_features, n_classes).to(device))
+            self.batch_gens.append(torch.Generator().manual_seed(c.train_seed))
+            noise_gens.append(torch.Generator(device=device).manual_seed(c.train_seed + 1))
+        self.nets = nets
+        self.model = stack_nets(nets)
+        self.forward = training_forward(first, self.model)  # the model, or compiled
+        self.gl_loss = build_loss(first)
+        self.beta_update = build_beta_update(first, self.model)
+        dtype = data.x_train.dtype
+
+        def values(name: str) -> torch.Tensor | None:
+            return member_values(configs, name, dtype, device) if name in first.params else None
+
+        self.alpha, self.gamma = values("alpha"), values("gamma")
+        self.dt, self.kappa = values("dt"), values("kappa")
+        if first.family == "landau" and first.settings["optimizer"] == "langevin":
+            params = [q for q in self.model.parameters() if q.requires_grad]
+            self.optimizer = PopulationLangevin(
+                params,
+                lr=[c.params["lr"] for c in configs],
+                damping=[c.params["damping"] for c in configs],
+                temperature=[c.params["temperature"] for c in configs],
+                generator=noise_gens,
+            )
+        else:  # one value for all members (in the population key)
+            self.optimizer = build_optimizer(first, self.model, noise_gens)
+        field = first.family == "landau" and first.settings["beta_shape"] == "field"
+        self.field_out = self.model.output_layer if field else None
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One training step on x (P, B, F), y (P, B): the losses (P,) and GL terms (P, 3)."""
+        out = self.forward(x)  # (P, B, classes)
+        if self.gl_loss is None:
+            losses, terms, per_unit = _member_cross_entropy(out, y), None, None
+        else:
+            losses, terms, per_unit = self.gl_loss.evaluate_seeds(out, y, self.alpha, self.gamma)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()  # each member's parameters get their own loss's gradient
+        self.optimizer.step()
+        if self.beta_update is not None:
+            for layer in self.model.landau_layers.values():
+                force = per_unit if layer is self.field_out else None
+                self.beta_update.step_seeds(layer.beta, force, self.dt, self.kappa)
+        return losses.detach(), terms
+
+
+def _member_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy per member, mean over its batch: (P, B, C), (P, B) -> (P,). The log-softmax
+    is written out (max, exp, sum, log: kernels that round the same in any lane) rather than
+    F.cross_entropy, whose fused kernel is not checked member-invariant."""
+    shifted = logits - logits.detach().amax(dim=2, keepdim=True)  # (P, B, C)
+    logp = shifted - shifted.exp().sum(dim=2, keepdim=True).log()
+    return -logp.gather(2, target.unsqueeze(2)).squeeze(2).mean(dim=1)
+
+
 def fit_seeds(
-    configs: Sequence[RunConfig], data: DatasetSplits, *, evaluate_test: bool = True
+    configs: Sequence[RunConfig],
+    data: DatasetSplits | Mapping[int, DatasetSplits],
+    *,
+    evaluate_test: bool = True,
+    on_epoch: Sequence[EpochCallback | None] | None = None,
 ) -> list[RunRecord]:
-    """Train seed-batched ``configs`` (one :func:`batch_key`) on ``data``; one record each."""
-    keys = {batch_key(c) for c in configs}
-    if len(keys) != 1 or not batchable(configs[0]):
-        raise ValueError("fit_seeds takes batchable configs that differ only in their seed")
+    """Train the population ``configs`` (one :func:`batch_key`); one record each. ``data``: the
+    split of all members, or the splits by data_seed. ``on_epoch[s](epoch, val_accuracy)`` is
+    called after each epoch member s completes (it may raise, e.g. optuna.TrialPruned: the
+    exception propagates)."""
+    if on_epoch is not None and len(on_epoch) != len(configs):
+        raise ValueError(
+            f"on_epoch needs one callback per member ({len(configs)}), got {len(on_epoch)}"
+        )
+    if len({batch_key(c) for c in configs}) != 1 or not batchable(configs[0]):
+        raise ValueError("fit_seeds takes batchable configs of one population key")
     start = time.perf_counter()
     started = provenance()
     first = configs[0]
     device = resolve_device(first.device)
-    nets, batch_gens, noise_gens = [], [], []
-    for c in configs:  # exactly as each sequential run draws them
-        torch.manual_seed(c.train_seed)
-        nets.append(build_model(c, data.n_features, data.n_classes).to(device))
-        batch_gens.append(torch.Generator().manual_seed(c.train_seed))
-        noise_gens.append(torch.Generator(device=device).manual_seed(c.train_seed + 1))
-    model = stack_nets(nets)
-    forward = training_forward(first, model)  # the model, or compiled (--compile)
-    gl_loss = build_loss(first)
-    beta_update = build_beta_update(first, model)
-    optimizer = build_optimizer(first, model, noise_gens)
-    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    x_val, y_val = data.x_val.to(device), data.y_val.to(device)
-    n_seeds = len(configs)
-    field = first.family == "landau" and first.settings["beta_shape"] == "field"
-    initial = _betas_per_seed(model, n_seeds)
+    members = member_data(configs, data, device)
+    pop = _Population(configs, members, device)
+    n_members = len(configs)
+    y_val = members.member_y_val()  # (P, Nv)
+    initial = _betas_per_member(pop.model, n_members)
     epochs: list[list[EpochRecord]] = [[] for _ in configs]
-    alive = [True] * n_seeds
+    alive = [True] * n_members
     for epoch in range(1, first.epochs + 1):
-        model.train()
-        sums = torch.zeros(n_seeds, 4, device=device)  # (S, [loss, quadratic, quartic, spatial])
+        pop.model.train()
+        sums = torch.zeros(n_members, 4, device=device)  # (P, [loss, quadratic, quartic, spatial])
         n_batches = 0
         orders = [
-            batch_indices(len(y_train), first.params["batch_size"], generator=g) for g in batch_gens
+            batch_indices(members.n_train, first.params["batch_size"], generator=g)
+            for g in pop.batch_gens
         ]
         for idx in zip(*orders, strict=True):
             if len(idx[0]) < 2:  # BatchNorm cannot train on a single sample
                 continue
-            idx = torch.stack(idx).to(device)  # (S, B)
-            out = forward(x_train[idx])  # (S, B, classes)
-            if gl_loss is None:
-                losses, terms, per_unit = seed_cross_entropy(out, y_train[idx]), None, None
-            else:
-                losses, terms, per_unit = gl_loss.evaluate_seeds(out, y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            losses.sum().backward()  # each seed's parameters get their own loss's gradient
-            optimizer.step()
-            if beta_update is not None:
-                for layer in model.landau_layers.values():
-                    force = per_unit if (field and layer is model.output_layer) else None
-                    beta_update.step_seeds(layer.beta, force)
-            sums[:, 0] += losses.detach()
+            losses, terms = pop.step(*members.train_batch(torch.stack(idx).to(device)))
+            sums[:, 0] += losses
             if terms is not None:
                 sums[:, 1:] += terms
             n_batches += 1
         means = (sums / max(n_batches, 1)).tolist()
-        finite = _finite_per_seed(model, n_seeds)
-        val_pred = _predict_seeds(model, x_val, n_seeds)
+        finite = _finite_per_member(pop.model, n_members)
+        val_acc = (_predict_members(pop.model, members) == y_val).float().mean(dim=1).tolist()
         now = time.perf_counter() - start
-        betas_now = _betas_per_seed(model, n_seeds)
-        for s in range(n_seeds):
+        betas_now = _betas_per_member(pop.model, n_members)
+        for s in range(n_members):
             if not alive[s]:
                 continue
             if not (math.isfinite(means[s][0]) and finite[s]):
                 alive[s] = False
                 continue
-            m = means[s] if gl_loss is not None else [means[s][0]] + [math.nan] * 3
+            m = means[s] if pop.gl_loss is not None else [means[s][0]] + [math.nan] * 3
             epochs[s].append(
                 EpochRecord(
                     epoch=epoch,
@@ -151,30 +204,26 @@ def fit_seeds(
                     loss_quadratic=m[1],
                     loss_quartic=m[2],
                     loss_spatial=m[3],
-                    val_accuracy=float((val_pred[s] == y_val).float().mean()),
+                    val_accuracy=val_acc[s],
                     seconds=now,
                     betas=betas_now[s],
                 )
             )
+            if on_epoch is not None and on_epoch[s] is not None:
+                on_epoch[s](epoch, val_acc[s])
         if not any(alive):
             break
-    test = read_test_split(data) if evaluate_test else None  # one read for the whole batch
-    base_rate = chance(None if test is None else test[1], data.n_classes)
-    seconds = time.perf_counter() - start
-    nets_out = _unstacked(model, nets)
+    after, base_rates = _after_training(configs, pop, members, evaluate_test, alive)
     records = []
     for s, config in enumerate(configs):
         run_epochs = epochs[s]
-        share = seconds / n_seeds  # this run's share of the batch's wall time
         fields = dict(
-            n_params=sum(q.numel() for q in nets_out[s].parameters()),
+            n_params=sum(q[s].numel() for q in pop.model.parameters()),
             epochs_run=len(run_epochs),
             initial_betas=initial[s],
             epoch_records=run_epochs,
             final_train_loss=run_epochs[-1].train_loss if run_epochs else None,
-            seconds_per_epoch=share / len(run_epochs) if run_epochs else None,
-            samples_per_second=len(y_train) * len(run_epochs) / share if run_epochs else None,
-            seed_batch=n_seeds,
+            seed_batch=n_members,
         )
         status, error = "ok", None
         if not alive[s]:
@@ -182,13 +231,16 @@ def fit_seeds(
             error = f"non-finite training loss or parameters at epoch {len(run_epochs) + 1}"
         else:
             fields["val_accuracy"] = run_epochs[-1].val_accuracy
-            net = nets_out[s]
-            if test is not None:
-                pred = predict(net, test[0].to(device))
-                fields.update(score_test_split(pred, test[1], base_rate["chance_accuracy"]))
-                fields.update(diagnose(config, net, gl_loss, x_train, y_train))
-            fields["mesh"] = mesh(data, lambda g, net=net: predict(net, g.to(device)))
-        records.append(
+            fields.update(after[s])
+        records.append((config, status, error, fields, base_rates[s]))
+    share = (time.perf_counter() - start) / n_members  # each member's share of the wall time
+    out = []
+    for config, status, error, fields, base_rate in records:
+        run_epochs = fields["epoch_records"]
+        if run_epochs:
+            fields["seconds_per_epoch"] = share / len(run_epochs)
+            fields["samples_per_second"] = members.n_train * len(run_epochs) / share
+        out.append(
             make_record(
                 config,
                 device,
@@ -200,39 +252,84 @@ def fit_seeds(
                 **base_rate,
             )
         )
-    return records
+    return out
 
 
-def _betas_per_seed(model: nn.Module, n_seeds: int) -> list[dict[str, list[float]]]:
+def _betas_per_member(model: nn.Module, n: int) -> list[dict[str, list[float]]]:
     layers = getattr(model, "landau_layers", {})
-    out: list[dict[str, list[float]]] = [{} for _ in range(n_seeds)]
+    out: list[dict[str, list[float]]] = [{} for _ in range(n)]
     for name, layer in layers.items():
-        values = layer.beta.detach().reshape(n_seeds, -1).tolist()  # (S, units)
-        for s in range(n_seeds):
+        values = layer.beta.detach().reshape(n, -1).tolist()  # (P, units)
+        for s in range(n):
             out[s][name] = values[s]
     return out
 
 
-def _finite_per_seed(model: nn.Module, n_seeds: int) -> list[bool]:
-    ok = torch.ones(n_seeds, dtype=torch.bool)
+def _finite_per_member(model: nn.Module, n: int) -> list[bool]:
+    ok = torch.ones(n, dtype=torch.bool, device=next(model.parameters()).device)
     for q in model.parameters():
-        ok &= torch.isfinite(q.detach().reshape(n_seeds, -1)).all(dim=1).cpu()
-    return ok.tolist()
+        ok &= torch.isfinite(q.detach().reshape(n, -1)).all(dim=1)
+    return ok.tolist()  # one host read per epoch
 
 
 @torch.no_grad()
-def _predict_seeds(model: nn.Module, x: torch.Tensor, n_seeds: int) -> torch.Tensor:
-    """(S, N) predicted classes of every seed on the same inputs, in evaluation chunks."""
+def _predict_rows(model: nn.Module, members: MemberData, x: torch.Tensor) -> torch.Tensor:
+    """(P, M) each member's predicted classes on its own rows of x (U, M, F)."""
     model.eval()
-    chunks = [
-        model(x[i : i + EVAL_CHUNK].expand(n_seeds, -1, -1)).argmax(dim=-1)
-        for i in range(0, len(x), EVAL_CHUNK)
+    return torch.cat([model(c).argmax(dim=-1) for c in members.chunks(x)], dim=1)
+
+
+@torch.no_grad()
+def _predict_members(model: nn.Module, members: MemberData) -> torch.Tensor:
+    """(P, Nv) each member's predicted classes on its own validation split."""
+    return _predict_rows(model, members, members.x_val)
+
+
+def _after_training(
+    configs, pop: _Population, members: MemberData, evaluate_test: bool, alive: list[bool]
+) -> tuple[list[dict], list[dict]]:
+    """Per member, the record fields measured after training and the base rate: the test split
+    (read once per distinct split), the loss-landscape diagnostics and the decision mesh, each
+    in one pass over the population model."""
+    device = members.x_train.device
+    first = configs[0]
+    after: list[dict] = [{} for _ in configs]
+    tests = [read_test_split(d) for d in members.distinct] if evaluate_test else None
+    rates = [
+        chance(None if tests is None else tests[i][1], d.n_classes)
+        for i, d in enumerate(members.distinct)
     ]
-    return torch.cat(chunks, dim=1)
+    base_rates = [rates[i] for i in members.split.tolist()]
+    if not any(alive):
+        return after, base_rates
+    if tests is not None:
+        x_test = torch.stack([t[0] for t in tests]).to(device)  # (U, Nt, F)
+        pred = _predict_rows(pop.model, members, x_test).cpu().numpy()  # (P, Nt)
+        found = population_landscape(
+            pop.model,
+            _diagnostics_loss(pop),
+            members.x_train,
+            members.y_train,
+            members.split,
+            batch_size=first.params["batch_size"],
+            budget=first.diagnostics,
+            seeds=[c.train_seed for c in configs],
+        )
+        for s, i in enumerate(members.split.tolist()):
+            rate = base_rates[s]["chance_accuracy"]
+            after[s].update(score_test_split(pred[s], tests[i][1], rate))
+            after[s].update(sharpness=found[s].sharpness, hessian_trace=found[s].hessian_trace)
+    if members.distinct[0].n_features == 2:
+        grids = torch.stack([d.mesh(MESH_RESOLUTION)[2] for d in members.distinct]).to(device)
+        pred = _predict_rows(pop.model, members, grids).cpu().numpy()  # (P, R*R)
+        for s, split in enumerate(members.splits):
+            after[s]["mesh"] = mesh(split, lambda _grid, p=pred[s]: p)
+    return after, base_rates
 
 
-def _unstacked(model: nn.Module, nets: list[nn.Module]) -> list[nn.Module]:
-    """The S ordinary nets holding the batched net's final state (for evaluation)."""
-    for net, state in zip(nets, unstack_state_dict(model.state_dict()), strict=True):
-        net.load_state_dict(state)
-    return nets
+def _diagnostics_loss(pop: _Population):
+    """The members' training losses in float64: (P, B, C), (P, B) -> (P,)."""
+    if pop.gl_loss is None:
+        return _member_cross_entropy
+    alpha, gamma = pop.alpha.double(), pop.gamma.double()
+    return lambda out, y: pop.gl_loss.evaluate_seeds(out, y, alpha, gamma)[0]

@@ -77,17 +77,20 @@ def train(
 def train_seeds(
     configs: list[RunConfig], *, data_dir: str | None = None, data: DatasetSplits | None = None
 ) -> list[RunRecord]:
-    """:func:`train` for runs that differ only in their seed, as one seed-batched model; an
-    exception makes every run of the batch a ``failed`` record (the same boundary)."""
+    """:func:`train` for the runs of one population, as one model (each member on its own data
+    split); an exception makes every run of it a ``failed`` record (the same boundary)."""
     from studies.experiment.seed_batch import fit_seeds
 
     start = time.perf_counter()
     first = configs[0]
     try:
-        data = data or load_dataset(
-            first.dataset, data_seed=first.data_seed, data_dir=data_dir, custom=first.custom_dataset
-        )
-        return fit_seeds(configs, data)
+        splits = data or {
+            seed: load_dataset(
+                first.dataset, data_seed=seed, data_dir=data_dir, custom=first.custom_dataset
+            )
+            for seed in dict.fromkeys(c.data_seed for c in configs)
+        }
+        return fit_seeds(configs, splits)
     except Exception as exc:
         seconds = (time.perf_counter() - start) / len(configs)
         device = "cpu" if first.device == "auto" else first.device
@@ -100,9 +103,18 @@ def fit(
     *,
     evaluate_test: bool = True,
     on_epoch: EpochCallback | None = None,
+    sequential: bool = False,
 ) -> RunRecord:
     """Train ``config`` on ``data``: an ``ok`` or ``diverged`` record; exceptions propagate
-    (``on_epoch(epoch, val_accuracy)`` may raise, e.g. optuna.TrialPruned)."""
+    (``on_epoch(epoch, val_accuracy)`` may raise, e.g. optuna.TrialPruned).
+
+    A batchable run trains as a population of one (the kernels it would share with others, so
+    the same bits as in any population); ``sequential=True`` takes the plain one-net loop
+    instead, the reference the population kernels are tested against (float rounding apart)."""
+    from studies.experiment.seed_batch import batchable, fit_seeds
+
+    if batchable(config) and not sequential:
+        return fit_seeds([config], data, evaluate_test=evaluate_test, on_epoch=[on_epoch])[0]
     start = time.perf_counter()
     started = provenance()  # the load average at the start, not at the end
     device = resolve_device(config.device)

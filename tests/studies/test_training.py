@@ -77,12 +77,14 @@ def test_divergence_is_a_result_not_an_exception():
 
 
 def test_exceptions_become_failed_records(monkeypatch):
+    import studies.experiment.seed_batch as population
     import studies.experiment.training as training
 
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(training, "build_model", boom)
+    monkeypatch.setattr(population, "build_model", boom)  # batchable runs: populations of one
     r = train(RunConfig("full", "moons", 0, 1, 1))
     assert r.status == "failed" and r.error == "RuntimeError: kaboom"
 
