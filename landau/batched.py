@@ -30,6 +30,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
+from landau.activations import ACTIVATIONS
+
 Converter = Callable[[Sequence[nn.Module]], nn.Module]
 
 # Lane width, in elements, that every member's slice is padded to before an elementwise kernel
@@ -307,7 +309,10 @@ def stack_modules(
         )
     shell = copy.deepcopy(modules[0])  # the parent's attributes and forward; children replaced
     for name, value in list(vars(shell).items()):  # e.g. ExperimentalNet._act = F.mish
-        if not isinstance(value, nn.Module) and any(value is f for f in _ROUNDING_FUNCTIONS):
+        if isinstance(value, nn.Module) or not callable(value):
+            continue
+        # an activation (a plugin's too: the registry) runs memberwise unless IEEE-exact
+        if any(value is f for f in (*_ROUNDING_FUNCTIONS, *ACTIVATIONS.values())):
             setattr(shell, name, memberwise_function(value))
     for name in children[0]:
         shell.add_module(name, stack_modules([c[name] for c in children], table))

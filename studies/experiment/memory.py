@@ -27,10 +27,16 @@ __all__ = ["largest_run", "model_size", "readable", "run_bytes"]
 _FLOAT = 4  # float32
 
 
+def _info(config: RunConfig):
+    """The dataset's shape: a user's file (``[custom_datasets]``) or the catalogue's entry."""
+    custom = config.custom_dataset
+    return custom.info if custom is not None else DATASETS[config.dataset]
+
+
 def model_size(config: RunConfig) -> tuple[int, int]:
     """The numbers of parameters and buffer elements of ``config``'s torch model, counted on the
     meta device (nothing allocated, however large)."""
-    info = DATASETS[config.dataset]
+    info = _info(config)
     with torch.device("meta"):
         model = build_model(config, info.n_features, info.n_classes)
     return sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers())
@@ -38,7 +44,7 @@ def model_size(config: RunConfig) -> tuple[int, int]:
 
 def run_bytes(config: RunConfig) -> int:
     """The estimated peak memory of training ``config`` alone, in bytes."""
-    info = DATASETS[config.dataset]
+    info = _info(config)
     if config.family == "sklearn":  # lbfgs: a few copies of the (features + 1, classes) weights
         return _FLOAT * 8 * (info.n_features + 1) * info.n_classes
     parameters, buffers = model_size(config)

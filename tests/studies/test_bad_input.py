@@ -144,8 +144,8 @@ CASES = [
     ("set-newline", [*STORED, "--set", "max_iter=8\nC=5"], "one KEY=VALUE on one line"),
     ("set-escape", [*STORED, "--set", "C=1\x1b[2J"], "one KEY=VALUE on one line"),
     # 3. refused before the first write
-    ("seed-batch-0", [*STORED, "--seed-batch", "0"], "but got seed_batch=0"),
-    ("seed-batch-1e9", [*STORED, "--seed-batch", "1000000000"], "seed_batch <= 10000"),
+    ("seed-batch-0", [*STORED, "--seed-batch", "0"], "but got population=0"),
+    ("seed-batch-1e9", [*STORED, "--seed-batch", "1000000000"], "population <= 10000"),
     # 4. compare --out
     ("compare-out-a-file", [*COMPARE, "--out", "{tmp}/old.csv"], "is a file"),
     ("compare-out-read-only", [*COMPARE, "--out", "/proc/c"], "/proc"),

@@ -42,8 +42,10 @@ def test_batched_seeds_equal_sequential_runs(variant):
                     b, rel=1e-3, abs=1e-6
                 )
             n_val = len(data.y_val)
-            # at most one sample flips (the batched accuracy is a float32 mean)
-            assert abs(g.val_accuracy - w.val_accuracy) <= 1 / n_val + 1e-6
+            # at most two samples flip: the oracle is the ordinary net, whose kernels round
+            # differently from the population's (gelu_mlp, epoch 1: 2 of 360 samples flipped
+            # with the train losses 5e-6 apart); bitwise invariance is test_population's
+            assert abs(g.val_accuracy - w.val_accuracy) <= 2 / n_val + 1e-6
         if want.status == "ok":
             assert abs(got.test_accuracy - want.test_accuracy) <= 1 / len(data.y_test) + 1e-6
         else:

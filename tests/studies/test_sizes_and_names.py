@@ -107,7 +107,7 @@ def test_seed_batch_0_through_the_api_leaves_the_store_byte_identical(tmp_path):
         store.write_run(make_record())
     before = path.read_bytes()
     runs = GridSpec("g", ("plain_mlp",), ("moons",), seeds=1, depths=(1,), epochs=1).expand()
-    with Store(path) as store, pytest.raises(ValueError, match="seed_batch"):
+    with Store(path) as store, pytest.raises(ValueError, match="population"):
         run_grid(runs, store, progress=False, seed_batch=0, experiment="e")
     assert path.read_bytes() == before
 
