@@ -88,7 +88,9 @@ def run(args) -> int:
     print(tuning.lines()[-1])
     runs = spec.expand(device=device, tuned=best_params_for_grid(spec, url))
     with Store(args.store) as store:
-        expected = plan_seconds(store, runs, device=device, workers=workers)
+        expected = plan_seconds(
+            store, runs, device=device, workers=workers, reuse_stale=args.reuse_stale
+        )
         summary = run_grid(
             runs,
             store,

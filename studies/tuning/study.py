@@ -24,6 +24,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import optuna
@@ -45,9 +46,11 @@ from studies.tuning.storage import (
     open_storage,
     run_study,
     shown,
+    storage_url,
     study_trials,
     supports_write_behind,
 )
+from studies.tuning.tuner_lock import one_tuner
 
 __all__ = [
     "StudyResult",
@@ -280,42 +283,48 @@ def tune_study(
         write_behind = supports_write_behind(storage)
     elif write_behind and not supports_write_behind(storage):
         raise ValueError(f"write-behind needs a SQLite storage, but got {shown(url)!r}")
-    study_id, stored = study_trials(storage, name)
-    if any(t.state == TrialState.RUNNING for t in stored):  # of a dead process?
-        fail_stale(storage, name)
+    # SQLite: one tuner per study (write-behind copies would each add n_trials)
+    with one_tuner(storage_url(url), name) if write_behind else nullcontext():
         study_id, stored = study_trials(storage, name)
-    limit = n_trials if top_up and not write_behind else None  # claimed trial by trial
-    if top_up:
-        n_trials = max(0, n_trials - counted(stored))
-        if limit is not None and (n_trials or any(t.state == TrialState.RUNNING for t in stored)):
-            n_trials = limit  # a running trial of a dead process may still be failed meanwhile
-    loading = time.perf_counter()
-    objective = _Objective(key, budget, device, data_dir) if n_trials > 0 else None  # loads data
-    start += time.perf_counter() - loading  # data loading is neither training nor Optuna
-    seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
-    ran = _Ran(on_trial)
-    finished = run_study(
-        storage,
-        study_id,
-        stored,
-        objective,
-        n_trials,
-        sampler=make_sampler(budget, seed),
-        pruner=make_pruner(budget),
-        callbacks=[lambda _study, trial: ran.append(trial.state.name)],
-        write_behind=write_behind,
-        limit=limit,
-    )
-    stale = stale_numbers(finished)
-    states = Counter(t.state.name for t in finished if t.number not in stale)
-    result = StudyResult(name, key, len(ran), states=states)
-    best = best_trial(finished)
-    if best is not None:
-        result.best_value, result.best_params, result.best_trial = (
-            best.value,
-            best.params,
-            best.number,
+        if any(t.state == TrialState.RUNNING for t in stored):  # of a dead process?
+            fail_stale(storage, name)
+            study_id, stored = study_trials(storage, name)
+        limit = n_trials if top_up and not write_behind else None  # claimed trial by trial
+        if top_up:
+            n_trials = max(0, n_trials - counted(stored))
+            if limit is not None and (
+                n_trials or any(t.state == TrialState.RUNNING for t in stored)
+            ):
+                n_trials = limit  # a running trial of a dead process may still be failed meanwhile
+        loading = time.perf_counter()
+        objective = (
+            _Objective(key, budget, device, data_dir) if n_trials > 0 else None
+        )  # loads data
+        start += time.perf_counter() - loading  # data loading is neither training nor Optuna
+        seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
+        ran = _Ran(on_trial)
+        finished = run_study(
+            storage,
+            study_id,
+            stored,
+            objective,
+            n_trials,
+            sampler=make_sampler(budget, seed),
+            pruner=make_pruner(budget),
+            callbacks=[lambda _study, trial: ran.append(trial.state.name)],
+            write_behind=write_behind,
+            limit=limit,
         )
-    result.wall_seconds = time.perf_counter() - start
-    result.train_seconds = objective.train_seconds if objective else 0.0
-    return result
+        stale = stale_numbers(finished)
+        states = Counter(t.state.name for t in finished if t.number not in stale)
+        result = StudyResult(name, key, len(ran), states=states)
+        best = best_trial(finished)
+        if best is not None:
+            result.best_value, result.best_params, result.best_trial = (
+                best.value,
+                best.params,
+                best.number,
+            )
+        result.wall_seconds = time.perf_counter() - start
+        result.train_seconds = objective.train_seconds if objective else 0.0
+        return result
