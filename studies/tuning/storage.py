@@ -9,7 +9,7 @@ Where studies live (``open_storage``):
   Studies run write-behind: optimised on an in-memory copy seeded with the stored trials, each
   finished trial written as one journal log (``create_new_trial(template_trial=trial)``, ~1 ms);
   sampling and pruning never wait on the database. A killed process loses the trial in flight
-  only; processes sharing a study see each other's trials from their next start.
+  only; one process tunes a study at a time (``studies.tuning.tuner_lock``).
 * a server database (PostgreSQL, ...): Optuna's ``RDBStorage``, and Optuna's own calls on it
   (direct), so that processes sharing a study see each other's trials while they run; each
   trial is claimed under a per-study lock, so a budget holds (``studies.tuning.direct``).
