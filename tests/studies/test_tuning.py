@@ -99,7 +99,7 @@ def test_sampler_and_pruner_are_explicit_and_equal_for_every_variant():
         (lambda: StudyKey("ful", "moons", 2), "unknown variant 'ful'; known: full"),
         (lambda: StudyKey("full", "mons", 2), "unknown dataset 'mons'; known: moons"),
         (lambda: StudyKey("logreg", "moons", 2), "unknown depth 2 for logreg"),
-        (lambda: TuningBudget(trials=0), "`trials >= 1` must hold, but got trials=0"),
+        (lambda: TuningBudget(trials=0), "`1 <= trials <= 10000` must hold, but got trials=0"),
         (lambda: open_storage("nosuchdb://x/y"), "cannot open Optuna storage"),
         (lambda: open_storage("/nonexistent/dir/s.db"), "cannot open Optuna storage"),
     ],
