@@ -31,6 +31,7 @@ def fresh_dynamo():
     torch._dynamo.reset()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [1, 2])
 @pytest.mark.parametrize("seeds", [None, 3], ids=["one-net", "seed-batched"])
 def test_forward_and_loss_trace_without_graph_breaks(depth, seeds):

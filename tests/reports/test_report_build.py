@@ -148,6 +148,7 @@ def test_empty_report_says_what_is_missing(empty_report):
     assert (empty_report.parent / "tables" / "claims.csv").is_file()
 
 
+@pytest.mark.slow
 def test_partial_store(tmp_path, synthetic):
     runs = synthetic.runs[synthetic.runs["dataset"].isin(["moons", "digits"])]
     runs = runs.drop(columns=["seconds", "n_params", "params_source"])  # columns missing too
@@ -204,6 +205,7 @@ def test_html_table_escapes_and_marks_verdicts():
     assert 'class="v-not-supported"' in out
 
 
+@pytest.mark.slow
 def test_a_failing_figure_costs_only_itself(tmp_path, synthetic, monkeypatch):
     import reports.figures as figures
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
+
 from reports import ReportData, build_report
 
 
@@ -27,6 +29,7 @@ def _tables(data: ReportData, out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "tables").iterdir())}
 
 
+@pytest.mark.slow
 def test_tables_are_byte_identical_rebuilt_and_shuffled(synthetic, tmp_path):
     first = _tables(synthetic, tmp_path / "a")
     assert {"claims.csv", "accuracy.csv", "contributions.csv", "contributions_pooled.csv"} <= set(

@@ -131,6 +131,7 @@ def test_learning_curves_leave_out_models_without_epochs(synthetic, tmp_path):
         assert all(len(ln.get_xdata()) >= 2 for ln in ax.get_lines())
 
 
+@pytest.mark.slow
 def test_loss_term_panels_have_y_labels(synthetic, tmp_path):
     res = reports.loss_terms_figure(synthetic.epochs, tmp_path / "t.png")
     assert all(ax.get_ylabel() for ax in res.figure.axes)

@@ -303,6 +303,7 @@ def test_a_full_file_system_is_one_line_and_the_store_intact(base_store, tiny_tm
 # ---- SIGTERM: like Ctrl-C, exit 143 -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigterm_is_one_line_exit_143_and_finished_runs_are_kept(tmp_path):
     store = tmp_path / "r.db"
     argv = [*GRID[:-3], "--seeds", "30", "--epochs", "3", "--no-progress", "--store", str(store)]

@@ -240,6 +240,7 @@ def test_tune_on_a_dask_local_cluster_shares_the_storage(spec, tmp_path, capsys)
 # ---- landau compare -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_compare_two_experiments_writes_table_and_figure(stored, tmp_path, capsys):
     capsys.readouterr()
     assert main(["compare", "tiny", "tiny[hidden=8]", "--store", stored]) == 0
@@ -302,6 +303,7 @@ def test_run_refuses_to_set_a_tuned_parameter(spec, tmp_path, capsys):
     assert not db.exists()
 
 
+@pytest.mark.slow
 def test_report_names_each_section_as_it_builds_it(stored, tmp_path, capsys):
     capsys.readouterr()
     out = tmp_path / "report"

@@ -34,6 +34,7 @@ def test_runs_belong_to_the_grids_experiment_and_shared_runs_are_stored_once(tmp
             s.experiment_members("nope")
 
 
+@pytest.mark.slow
 def test_report_of_an_experiment_ignores_unrelated_runs_byte_for_byte(tmp_path):
     store, out1, out2 = tmp_path / "r.db", tmp_path / "a", tmp_path / "b"
     assert _grid(store) == 0
@@ -93,6 +94,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
         assert len(s.runs_frame()) == 1
 
 
+@pytest.mark.slow
 def test_the_first_page_says_how_many_runs_of_the_experiment_are_missing(tmp_path):
     store, out = tmp_path / "r.db", tmp_path / "out"
     assert _grid(store) == 0

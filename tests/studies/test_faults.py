@@ -133,6 +133,7 @@ def test_an_export_killed_by_sigterm_leaves_no_file_and_runs_again(stored, tmp_p
     assert len(_exported(out)) == 10
 
 
+@pytest.mark.slow
 def test_an_export_killed_by_sigkill_leaves_no_truncated_file_and_runs_again(stored, tmp_path):
     import os
     import subprocess

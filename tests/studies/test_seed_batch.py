@@ -20,7 +20,14 @@ def _configs(variant, depth=2, seeds=3, epochs=3, dataset="moons", **params):
     return [RunConfig(variant, dataset, s, depth, epochs, params) for s in range(seeds)]
 
 
-@pytest.mark.parametrize("variant", TORCH_VARIANTS)
+# full and field_beta (the chaotic one) in the default run; every entry with the slow tests
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(v, marks=[] if v in ("full", "field_beta") else [pytest.mark.slow])
+        for v in TORCH_VARIANTS
+    ],
+)
 def test_batched_seeds_equal_sequential_runs(variant):
     """On digits, where every entry trains at the blog preset: on moons the smooth activations
     (mish, a plugin's gelu) diverge, and float rounding is amplified beyond any tolerance."""
@@ -62,6 +69,7 @@ def test_a_diverging_seed_stops_alone():
     assert [r.epochs_run for r in batched] == [r.epochs_run for r in sequential]
 
 
+@pytest.mark.slow
 def test_members_with_their_own_splits_and_values_follow_their_sequential_runs():
     """The oracle for per-member values: each member of a mixed population against its run on
     the plain one-net loop (float rounding apart; field_beta uses alpha, gamma, lr, damping,

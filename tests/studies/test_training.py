@@ -155,8 +155,10 @@ DIVERGES_AT_TINY_SIZE = {
     ("blog_gradients", "classification"),
 }
 CONTRACT_DATASETS = ["moons", "circles", "classification", "digits", "mnist1d", "mnist"]
-# One backward pass per parameter on MNIST's 784 inputs: ~20 s, run with the slow tests.
-_SLOW_CASES = {("mnist", "blog_gradients")}
+# The default run trains every entry on moons and `full` on every dataset; the whole product
+# (101 cases, ~50 s; blog_gradients on MNIST's 784 inputs alone ~20 s) runs with the slow tests.
+_FAST_CASES = {("moons", v) for v in VARIANTS} | {(d, "full") for d in CONTRACT_DATASETS}
+_SLOW_CASES = {(d, v) for d in CONTRACT_DATASETS for v in VARIANTS} - _FAST_CASES
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,7 @@ def _tune_and_die(url: str) -> None:
     tune_study(FULL, BUDGET, url, 3)
 
 
+@pytest.mark.slow
 def test_kill_9_loses_only_the_trial_in_flight(url):
     prepare_studies([FULL], BUDGET, open_storage(url))
     process = multiprocessing.get_context("spawn").Process(target=_tune_and_die, args=(url,))
@@ -155,6 +156,7 @@ def _die_in_the_preset(url: str) -> None:
     tune_study(FULL, BUDGET, url, BUDGET.trials, top_up=True)
 
 
+@pytest.mark.slow
 def test_kill_9_during_the_preset_then_resume_ends_with_the_budget_and_the_preset_once(
     url, monkeypatch
 ):
@@ -208,6 +210,7 @@ def _open_fresh(url: str) -> str:
     return "ok"
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_tuners_on_a_fresh_postgresql_database_both_open_it(postgres_url):
     import sqlalchemy as sa
