@@ -283,8 +283,9 @@ def tune_study(
         write_behind = supports_write_behind(storage)
     elif write_behind and not supports_write_behind(storage):
         raise ValueError(f"write-behind needs a SQLite storage, but got {shown(url)!r}")
-    # SQLite: one tuner per study (write-behind copies would each add n_trials)
-    with one_tuner(storage_url(url), name) if write_behind else nullcontext():
+    # SQLite, topping up to a budget: one tuner per study (write-behind copies would each add
+    # the trials the study lacks); adding n trials (``top_up`` off) may share a study
+    with one_tuner(storage_url(url), name) if write_behind and top_up else nullcontext():
         study_id, stored = study_trials(storage, name)
         if any(t.state == TrialState.RUNNING for t in stored):  # of a dead process?
             fail_stale(storage, name)

@@ -1,8 +1,10 @@
-"""One tuner per study on a SQLite storage: the budget holds only then.
+"""One tuner per study on a SQLite storage while it tops the study up to a budget: the budget
+holds only then.
 
 On SQLite a study runs write-behind (``studies.tuning.storage``): each tuner optimises an
 in-memory copy seeded with the stored trials and sees another tuner's trials from its next start
-only, so two tuners started together would each add ``--trials N`` (19 for 10 measured). A
+only, so two tuners topping a study up to ``--trials N`` together would each add what it lacks
+(19 for 10 measured). Adding N trials (``--add N``) means N per tuner and may share a study. A
 tuner therefore holds an exclusive lock on its study while it tunes it, and a second tuner of
 that study is refused with one line. The lock is ``flock`` on a file per study in the folder
 ``<store>-tuners`` beside the SQLite file (as SQLite keeps ``<store>-wal``): the kernel drops it

@@ -1,6 +1,8 @@
-"""One tuner per study on SQLite: a second tuner of a study another process tunes is refused
-(write-behind copies would each add --trials: 19 trials for 10 were measured), the lock dies
-with its process, and a server database is not locked (it claims trial by trial)."""
+"""One tuner per study on SQLite when topping up to a budget (`--trials N`): a second tuner of a
+study another process tunes is refused (write-behind copies would each add the trials the study
+lacks: 19 trials for 10 were measured), the lock dies with its process, and a server database is
+not locked (it claims trial by trial). Adding N trials (`--add N`) may share a study
+(test_tuning's two processes)."""
 
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ def test_a_second_tuner_of_a_study_is_refused_and_nothing_is_added(tmp_path, hol
     name = study_name(KEY, BUDGET)
     holder(url, name)
     with pytest.raises(ValueError, match="is being tuned by another process"):
-        tune_study(KEY, BUDGET, url, 2)
+        tune_study(KEY, BUDGET, url, 2, top_up=True)
     assert study_trials(open_storage(url), name)[1] == []  # the refused tuner ran nothing
 
 
@@ -74,7 +76,7 @@ def test_the_lock_dies_with_its_process_kill_9_included(tmp_path, holder):
     proc = holder(url, name)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    result = tune_study(KEY, BUDGET, url, 2)  # the kernel released the dead holder's lock
+    result = tune_study(KEY, BUDGET, url, 2, top_up=True)  # the dead holder's lock is gone
     assert result.states["COMPLETE"] == 2
 
 
