@@ -14,6 +14,7 @@ member-invariant, so compiled runs always train alone.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -47,10 +48,16 @@ from studies.experiment.recording import (
 )
 from studies.store.records import EpochRecord, RunRecord
 
-__all__ = ["batch_key", "batchable", "fit_seeds", "group_seeds"]
+__all__ = ["batch_key", "batchable", "fit_seeds", "group_seeds", "population_id"]
 
 EpochCallback = Callable[[int, float], None]
 batch_key = population_key  # the name seed batching had
+
+
+def population_id(configs: Sequence[RunConfig]) -> str:
+    """The population a run trained in: its members' run ids, in order, hashed (16 hex)."""
+    text = "\n".join(c.run_id for c in configs).encode()
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
 def batchable(config: RunConfig) -> bool:
@@ -147,11 +154,14 @@ def fit_seeds(
     *,
     evaluate_test: bool = True,
     on_epoch: Sequence[EpochCallback | None] | None = None,
-) -> list[RunRecord]:
+    stop_on: tuple[type[BaseException], ...] = (),
+) -> list[RunRecord | None]:
     """Train the population ``configs`` (one :func:`batch_key`); one record each. ``data``: the
     split of all members, or the splits by data_seed. ``on_epoch[s](epoch, val_accuracy)`` is
-    called after each epoch member s completes (it may raise, e.g. optuna.TrialPruned: the
-    exception propagates)."""
+    called after each epoch member s completes. An exception it raises of a type in ``stop_on``
+    (e.g. optuna.TrialPruned, for a tuning trial) stops member s alone: it has no record (None
+    in its place; nothing after training is measured for it) and the others go on. Any other
+    exception propagates."""
     if on_epoch is not None and len(on_epoch) != len(configs):
         raise ValueError(
             f"on_epoch needs one callback per member ({len(configs)}), got {len(on_epoch)}"
@@ -169,6 +179,7 @@ def fit_seeds(
     initial = _betas_per_member(pop.model, n_members)
     epochs: list[list[EpochRecord]] = [[] for _ in configs]
     alive = [True] * n_members
+    stopped: dict[int, str] = {}  # member -> why its callback stopped it
     for epoch in range(1, first.epochs + 1):
         pop.model.train()
         sums = torch.zeros(n_members, 4, device=device)  # (P, [loss, quadratic, quartic, spatial])
@@ -210,10 +221,15 @@ def fit_seeds(
                 )
             )
             if on_epoch is not None and on_epoch[s] is not None:
-                on_epoch[s](epoch, val_acc[s])
+                try:
+                    on_epoch[s](epoch, val_acc[s])
+                except stop_on as exc:  # this member stops; the population goes on
+                    alive[s] = False
+                    stopped[s] = str(exc) or type(exc).__name__
         if not any(alive):
             break
     after, base_rates = _after_training(configs, pop, members, evaluate_test, alive)
+    composition = population_id(configs)
     records = []
     for s, config in enumerate(configs):
         run_epochs = epochs[s]
@@ -224,8 +240,12 @@ def fit_seeds(
             epoch_records=run_epochs,
             final_train_loss=run_epochs[-1].train_loss if run_epochs else None,
             seed_batch=n_members,
+            population=composition,
         )
         status, error = "ok", None
+        if s in stopped:
+            records.append(None)
+            continue
         if not alive[s]:
             status = "diverged"
             error = f"non-finite training loss or parameters at epoch {len(run_epochs) + 1}"
@@ -235,7 +255,11 @@ def fit_seeds(
         records.append((config, status, error, fields, base_rates[s]))
     share = (time.perf_counter() - start) / n_members  # each member's share of the wall time
     out = []
-    for config, status, error, fields, base_rate in records:
+    for entry in records:
+        if entry is None:  # stopped by its callback
+            out.append(None)
+            continue
+        config, status, error, fields, base_rate = entry
         run_epochs = fields["epoch_records"]
         if run_epochs:
             fields["seconds_per_epoch"] = share / len(run_epochs)

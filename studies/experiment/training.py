@@ -111,7 +111,7 @@ def fit(
     A batchable run trains as a population of one (the kernels it would share with others, so
     the same bits as in any population); ``sequential=True`` takes the plain one-net loop
     instead, the reference the population kernels are tested against (float rounding apart)."""
-    from studies.experiment.seed_batch import batchable, fit_seeds
+    from studies.experiment.seed_batch import batchable, fit_seeds, population_id
 
     if batchable(config) and not sequential:
         return fit_seeds([config], data, evaluate_test=evaluate_test, on_epoch=[on_epoch])[0]
@@ -143,6 +143,7 @@ def fit(
         seconds_per_epoch=train_seconds / len(epochs) if epochs else None,
         samples_per_second=len(setup.y_train) * len(epochs) / train_seconds if epochs else None,
         seed_batch=1,
+        population=population_id([config]),
     )
     test = read_test_split(data) if evaluate_test else None  # the one read of the test split
     base_rate = chance(None if test is None else test[1], data.n_classes)

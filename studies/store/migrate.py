@@ -7,6 +7,8 @@ defaults to), so that an old store reports as before.
 
 Version 2 -> 3 adds the code-identity columns of ``schema.ADDED_IN_3`` (NULL: the code that
 produced those runs is unknown, so a grid reports them as coming from other code).
+
+Version 3 -> 4 adds ``population`` (NULL: the composition runs were trained in was not recorded).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.engine import Connection
 from studies.store.schema import (
     ADDED_IN_2,
     ADDED_IN_3,
+    ADDED_IN_4,
     SCHEMA_VERSION,
     _md,
     experiment_runs,
@@ -43,6 +46,8 @@ def migrate(conn: Connection) -> None:
         _to_2(conn)
     if version < 3:
         _add_columns(conn, ADDED_IN_3)
+    if version < 4:
+        _add_columns(conn, ADDED_IN_4)
     conn.execute(
         sa.update(landau_meta)
         .where(landau_meta.c.key == "schema_version")

@@ -160,6 +160,7 @@ class RunRecord:
     code_fingerprint: str | None = None  # the source that produced it (experiment.fingerprint)
     git_revision: str | None = None  # HEAD of the checkout it ran from; None outside git
     git_dirty: bool | None = None  # whether tracked files differed from git_revision
+    population: str | None = None  # the population it trained in: its members' ids, hashed
 
     def __post_init__(self) -> None:
         if not self.run_id:

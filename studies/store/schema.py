@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3  # 2: run columns below "added in 2", experiments tables; 3: code identity
+SCHEMA_VERSION = 4  # 2: run columns below "added in 2", experiments tables; 3: code identity;
+# 4: the population a run was trained in
 _KIND = "landau-bench results store"
 
 # DataFrame columns and dtypes, in the order of docs/data-model.md.
@@ -56,6 +57,8 @@ _RUN_DTYPES = {
     "code_fingerprint": "str",
     "git_revision": "str",
     "git_dirty": "boolean",
+    # added in 4 (NULL in runs stored before: the composition was not recorded)
+    "population": "str",
 }
 # Columns added to runs in version 2, with their SQL types (for the migration).
 ADDED_IN_2: dict[str, Any] = {
@@ -80,6 +83,9 @@ ADDED_IN_3: dict[str, Any] = {
     "git_revision": sa.Text,
     "git_dirty": sa.Boolean,
 }
+# Columns added to runs in version 4: the population (its members' run ids, in order, hashed)
+# the run was trained in; ``seed_batch`` holds its size.
+ADDED_IN_4: dict[str, Any] = {"population": sa.Text}
 _EPOCH_FLOATS = ["train_loss", "loss_quadratic", "loss_quartic", "loss_spatial", "val_accuracy"]
 _EPOCH_FLOATS += ["seconds"]
 _EPOCH_DTYPES = _KEY | {"epoch": "int64"} | dict.fromkeys(_EPOCH_FLOATS, "float64")
@@ -135,6 +141,7 @@ runs = sa.Table(
     _col("created_at", sa.DateTime),  # UTC
     *(_col(name, type_, null=True) for name, type_ in ADDED_IN_2.items()),
     *(_col(name, type_, null=True) for name, type_ in ADDED_IN_3.items()),
+    *(_col(name, type_, null=True) for name, type_ in ADDED_IN_4.items()),
     sa.CheckConstraint("status IN ('ok', 'diverged', 'failed')", name="runs_status"),
 )
 epochs = sa.Table(
