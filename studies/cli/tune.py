@@ -50,6 +50,12 @@ def add_parser(sub) -> None:
             action.help = "Dask scheduler address: each study a task on the cluster's workers"
         elif action.dest == "workers":
             action.help = "local worker processes, each tuning whole studies (default 1)"
+        elif action.dest == "population":
+            action.help = (
+                "ask N trials of a study at once and train them as one model (default: the "
+                "grid's [tuning] population, or 1); a trial scores the same in any population, "
+                "but N changes which trials TPE asks, so N > 1 is another study (named)"
+            )
     tune.add_argument("--variant", help="tune this variant only (with --dataset)")
     tune.add_argument("--dataset", help="… on this dataset")
     tune.add_argument(
@@ -79,10 +85,14 @@ def add_parser(sub) -> None:
 
 
 def budget_from_args(base, args):
-    """The grid's [tuning] budget (or the default) with --trials/--epochs/--seed applied."""
+    """The grid's [tuning] budget (or the default) with --trials/--epochs/--seed/--population
+    applied."""
     from studies.experiment.grid import TuningBudget
 
     overrides = {"trials": args.trials, "epochs": args.epochs, "seed": args.seed}
+    overrides["population"] = getattr(args, "population", None)
+    if args.epochs is not None:  # --epochs: these epochs per trial on every dataset
+        overrides["dataset_epochs"] = ()
     return replace(base or TuningBudget(), **{k: v for k, v in overrides.items() if v is not None})
 
 

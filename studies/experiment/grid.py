@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ablations import BLOG, get_preset
 from ablations.hyperparameters import coerce
@@ -30,6 +30,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "tuning.trials": (1, MAX_EPOCHS),  # a budget beyond it is a typo
     "tuning.epochs": (1, MAX_EPOCHS),
     "tuning.seed": (0, MAX_SEED),
+    "tuning.population": (1, 10_000),  # trials trained as one model
 }
 
 
@@ -45,20 +46,36 @@ def check_int(name: str, value, low: int, high: int | None) -> int:
     return value
 
 
+PRUNERS = ("median", "hyperband", "none")
+
+
 @dataclass(frozen=True)
 class TuningBudget:
-    """The same for every variant of a grid: trials and epochs per trial."""
+    """The same for every variant of a grid: trials, epochs per trial (``dataset_epochs``:
+    (dataset, epochs) pairs that override it for those datasets), the sampler/training seed,
+    the pruner, and ``population``: trials asked at once and trained as one model."""
 
     trials: int = 8
     epochs: int = 10
     seed: int = 0
     pruner: str = "median"
+    population: int = 1
+    dataset_epochs: tuple = ()
 
     def __post_init__(self) -> None:
-        for name in ("trials", "epochs", "seed"):
+        for name in ("trials", "epochs", "seed", "population"):
             check_int(name, getattr(self, name), *LIMITS[f"tuning.{name}"])
-        if self.pruner not in ("median", "none"):
-            raise ValueError(f"unknown pruner {self.pruner!r}; known: median, none")
+        if self.pruner not in PRUNERS:
+            raise ValueError(f"unknown pruner {self.pruner!r}; known: {', '.join(PRUNERS)}")
+        pairs = tuple(sorted(dict(self.dataset_epochs).items()))
+        for dataset, epochs in pairs:
+            check_int(f"tuning epochs of {dataset}", epochs, *LIMITS["tuning.epochs"])
+        object.__setattr__(self, "dataset_epochs", pairs)
+
+    def for_dataset(self, dataset: str) -> TuningBudget:
+        """The budget of a study on ``dataset``: its own epochs per trial."""
+        epochs = dict(self.dataset_epochs).get(dataset, self.epochs)
+        return replace(self, epochs=epochs, dataset_epochs=())
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ _KEYS = {
     "custom_datasets",
     "plugins",
 }
-_TUNING_KEYS = {"trials", "epochs", "seed", "pruner"}
+_TUNING_KEYS = {"trials", "epochs", "seed", "pruner", "population"}
 
 
 def grid_names() -> list[str]:
@@ -147,6 +147,14 @@ def grid_from_dict(
         raise ValueError(
             f"unknown keys {sorted(bad)} in [tuning] of {origin}; "
             f"known: {', '.join(sorted(_TUNING_KEYS))}"
+        )
+    if tuning.get("epochs") == "dataset":  # each study trains its dataset's grid budget
+        tuning["epochs"] = data.get("epochs", 20)
+        tuning["dataset_epochs"] = tuple(dict(data.get("dataset_epochs", {})).items())
+    elif isinstance(tuning.get("epochs"), str):
+        raise ValueError(
+            f'[tuning] epochs of {origin} must be an integer or "dataset" (each study '
+            f"trains its dataset's budget), but got {tuning['epochs']!r}"
         )
     try:
         return GridSpec(

@@ -39,7 +39,9 @@ def best_params_for_grid(
     then runs the variant's defaults and labels them ``untuned:<study>`` — a variant that cannot
     be tuned is a result, not an error.
     """
-    budget = spec.tuning if epochs is None else dataclasses.replace(spec.tuning, epochs=epochs)
+    budget = spec.tuning
+    if epochs is not None:  # --tuned-epochs: these epochs per trial, for every dataset
+        budget = dataclasses.replace(budget, epochs=epochs, dataset_epochs=())
     storage = open_storage(storage_url, create=False)
     tuned, missing = {}, []
     for key in grid_keys(spec):

@@ -34,7 +34,7 @@ from studies.tuning.liveness import (
     retry_stale,
 )
 
-__all__ = ["give_back", "run_direct", "slot_lock"]
+__all__ = ["give_back", "run_direct", "slot_lock", "tell"]
 
 
 @contextmanager
@@ -101,21 +101,61 @@ def run_direct(
     objective: Callable,
     n_trials: int,
     limit: int | None,
+    population: int = 1,
     *,
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     callbacks: list,
 ) -> list[FrozenTrial]:
     """Up to ``n_trials`` trials of ``objective`` on study ``name``, each claimed while the
-    study holds fewer than ``limit`` counted trials (None: no limit); the study's finished
-    trials."""
+    study holds fewer than ``limit`` counted trials (None: no limit), ``population`` claimed at
+    a time and trained together (``objective.many``); the study's finished trials."""
     study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-    for _ in range(n_trials):
-        trial = _claim(storage, study, limit)
-        if trial is None:
+    left = n_trials
+    while left > 0:
+        trials = []
+        for _ in range(min(population, left)):
+            trial = _claim(storage, study, limit)
+            if trial is None:
+                break
+            trials.append(trial)
+        if not trials:
             break
-        _run_one(storage, study, trial, objective)
-        frozen = storage.get_trial(trial._trial_id)
-        for callback in callbacks:
-            callback(study, frozen)
+        if population > 1:
+            _run_many(storage, study, trials, objective)
+        else:
+            _run_one(storage, study, trials[0], objective)
+        for trial in trials:
+            frozen = storage.get_trial(trial._trial_id)
+            for callback in callbacks:
+                callback(study, frozen)
+        left -= len(trials)
     return study.get_trials(deepcopy=False, states=FINISHED)
+
+
+def _run_many(storage: BaseStorage, study: optuna.Study, trials: list, objective) -> None:
+    ids = [t._trial_id for t in trials]
+    for trial_id in ids:
+        beat(storage, trial_id)
+    heartbeat = Heartbeat(storage, HEARTBEAT_S)
+    heartbeat.start(ids)
+    try:
+        outcomes = objective.many(trials)
+    except KeyboardInterrupt:  # not results: every trial goes back, the command ends
+        heartbeat.stop()
+        for trial_id in ids:
+            give_back(storage, study, trial_id)
+        raise
+    finally:
+        heartbeat.stop()
+    for trial, outcome in zip(trials, outcomes, strict=True):
+        tell(study, trial, outcome)
+
+
+def tell(study: optuna.Study, trial: optuna.Trial, outcome: tuple) -> None:
+    """Tell ``study`` the ``outcome`` of ``trial`` (a NaN value: FAIL, with Optuna's note)."""
+    state, value = outcome
+    if state == TrialState.COMPLETE:
+        study.tell(trial, value, skip_if_finished=True)
+    else:
+        study.tell(trial, state=state, skip_if_finished=True)

@@ -74,11 +74,17 @@ def fixed_params(variant: str, params) -> tuple:
 def study_name(key: StudyKey, budget: TuningBudget) -> str:
     """Deterministic: a changed search space, epochs per trial or fixed parameter is a new
     study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``; a user's
-    file adds its content hash (``dataset=mine,data=1a2b3c4d,…``): an edited file is a new study."""
+    file adds its content hash (``dataset=mine,data=1a2b3c4d,…``): an edited file is a new study.
+    A pruner other than the median and a tuning population > 1 are named (``…,pruner=hyperband,
+    population=8``): they change which trials a study runs."""
     data = f",data={key.custom.fingerprint[:8]}" if key.custom is not None else ""
+    budget = budget.for_dataset(key.dataset)
     where = f"dataset={key.dataset}{data},depth={key.depth},epochs={budget.epochs}"
     fixed = "".join(f",{k}={v}" for k, v in key.fixed)
-    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}]"
+    # how trials are asked and pruned changes what a study finds: another study when not default
+    how = f",pruner={budget.pruner}" if budget.pruner != "median" else ""
+    how += f",population={budget.population}" if budget.population > 1 else ""
+    return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}{how}]"
 
 
 def grid_keys(spec: GridSpec) -> list[StudyKey]:

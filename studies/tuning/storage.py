@@ -44,7 +44,7 @@ from studies.store.engine import (
     creation_lock,
     foreign_sqlite_tables,
 )
-from studies.tuning.direct import run_direct
+from studies.tuning.direct import run_direct, tell
 from studies.tuning.journal import JOURNAL_TABLE, StoreJournal, copy_rdb_studies
 from studies.tuning.liveness import (
     FINISHED,
@@ -244,6 +244,7 @@ def run_study(
     callbacks: list,
     write_behind: bool,
     limit: int | None = None,
+    population: int = 1,
 ) -> list[FrozenTrial]:
     """Run ``n_trials`` trials of ``objective`` (an exception fails its trial only) on the study
     whose trials were ``stored`` (stale trials already failed and enqueued again); return its
@@ -252,11 +253,13 @@ def run_study(
     Write-behind: on an in-memory study seeded with the stored finished trials and the enqueued
     ones this process claims, each finished trial written as it ends (new trials of other
     processes are not seen). Otherwise on the storage, step by step, each trial claimed while
-    the study counts fewer than ``limit`` trials (``studies.tuning.direct``)."""
+    the study counts fewer than ``limit`` trials (``studies.tuning.direct``). ``population`` > 1:
+    trials asked that many at a time and trained together (``objective.many``; its trials
+    written one by one as they are told)."""
     if not write_behind:
         name = storage.get_study_name_from_id(study_id)
         options = {"sampler": sampler, "pruner": pruner, "callbacks": callbacks}
-        return run_direct(storage, name, objective, n_trials, limit, **options)
+        return run_direct(storage, name, objective, n_trials, limit, population, **options)
     done = [t for t in stored if t.state in FINISHED]
     if n_trials == 0:
         return done
@@ -291,9 +294,15 @@ def run_study(
         written.append(trial)
 
     try:
-        memory.optimize(
-            _interruptible(objective), n_trials, catch=(Exception,), callbacks=[write, *callbacks]
-        )
+        if population > 1:
+            _optimize_populations(memory, objective, n_trials, population, [write, *callbacks])
+        else:
+            memory.optimize(
+                _interruptible(objective),
+                n_trials,
+                catch=(Exception,),
+                callbacks=[write, *callbacks],
+            )
     except _Interrupted as stop:  # the in-memory trial is dropped; claimed ones released below
         raise stop.interrupt from None
     finally:
@@ -304,3 +313,19 @@ def run_study(
             except optuna.exceptions.UpdateFinishedTrialError:
                 pass
     return done + written
+
+
+def _optimize_populations(
+    study: optuna.Study, objective, n_trials: int, population: int, callbacks: list
+) -> None:
+    """``n_trials`` trials, asked ``population`` at a time (enqueued ones first) and trained
+    together; each told and passed to ``callbacks`` in the order asked."""
+    left = n_trials
+    while left > 0:
+        trials = [study.ask() for _ in range(min(population, left))]
+        for trial, outcome in zip(trials, objective.many(trials), strict=True):
+            tell(study, trial, outcome)
+            frozen = study._storage.get_trial(trial._trial_id)
+            for callback in callbacks:
+                callback(study, frozen)
+        left -= len(trials)

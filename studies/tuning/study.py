@@ -41,6 +41,7 @@ from studies.experiment.training import fit
 from studies.tuning.best import best_trial
 from studies.tuning.keys import StudyKey, study_name
 from studies.tuning.liveness import counted, fail_stale, stale_numbers
+from studies.tuning.population import run_population
 from studies.tuning.storage import (
     create_study,
     open_storage,
@@ -79,9 +80,15 @@ def make_sampler(budget: TuningBudget, seed: int) -> optuna.samplers.TPESampler:
 
 
 def make_pruner(budget: TuningBudget) -> optuna.pruners.BasePruner:
-    """Median of the per-epoch validation accuracy of completed trials, after a warm-up."""
+    """``median``: median of the per-epoch validation accuracy of completed trials, after a
+    warm-up; ``hyperband``: Hyperband (successive halving from 1 epoch to the trial's epochs,
+    reduction factor 3), the multi-fidelity pruner; ``none``."""
     if budget.pruner == "none":
         return optuna.pruners.NopPruner()
+    if budget.pruner == "hyperband":  # multi-fidelity: successive halving over epochs
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=budget.epochs, reduction_factor=3
+        )
     return optuna.pruners.MedianPruner(
         n_startup_trials=max(1, budget.trials // 3),
         n_warmup_steps=max(1, budget.epochs // 4),
@@ -128,6 +135,7 @@ def prepare_studies(keys: Iterable[StudyKey], budget: TuningBudget, storage: RDB
 
 
 def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str) -> bool:
+    budget = budget.for_dataset(key.dataset)
     attrs = {
         "variant": key.variant,
         "dataset": key.dataset,
@@ -136,6 +144,7 @@ def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str)
         "space_version": get_variant(key.variant).space_version,
         "epochs": budget.epochs,
         "pruner": budget.pruner,
+        "population": budget.population,
     }
     if key.fixed:
         attrs["fixed"] = dict(key.fixed)
@@ -165,13 +174,15 @@ class _Objective:
         self.data = load_dataset(key.dataset, data_dir=data_dir, custom=key.custom)
         self.train_seconds = 0.0
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def configure(self, trial: optuna.Trial) -> RunConfig:
+        """The run a trial trains: its suggested parameters, repetition 0 of the grid's seeds
+        with the budget's base seed."""
         space = get_variant(self.key.variant).search_space
         params = {**dict(self.key.fixed), **{p.name: _suggest(trial, p) for p in space}}
         if "source" not in trial.user_attrs:
             trial.set_user_attr("source", "sampler")
-        k, b = self.key, self.budget  # repetition 0 of the grid's seeds, the budget's base seed
-        config = RunConfig(
+        k, b = self.key, self.budget
+        return RunConfig(
             k.variant,
             k.dataset,
             0,
@@ -182,6 +193,18 @@ class _Objective:
             device=self.device,
             custom_dataset=k.custom,
         )
+
+    def many(self, trials: list[optuna.Trial]) -> list:
+        """The outcomes of ``trials`` trained as populations (``studies.tuning.population``)."""
+        timer = [0.0]
+        start = time.perf_counter()
+        try:
+            return run_population(trials, self.configure, self.data, timer)
+        finally:
+            self.train_seconds += time.perf_counter() - start - timer[0]
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        config = self.configure(trial)
         in_optuna = 0.0  # report + should_prune: storage and pruner time, not training
 
         def on_epoch(epoch: int, val_acc: float) -> None:
@@ -277,6 +300,7 @@ def tune_study(
     Wall time covers the storage and sampler work (data loading excepted); train time the
     training only, the trial's report/should_prune calls excepted."""
     start = time.perf_counter()
+    budget = budget.for_dataset(key.dataset)
     name = study_name(key, budget)
     storage = open_storage(url)
     if write_behind is None:
@@ -315,6 +339,7 @@ def tune_study(
             callbacks=[lambda _study, trial: ran.append(trial.state.name)],
             write_behind=write_behind,
             limit=limit,
+            population=budget.population,
         )
         stale = stale_numbers(finished)
         states = Counter(t.state.name for t in finished if t.number not in stale)
