@@ -21,6 +21,7 @@ NOT_RESULTS = {
     "samples_per_second",
     "load_avg",
     "seed_batch",
+    "population",
     "threads",
 }
 FAST = {"subset": 64, "iterations": 3, "probes": 1}  # diagnostics: cheap but exercised
