@@ -5,9 +5,19 @@ are timed, at the blog preset of ``full``, depth 2, 3 epochs.
 
 (a) 10 members (5 seeds x 2 data splits) ÷ 1 member, moons and digits. Goal <= 2.0x.
 (b) 40 members (4 swept temperatures x 5 seeds x 2 splits) ÷ 1 member, moons. Goal <= 5x.
+(c) A 24-trial study of full (moons, depth 2, 8 epochs per trial, median pruner) tuned with
+    population 8 ÷ population 1, wall clock. Goal <= 0.4x.
+(d) (slow: ~5 min) The standard grid's fixed protocol (every variant and the temperature sweep,
+    5 seeds x 2 splits) on two embedded datasets (moons, digits) at 5 epochs, default population
+    ÷ ``--population 1``, wall clock of ``landau grid`` at 2 workers. Goal <= 0.25x.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -60,4 +70,59 @@ def test_forty_members_vs_one_member(compare_long):
         warmup=1,
         target="<= 5x",
         reference_name="a population of 1",
+    )
+
+
+def _tune(tmp_path, population: int) -> None:
+    from studies.experiment.grid import TuningBudget
+    from studies.tuning.keys import StudyKey
+    from studies.tuning.storage import close_storage, open_storage, storage_url
+    from studies.tuning.study import prepare_studies, tune_study
+
+    path = tmp_path / f"study-{population}-{time.monotonic_ns()}.db"
+    url = storage_url(path)
+    budget = TuningBudget(trials=24, epochs=8, population=population)
+    key = StudyKey("full", "moons", 2)
+    prepare_studies([key], budget, open_storage(url))
+    tune_study(key, budget, url, budget.trials, top_up=True)
+    close_storage(url)
+    path.unlink()
+
+
+def test_a_24_trial_study_population_8_vs_1(compare_long, tmp_path):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    compare_long(
+        lambda: _tune(tmp_path, 8),
+        lambda: _tune(tmp_path, 1),
+        rounds=3,
+        warmup=0,
+        clock=time.perf_counter,
+        target="<= 0.4x",
+        reference_name="population 1 (one trial at a time)",
+    )
+
+
+def _grid(tmp_path, population: str | None) -> None:
+    store = tmp_path / f"grid-{population}-{time.monotonic_ns()}.db"
+    flags = [] if population is None else ["--population", population]
+    command = [sys.executable, "-m", "studies.cli", "grid", "standard", "--datasets",
+               "moons,digits", "--epochs", "5", "--workers", "2", "--no-progress",
+               "--store", str(store), *flags]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    subprocess.run(command, check=True, env=env, capture_output=True)
+    store.unlink()
+
+
+@pytest.mark.slow
+def test_standard_grid_default_population_vs_one_at_two_workers(compare_long, tmp_path):
+    compare_long(
+        lambda: _grid(tmp_path, None),
+        lambda: _grid(tmp_path, "1"),
+        rounds=1,
+        clock=time.perf_counter,
+        target="<= 0.25x",
+        reference_name="--population 1",
+        load_before=os.getloadavg()[0],
     )
