@@ -18,6 +18,7 @@ import threading
 import traceback
 
 from studies.cli import (
+    budgets,
     compare,
     dashboard,
     demo,
@@ -38,6 +39,7 @@ COMMANDS = {
     "export": export,
     "tune": tune,
     "run": run,
+    "budgets": budgets,
     "report": report,
     "compare": compare,
     "dashboard": dashboard,
