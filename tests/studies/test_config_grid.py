@@ -94,7 +94,15 @@ def test_shipped_grids_load_and_expand():
     # logreg has one layer only: 5 variants x 5 datasets x 2 depths x 3 seeds + 5 x 3
     assert len(runs) == 5 * 5 * 2 * 3 + 5 * 3
     assert len({r.run_id for r in runs}) == len(runs)
-    assert "mnist" in load_grid("standard").datasets
+    standard = load_grid("standard")
+    assert len(standard.datasets) == 20 and "mnist" not in standard.datasets  # cost: docs/grids.md
+    assert {standard.epochs_for(d) for d in standard.datasets} <= set(range(30, 61, 5))
+    tuned = load_grid("standard-tuned")
+    assert tuned.tuning.trials >= 30 and tuned.tuning.pruner == "hyperband"
+    assert tuned.tuning.for_dataset("titanic").epochs == standard.epochs_for("titanic") == 35
+    replicate = load_grid("standard-replicate")
+    assert (replicate.base_seed, replicate.data_seed) != (standard.base_seed, standard.data_seed)
+    assert replicate.datasets == standard.datasets and replicate.variants == standard.variants
 
 
 def test_paper_grid_is_the_blog_preset():
@@ -125,7 +133,7 @@ def test_overrides_apply_and_validate():
 
 
 def test_unknown_grid_lists_known(tmp_path):
-    known = "known: claims, paper, quick, real, standard"
+    known = "known: claims, convergence, paper, quick, real, standard, standard-replicate, "
     with pytest.raises(ValueError, match=f"unknown grid 'quik'; {known}"):
         load_grid("quik")
     with pytest.raises(ValueError, match="does not exist"):

@@ -120,7 +120,7 @@ def test_kill_minus_nine_then_resume_loses_nothing_and_duplicates_nothing(tmp_pa
     [
         (["grid", "--variants", "ful"], "unknown variant 'ful'; known: full"),
         (["grid", "--datasets", "mnsit"], "unknown dataset 'mnsit'; known: moons"),
-        (["grid", "quik"], "unknown grid 'quik'; known: claims, paper, quick, real, standard"),
+        (["grid", "quik"], "unknown grid 'quik'; known: claims, convergence, paper, quick, real, "),
         (["grid", "--seeds", "0"], "`seeds >= 1` must hold, but got seeds=0"),
         (["grid", "--epochs", "0"], "`1 <= epochs <= 10000` must hold, but got epochs=0"),
         (["grid", "--depths", "3"], "unknown depth 3; known: 1, 2"),

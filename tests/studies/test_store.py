@@ -30,6 +30,7 @@ RUNS_COLUMNS = [
     "trial_number", "data_seed", "n_classes", "chance_accuracy", "collapsed", "sweep",
     "sharpness", "hessian_trace", "suite_version", "torch_version", "python_version", "platform",
     "threads", "load_avg", "seed_batch", "code_fingerprint", "git_revision", "git_dirty",
+    "population",
 ]  # fmt: skip
 KEY = ["run_id", "variant", "dataset", "seed", "depth"]
 EPOCHS_COLUMNS = KEY + ["epoch", "train_loss", "loss_quadratic", "loss_quartic", "loss_spatial"]
