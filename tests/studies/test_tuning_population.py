@@ -107,7 +107,7 @@ def test_pruned_and_diverged_members_are_pruned_trials_and_a_failing_population_
 
     def fake(configs, data, *, on_epoch, **_):
         out = []
-        for i, config in enumerate(configs):
+        for i in range(len(configs)):
             on_epoch[i](1, 0.5)
             status = "diverged" if i == 1 else "ok"
             out.append(None if i == 2 else _Record(status, 0.25 * i))
@@ -116,7 +116,8 @@ def test_pruned_and_diverged_members_are_pruned_trials_and_a_failing_population_
     monkeypatch.setattr(population, "fit_seeds", fake)
     tune_study(FULL, budget, url, 4)
     states = [t.state for t in _trials(url, FULL, budget)]
-    assert states == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.PRUNED, TrialState.COMPLETE]
+    complete, pruned = TrialState.COMPLETE, TrialState.PRUNED
+    assert states == [complete, pruned, pruned, complete]
 
     def broken(configs, data, **_):
         raise RuntimeError("out of luck")
