@@ -13,7 +13,13 @@ from reports import figures as F
 from reports.context import ReportContext, reraise_interrupt
 from reports.data import TWO_D_DATASETS, ReportData
 from reports.figures import FigureResult
-from reports.first_page import claims_section, contributions_section, inventory_section
+from reports.first_page import (
+    REPLICATION_TITLE,
+    claims_section,
+    contributions_section,
+    inventory_section,
+    replication_section,
+)
 from reports.ranking import MIN_DATASETS, friedman_nemenyi
 from reports.render import Paragraph, Section, Table
 from reports.tables import (
@@ -236,6 +242,7 @@ def _faithfulness(r: ReportContext) -> list:
 
 _MAKERS: dict[str, Callable[[ReportContext], list]] = {
     "claims": claims_section,
+    "replication": replication_section,
     "accuracy": _accuracy,
     "contributions": contributions_section,
     "anchors": _anchors,
@@ -260,17 +267,22 @@ def make_sections(
     draw_figures: bool = True,
     on_section: Callable[[str], None] | None = None,
 ) -> list[Section]:
-    """All sections in order; figures are saved under out_dir/figures as a side effect.
+    """All sections in order (with a replicate, "Does it replicate?" after the claims); figures
+    are saved under out_dir/figures as a side effect.
     ``on_section`` is told each section's title (with its position) before it is built.
 
     A section whose construction raises becomes a paragraph naming the error (and a warning), so
     one bad input cannot cost the whole report; `strict=True` re-raises instead.
     """
     r = ReportContext(data, Path(out_dir), strict, draw_figures)
+    titles = dict(SECTION_TITLES)
+    if r.has_replicate:  # right after the claims it judges
+        items = list(titles.items())
+        titles = dict([items[0], ("replication", REPLICATION_TITLE), *items[1:]])
     sections = []
-    for i, (key, title) in enumerate(SECTION_TITLES.items(), 1):
+    for i, (key, title) in enumerate(titles.items(), 1):
         if on_section is not None:
-            on_section(f"section {i}/{len(SECTION_TITLES)}: {title}")
+            on_section(f"section {i}/{len(titles)}: {title}")
         try:
             blocks = _MAKERS[key](r)
         except Exception as exc:  # shown in the page and warned about, never silent
