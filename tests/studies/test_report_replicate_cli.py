@@ -65,3 +65,28 @@ def test_bad_replicate_is_one_line_exit_2(store, tmp_path, capsys, replicate, me
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_compare_of_a_replicate_runs_unpaired_and_says_so(store, tmp_path, capsys):
+    capsys.readouterr()
+    out = tmp_path / "c"
+    assert main(["compare", "a", "b", "--store", store, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "compare 'b' − 'a' (unpaired: no run of B pairs with a run of A)" in text
+    cells = pd.read_csv(out / "compare_cells.csv").set_index("variant")
+    assert set(cells.index) == {"full", "plain_mlp"} and (cells["n_a"] == 3).all()
+    assert (cells["diff_pp"].abs() < 1e-6).all()  # b's accuracies are a's
+    assert (out / "compare.png").stat().st_size > 0
+
+
+def test_compare_unpaired_when_asked_even_where_runs_pair(store, tmp_path, capsys):
+    capsys.readouterr()
+    # a with itself in a copy of the store: every run pairs
+    other = tmp_path / "other.db"
+    other.write_bytes(open(store, "rb").read())
+    args = ["compare", "a", "a", "--store", store, "--store-b", str(other)]
+    assert main([*args, "--out", str(tmp_path / "p")]) == 0
+    assert "compare 'a' − 'a' (paired): 6 matched pairs" in capsys.readouterr().out
+    assert main([*args, "--unpaired", "--out", str(tmp_path / "u")]) == 0
+    assert "(unpaired, as asked)" in capsys.readouterr().out
+    assert "n_a" in pd.read_csv(tmp_path / "u" / "compare_cells.csv").columns
