@@ -27,6 +27,7 @@ from reports.tables import (
     LIST_RUNS_BELOW,
     accuracy_table,
     anchors_table,
+    convergence_table,
     importances_table,
     runtime_table,
     tuned_params_table,
@@ -208,8 +209,7 @@ def _tuning(r: ReportContext) -> list:
             "Tuning cost per variant.",
             f"there are no tuning trials — {r.hint('trials')}",
         ),
-        *_figure_section(F.tuning_history_figure, "trials", "tuning_history", "Tuning history")(r),
-        *_figure_section(F.best_so_far_figure, "trials", "tuning_best", "Best value vs trials")(r),
+        *_convergence(r),
     ]
     if imp.empty:
         reason = f"there are no importances rows — {r.hint('importances')}"
@@ -233,6 +233,39 @@ def _tuning(r: ReportContext) -> list:
             "Parameter importance per study (normalised to sum to 1 per study)." + caveat,
         )
     )
+    return blocks
+
+
+def _convergence(r: ReportContext) -> list:
+    """Did tuning converge? Every trial's value and the best-so-far curves (several figures
+    each when the studies' panels do not fit one), and one row per study: when its best was
+    found, what the second half of its trials added."""
+    t = r.data.trials
+    figures = (
+        ("tuning_history", "Tuning history", F.tuning_history_figure),
+        ("tuning_best", "Best value vs trials", F.best_so_far_figure),
+    )
+    groups = F.tuning_groups(t)
+    if not groups:  # each figure says why
+        reason = f"there are no trials rows — {r.hint('trials')}"
+        if t.empty:
+            return [r.figure(caption, FigureResult, None, reason) for _, caption, _ in figures]
+        return [r.figure(caption, draw, t, r.fig_path(name)) for name, caption, draw in figures]
+    blocks: list = []
+    for name, caption, draw in figures:
+        for i, datasets in enumerate(groups):
+            file, text = name, caption
+            if len(groups) > 1:
+                file, text = f"{name}_{i + 1}", f"{caption} ({', '.join(datasets)})"
+            blocks.append(r.figure(text, draw, t, r.fig_path(file), datasets))
+    text = (
+        "Did tuning converge? Per study: the best validation accuracy (%) of its complete "
+        "trials, the trial that found it (best_at_trial of n_trials), the trials it took to "
+        "reach 99 % of that best (trials_to_99pct), and what the second half of its trials "
+        "added (gain_last_half_pp; 0: nothing after half-way). Pruned trials count as trials "
+        "run, never towards the best (their value is at a lower budget)."
+    )
+    blocks.append(_table("tuning_convergence", convergence_table(t), text, "no study has a trial"))
     return blocks
 
 
