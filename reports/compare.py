@@ -120,14 +120,18 @@ def compare_figure(
                     [row["estimate_pp"] - row["ci95_low"]],
                     [row["ci95_high"] - row["estimate_pp"]],
                 ]
+                # too few units to bound the interval (it is the metric's range): no bar
+                unbounded = row["ci95_low"] <= -100 and row["ci95_high"] >= 100
+                xerr = None if unbounded else np.nan_to_num(np.array(err, float))
                 ax.errorbar(
-                    row["estimate_pp"], len(labels_y), xerr=np.nan_to_num(np.array(err, float)),
+                    row["estimate_pp"], len(labels_y), xerr=xerr,
                     fmt="D", color="C3", mfc=face, capsize=3, ms=6,
                 )  # fmt: skip
-                short = "pooled" if analysis == PRIMARY else "pooled, survivors"
+                short = "pooled" if analysis == PRIMARY else "survivors only"
                 units = "cells" if paired else "datasets"
                 n = int(row["n_cells" if paired else "n_datasets"])
-                labels_y.append(f"{short}{_setting(row, pv)} ({n} {units}, normalised)")
+                no_bar = ", unbounded" if unbounded else ""
+                labels_y.append(f"{short}{_setting(row, pv)} ({n} {units}{no_bar})")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_yticks(range(len(labels_y)), labels_y, fontsize="small")
         ax.set_ylim(len(labels_y) - 0.5, -0.5)
@@ -136,15 +140,17 @@ def compare_figure(
     if paired:
         title = (
             f"Paired difference {b} − {a} per variant (> 0: {b} is better)\n"
-            "cells: test accuracy, 95% t-interval (× fewer than 5 pairs); ◆ pooled over cells, "
-            "pp of chance-normalised accuracy (filled: failures at chance; hollow: survivors only)"
+            "cells: test accuracy, 95% t-interval (× fewer than 5 pairs)\n◆ pooled over cells, "
+            "pp of chance-normalised accuracy\n(filled: failures at chance; hollow: survivors "
+            "only; unbounded: too few cells for a 95% bound)"
         )
     else:
         title = (
             f"Unpaired difference of means {b} − {a} per variant (> 0: {b} is better)\n"
-            "cells: test accuracy, Welch 95% interval (× fewer than 5 runs on a side); ◆ pooled "
-            "over datasets (Hodges–Lehmann), pp of chance-normalised accuracy (filled: failures "
-            "at chance; hollow: survivors only)"
+            "cells: test accuracy, Welch 95% interval (× fewer than 5 runs on a side)\n"
+            "◆ pooled over datasets (Hodges–Lehmann, Wilcoxon interval), pp of chance-normalised "
+            "accuracy\n(filled: failures at chance; hollow: survivors only; unbounded: too few "
+            "datasets for a 95% bound)"
         )
     fig.suptitle(title, fontsize="small")
     return save(fig, path)
