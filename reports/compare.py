@@ -101,7 +101,9 @@ def compare_figure(
     a, b = labels
     variants = list(dict.fromkeys(cells["variant"]))
     heights = [len(cells[cells["variant"] == v]) + 3 for v in variants]
-    fig, axes = panels(len(variants), ncols=min(3, len(variants)), size=(4.6, 0.32 * max(heights)))
+    fig, axes = panels(
+        len(variants), ncols=min(3, len(variants)), size=(4.6, max(2.4, 0.32 * max(heights)))
+    )
     for ax, variant in zip(axes, variants, strict=True):
         sub = cells[cells["variant"] == variant]  # already in dataset, depth order
         labels_y = []
