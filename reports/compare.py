@@ -72,29 +72,49 @@ def compare_experiments(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> tuple[pd.
     return c.reset_index(drop=True), p.reset_index(drop=True)
 
 
+def _n(row: pd.Series) -> tuple[str, bool]:
+    """The cell's label count and whether it is too few for its interval: pairs (paired), or
+    runs on each side (unpaired)."""
+    if "n_pairs" in row.index:
+        return f"n={row['n_pairs']}", row["n_pairs"] < 5
+    return f"n={row['n_a']}/{row['n_b']}", min(row["n_a"], row["n_b"]) < 5
+
+
+def _setting(row: pd.Series, frame: pd.DataFrame) -> str:
+    """` · study, 10 ep`: the row's setting, where its variant has several (unpaired cells)."""
+    if "source" not in frame.columns or len(frame[["source", "epochs"]].drop_duplicates()) < 2:
+        return ""
+    return f" · {row['source']}, {row['epochs']} ep"
+
+
 def compare_figure(
     cells: pd.DataFrame, pooled: pd.DataFrame, path: str | Path, labels: tuple[str, str]
 ) -> FigureResult:
-    """One panel per variant: each (dataset, depth) cell's mean paired difference B − A (pp of
-    test accuracy, 95% t-interval; grey × for fewer than 5 pairs), then the pooled estimate (pp of
-    chance-normalised accuracy; filled diamond: failures at chance, hollow: survivors only)."""
+    """One panel per variant: each (dataset, depth) cell's difference B − A (pp of test
+    accuracy, 95% interval; grey × for fewer than 5 pairs, or runs on a side), then the pooled
+    estimate (pp of chance-normalised accuracy; filled diamond: failures at chance, hollow:
+    survivors only). Paired cells (n_pairs: compare_experiments) show the mean paired
+    difference; unpaired ones (n_a, n_b: reports.compare_unpaired) the difference of means."""
     if cells.empty:
         return missing("no run of B matches a run of A")
+    paired = "n_pairs" in cells.columns
     a, b = labels
     variants = list(dict.fromkeys(cells["variant"]))
     heights = [len(cells[cells["variant"] == v]) + 3 for v in variants]
-    fig, axes = panels(len(variants), ncols=min(3, len(variants)), size=(4.6, 0.32 * max(heights)))
+    fig, axes = panels(
+        len(variants), ncols=min(3, len(variants)), size=(4.6, max(2.4, 0.32 * max(heights)))
+    )
     for ax, variant in zip(axes, variants, strict=True):
         sub = cells[cells["variant"] == variant]  # already in dataset, depth order
         labels_y = []
         for y, (_, row) in enumerate(sub.iterrows()):
-            few = row["n_pairs"] < 5
+            n, few = _n(row)
             err = [[row["diff_pp"] - row["ci95_low"]], [row["ci95_high"] - row["diff_pp"]]]
             ax.errorbar(
                 row["diff_pp"], y, xerr=np.nan_to_num(np.array(err, float)),
                 fmt="x" if few else "o", color="0.45" if few else "C0", capsize=2, ms=4,
             )  # fmt: skip
-            labels_y.append(f"{row['dataset']} · d{int(row['depth'])} n={row['n_pairs']}")
+            labels_y.append(f"{row['dataset']} · d{int(row['depth'])}{_setting(row, sub)} {n}")
         pv = pooled[pooled["variant"] == variant]
         for analysis, face in ((PRIMARY, "C3"), (SURVIVORS, "none")):
             for _, row in pv[(pv["analysis"] == analysis) & (pv["n_cells"] > 0)].iterrows():
@@ -102,21 +122,37 @@ def compare_figure(
                     [row["estimate_pp"] - row["ci95_low"]],
                     [row["ci95_high"] - row["estimate_pp"]],
                 ]
+                # too few units to bound the interval (it is the metric's range): no bar
+                unbounded = row["ci95_low"] <= -100 and row["ci95_high"] >= 100
+                xerr = None if unbounded else np.nan_to_num(np.array(err, float))
                 ax.errorbar(
-                    row["estimate_pp"], len(labels_y), xerr=np.nan_to_num(np.array(err, float)),
+                    row["estimate_pp"], len(labels_y), xerr=xerr,
                     fmt="D", color="C3", mfc=face, capsize=3, ms=6,
                 )  # fmt: skip
-                short = "pooled" if analysis == PRIMARY else "pooled, survivors"
-                labels_y.append(f"{short} ({int(row['n_cells'])} cells, normalised)")
+                short = "pooled" if analysis == PRIMARY else "survivors only"
+                units = "cells" if paired else "datasets"
+                n = int(row["n_cells" if paired else "n_datasets"])
+                no_bar = ", unbounded" if unbounded else ""
+                labels_y.append(f"{short}{_setting(row, pv)} ({n} {units}{no_bar})")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_yticks(range(len(labels_y)), labels_y, fontsize="small")
         ax.set_ylim(len(labels_y) - 0.5, -0.5)
         ax.set_title(variant)
         ax.set_xlabel(f"{b} − {a} (pp)")
-    fig.suptitle(
-        f"Paired difference {b} − {a} per variant (> 0: {b} is better)\n"
-        "cells: test accuracy, 95% t-interval (× fewer than 5 pairs); ◆ pooled over cells, pp "
-        "of chance-normalised accuracy (filled: failures at chance; hollow: survivors only)",
-        fontsize="small",
-    )
+    if paired:
+        title = (
+            f"Paired difference {b} − {a} per variant (> 0: {b} is better)\n"
+            "cells: test accuracy, 95% t-interval (× fewer than 5 pairs)\n◆ pooled over cells, "
+            "pp of chance-normalised accuracy\n(filled: failures at chance; hollow: survivors "
+            "only; unbounded: too few cells for a 95% bound)"
+        )
+    else:
+        title = (
+            f"Unpaired difference of means {b} − {a} per variant (> 0: {b} is better)\n"
+            "cells: test accuracy, Welch 95% interval (× fewer than 5 runs on a side)\n"
+            "◆ pooled over datasets (Hodges–Lehmann, Wilcoxon interval), pp of chance-normalised "
+            "accuracy\n(filled: failures at chance; hollow: survivors only; unbounded: too few "
+            "datasets for a 95% bound)"
+        )
+    fig.suptitle(title, fontsize="small")
     return save(fig, path)

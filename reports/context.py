@@ -16,6 +16,7 @@ from reports.data import ReportData, hint, normalise_runs
 from reports.figures import FigureResult
 from reports.paths import inside
 from reports.render import Figure, Paragraph
+from reports.replication import add_replication
 
 __all__ = ["ReportContext", "reraise_interrupt"]
 
@@ -58,11 +59,19 @@ class ReportContext:
 
     @cached_property
     def claims(self) -> pd.DataFrame:
-        d = self.data
-        return claims_table(
+        """The claims table; with a replicate, its verdict and replication columns too."""
+        d = self.data  # the same call as reports.replication.claims_of makes for a replicate
+        claims = claims_table(
             self.runs, d.loss_ranking, reference=d.reference, meta=self.meta,
             epochs=d.epochs, betas=d.betas, meshes=d.meshes,
         )  # fmt: skip
+        if self.has_replicate:
+            return add_replication(claims, self.data.replicate_claims)
+        return claims
+
+    @property
+    def has_replicate(self) -> bool:
+        return not self.data.replicate_claims.empty
 
     def hint(self, key: str) -> str:
         return hint(self.meta, key)

@@ -270,7 +270,10 @@ class ReportData:
     """Everything a report is built from. Any frame may be empty; `meta` holds free-form context:
     `store` (URL), `generated_at`, `command`, `notes` (list of lines shown in the summary),
     `faithfulness` (text), `datasets` (expected names), `hints` (dict overriding HINTS),
-    `reference` and `anchors` (variant names), `title`. Other keys are ignored."""
+    `reference` and `anchors` (variant names), `title`, `replicate` (the name of the replicate
+    experiment). Other keys are ignored. `replicate_claims` is the claims table of a replicate
+    experiment (reports.replication.claims_of on its frames; empty: no replicate), beside which
+    the report says whether each verdict replicates."""
 
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     epochs: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -280,6 +283,7 @@ class ReportData:
     loss_ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
     trials: pd.DataFrame = field(default_factory=pd.DataFrame)
     importances: pd.DataFrame = field(default_factory=pd.DataFrame)
+    replicate_claims: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -8,10 +8,20 @@ import pandas as pd
 from reports import figures as F
 from reports.context import ReportContext
 from reports.render import Paragraph, Table
+from reports.replication import replication_summary, replication_table
 from reports.tables import failures_table, status_table
 from reports.tables.verdicts import answer_text, no_data_text, verdict_table
 
-__all__ = ["METHOD", "claims_section", "contributions_section", "inventory_section"]
+__all__ = [
+    "METHOD",
+    "REPLICATION_TITLE",
+    "claims_section",
+    "contributions_section",
+    "inventory_section",
+    "replication_section",
+]
+
+REPLICATION_TITLE = "Does it replicate?"
 
 METHOD = (
     "How to read it. Accuracy is in percent, differences in percentage points (pp). A failed or "
@@ -69,6 +79,8 @@ def claims_section(r: ReportContext) -> list:
             "behind the row."
         )
         blocks.append(Table("verdicts", compact, caption, compact=True))
+    if r.has_replicate:
+        blocks.append(Paragraph(_replication_line(r) + " (the section “Does it replicate?”)."))
     missing = no_data_text(claims, r.meta.get("experiment"))
     if missing:
         blocks.append(Paragraph(missing, missing=True))
@@ -95,6 +107,35 @@ def claims_section(r: ReportContext) -> list:
     blocks.append(Table("claims", claims, caption))
     blocks.append(Paragraph(METHOD.format(ref=r.data.reference)))
     return blocks
+
+
+def _replication_line(r: ReportContext) -> str:
+    a = str(r.meta.get("experiment") or "A")
+    return replication_summary(r.claims, a, str(r.meta.get("replicate") or "B")).rstrip(".")
+
+
+def replication_section(r: ReportContext) -> list:
+    """Every claim's verdict in this experiment (A) and in its replicate (B: the same
+    experiment at another base seed and data seed, judged by the same rules on its own runs),
+    whether it replicates, and how many firm verdicts do."""
+    a = str(r.meta.get("experiment") or "A")
+    b = str(r.meta.get("replicate") or "B")
+    text = (
+        f"The same claims judged by the same rules on the runs of `{b}`, the same experiment "
+        "at another base seed and data seed (no run pairs with a run here). A verdict "
+        "replicates when both experiments give it and it is firm (supported, not supported, "
+        "equivalent, not equivalent, dataset-dependent); a firm verdict that does not "
+        "replicate was decided by the seeds more than by the model."
+    )
+    caption = (
+        f"Verdict of every claim in `{a}` (verdict) and in `{b}` (verdict_replicate), and "
+        "whether it replicates; also the last two columns of claims.csv."
+    )
+    return [
+        Paragraph(_replication_line(r) + ".", kind="answer"),
+        Paragraph(text),
+        Table("replication", replication_table(r.claims), caption),
+    ]
 
 
 def contributions_section(r: ReportContext) -> list:

@@ -13,7 +13,13 @@ from reports import figures as F
 from reports.context import ReportContext, reraise_interrupt
 from reports.data import TWO_D_DATASETS, ReportData
 from reports.figures import FigureResult
-from reports.first_page import claims_section, contributions_section, inventory_section
+from reports.first_page import (
+    REPLICATION_TITLE,
+    claims_section,
+    contributions_section,
+    inventory_section,
+    replication_section,
+)
 from reports.ranking import MIN_DATASETS, friedman_nemenyi
 from reports.render import Paragraph, Section, Table
 from reports.tables import (
@@ -21,6 +27,7 @@ from reports.tables import (
     LIST_RUNS_BELOW,
     accuracy_table,
     anchors_table,
+    convergence_table,
     importances_table,
     runtime_table,
     tuned_params_table,
@@ -202,8 +209,7 @@ def _tuning(r: ReportContext) -> list:
             "Tuning cost per variant.",
             f"there are no tuning trials — {r.hint('trials')}",
         ),
-        *_figure_section(F.tuning_history_figure, "trials", "tuning_history", "Tuning history")(r),
-        *_figure_section(F.best_so_far_figure, "trials", "tuning_best", "Best value vs trials")(r),
+        *_convergence(r),
     ]
     if imp.empty:
         reason = f"there are no importances rows — {r.hint('importances')}"
@@ -230,12 +236,46 @@ def _tuning(r: ReportContext) -> list:
     return blocks
 
 
+def _convergence(r: ReportContext) -> list:
+    """Did tuning converge? Every trial's value and the best-so-far curves (several figures
+    each when the studies' panels do not fit one), and one row per study: when its best was
+    found, what the second half of its trials added."""
+    t = r.data.trials
+    figures = (
+        ("tuning_history", "Tuning history", F.tuning_history_figure),
+        ("tuning_best", "Best value vs trials", F.best_so_far_figure),
+    )
+    groups = F.tuning_groups(t)
+    if not groups:  # each figure says why
+        reason = f"there are no trials rows — {r.hint('trials')}"
+        if t.empty:
+            return [r.figure(caption, FigureResult, None, reason) for _, caption, _ in figures]
+        return [r.figure(caption, draw, t, r.fig_path(name)) for name, caption, draw in figures]
+    blocks: list = []
+    for name, caption, draw in figures:
+        for i, datasets in enumerate(groups):
+            file, text = name, caption
+            if len(groups) > 1:
+                file, text = f"{name}_{i + 1}", f"{caption} ({', '.join(datasets)})"
+            blocks.append(r.figure(text, draw, t, r.fig_path(file), datasets))
+    text = (
+        "Did tuning converge? Per study: the best validation accuracy (%) of its complete "
+        "trials, the trial that found it (best_at_trial of n_trials), the trials it took to "
+        "reach 99 % of that best (trials_to_99pct), and what the second half of its trials "
+        "added (gain_last_half_pp; 0: nothing after half-way). Pruned trials count as trials "
+        "run, never towards the best (their value is at a lower budget)."
+    )
+    blocks.append(_table("tuning_convergence", convergence_table(t), text, "no study has a trial"))
+    return blocks
+
+
 def _faithfulness(r: ReportContext) -> list:
     return [Paragraph(str(r.meta.get("faithfulness") or DEFAULT_FAITHFULNESS))]
 
 
 _MAKERS: dict[str, Callable[[ReportContext], list]] = {
     "claims": claims_section,
+    "replication": replication_section,
     "accuracy": _accuracy,
     "contributions": contributions_section,
     "anchors": _anchors,
@@ -260,17 +300,22 @@ def make_sections(
     draw_figures: bool = True,
     on_section: Callable[[str], None] | None = None,
 ) -> list[Section]:
-    """All sections in order; figures are saved under out_dir/figures as a side effect.
+    """All sections in order (with a replicate, "Does it replicate?" after the claims); figures
+    are saved under out_dir/figures as a side effect.
     ``on_section`` is told each section's title (with its position) before it is built.
 
     A section whose construction raises becomes a paragraph naming the error (and a warning), so
     one bad input cannot cost the whole report; `strict=True` re-raises instead.
     """
     r = ReportContext(data, Path(out_dir), strict, draw_figures)
+    titles = dict(SECTION_TITLES)
+    if r.has_replicate:  # right after the claims it judges
+        items = list(titles.items())
+        titles = dict([items[0], ("replication", REPLICATION_TITLE), *items[1:]])
     sections = []
-    for i, (key, title) in enumerate(SECTION_TITLES.items(), 1):
+    for i, (key, title) in enumerate(titles.items(), 1):
         if on_section is not None:
-            on_section(f"section {i}/{len(SECTION_TITLES)}: {title}")
+            on_section(f"section {i}/{len(titles)}: {title}")
         try:
             blocks = _MAKERS[key](r)
         except Exception as exc:  # shown in the page and warned about, never silent

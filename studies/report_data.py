@@ -19,6 +19,7 @@ from reports import ReportData, build_report
 from reports.build import REPORT_ENTRIES
 from reports.data import add_settings
 from reports.paths import slug
+from reports.replication import claims_of
 from studies.store.experiments import SETTING_COLUMNS
 from studies.store.rows import params_columns
 from studies.store.store import Store
@@ -176,18 +177,27 @@ def gather(
     *,
     meta: dict | None = None,
     experiment: str | None = None,
+    replicate: str | None = None,
 ) -> tuple[ReportData, list[str]]:
     """The report's input: the runs and studies of ``experiment`` (default: the experiment
     written most recently; the whole store when it has no experiments) from the store at
     ``store_url`` and the studies at ``storage_url`` (default: the store), and notes worth
-    printing. Runs and studies outside the experiment never reach the report."""
+    printing. Runs and studies outside the experiment never reach the report. With
+    ``replicate`` (another experiment of the store: the same design at another base seed and
+    data seed), its claims table too, computed on its own runs by the same rules."""
     with Store(store_url) as store:
         experiment = experiment or store.latest_experiment()
+        if replicate is not None and replicate == experiment:
+            raise ValueError(
+                f"--replicate must name another experiment than the one reported, but got "
+                f"{replicate!r} for both"
+            )
         frames, study_names, notes = store_frames(store, experiment)
         members = store.experiment_members(experiment)[0] if experiment else set()
         missing_runs = len(members - set(frames["runs"]["run_id"]))
         # a run asked for under two settings (fixed and tuned) counts under both
         frames["runs"] = add_settings(frames["runs"], store.run_settings_frame(experiment))
+        replicate_claims = _replicate_claims(store, replicate, meta, notes)
         url = store.url
     storage = open_storage(storage_url or store_url, create=False)
     trials = trials_frame(storage, study_names)
@@ -204,9 +214,29 @@ def gather(
         "importances_skipped": skipped,
         "experiment": experiment,
         "missing_runs": missing_runs,
+        **({"replicate": replicate} if replicate is not None else {}),
         **(meta or {}),
     }
-    return ReportData(**frames, trials=trials, importances=importances, meta=meta), notes
+    data = ReportData(
+        **frames, trials=trials, importances=importances, replicate_claims=replicate_claims,
+        meta=meta,
+    )  # fmt: skip
+    return data, notes
+
+
+def _replicate_claims(
+    store: Store, replicate: str | None, meta: dict | None, notes: list[str]
+) -> pd.DataFrame:
+    """The claims table of experiment ``replicate`` (empty when None), from its own runs."""
+    if replicate is None:
+        return pd.DataFrame()
+    frames, _, more = store_frames(store, replicate)  # unknown: lists the known ones
+    notes += [f"replicate {note}" for note in more]
+    if frames["runs"].empty:
+        notes.append(f"replicate {replicate!r} has no stored runs yet: no data in B for any claim")
+    frames["runs"] = add_settings(frames["runs"], store.run_settings_frame(replicate))
+    data = ReportData(**frames, meta={**(meta or {}), "experiment": replicate})
+    return claims_of(data)
 
 
 def export_frames(
@@ -289,13 +319,17 @@ def build(
     experiment: str | None = None,
     progress: Callable[[str], None] | None = None,
     per_experiment: bool = False,
+    replicate: str | None = None,
 ) -> tuple[Path, list[str]]:
     """Gather and write the report of ``experiment`` into ``out_dir`` (with
     ``per_experiment``: into its own folder there, report_folder); the path of index.html and
-    the notes. ``progress`` is told each stage (and each section) as it starts."""
+    the notes. ``progress`` is told each stage (and each section) as it starts; ``replicate``:
+    gather()."""
     if progress is not None:
         progress("reading the runs and studies, parameter importances (fANOVA)")
-    data, notes = gather(store_url, storage_url, meta=meta, experiment=experiment)
+    data, notes = gather(
+        store_url, storage_url, meta=meta, experiment=experiment, replicate=replicate
+    )
     if per_experiment:
         notes += _retire_flat_report(Path(out_dir))
         out_dir = report_folder(out_dir, data.meta.get("experiment"))

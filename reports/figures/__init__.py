@@ -8,7 +8,12 @@ from reports.figures.forest import forest_cells_figure, forest_figure
 from reports.figures.landscape import sharpness_figure, sweep_figure, swept_params
 from reports.figures.statistics import cd_diagram_figure
 from reports.figures.training import beta_figure, learning_curves_figure, loss_terms_figure
-from reports.figures.tuning import best_so_far_figure, importances_figure, tuning_history_figure
+from reports.figures.tuning import (
+    best_so_far_figure,
+    importances_figure,
+    tuning_groups,
+    tuning_history_figure,
+)
 
 __all__ = [
     "FigureResult",
@@ -27,5 +32,6 @@ __all__ = [
     "sharpness_figure",
     "swept_params",
     "sweep_figure",
+    "tuning_groups",
     "tuning_history_figure",
 ]

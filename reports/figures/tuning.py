@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -18,15 +17,20 @@ from reports.figures._base import (
     panels,
     save,
 )
+from reports.tables.convergence import best_so_far
 from reports.tables.descriptive import FEW_TRIALS
 
 __all__ = [
     "FEW_TRIALS",
     "MAX_STUDY_ROWS",
+    "MAX_TUNING_PANELS",
     "best_so_far_figure",
     "importances_figure",
+    "tuning_groups",
     "tuning_history_figure",
 ]
+
+MAX_TUNING_PANELS = 42  # 6 columns × 7 rows of 2.2 in: within 1 600 × 1 600 px
 
 
 def _trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -42,16 +46,23 @@ def _title(dataset: str, depth: float) -> str:
     return f"{dataset} · depth {int(depth)}"
 
 
-def tuning_history_figure(trials: pd.DataFrame, path: str | Path) -> FigureResult:
+def tuning_history_figure(
+    trials: pd.DataFrame, path: str | Path, datasets: list[str] | None = None
+) -> FigureResult:
     """Objective value (validation accuracy) of every trial by trial number, one panel per
-    (dataset, depth), one colour per variant; stars mark the blog-preset trial, crosses pruned."""
+    (dataset, depth) of `datasets` (default: all; tuning_groups splits many), one colour per
+    variant; stars mark the blog-preset trial, crosses pruned."""
     t = _trials(trials)
     t = t[t["value"].notna()]
+    if datasets is not None:
+        t = t[t["dataset"].isin(datasets)]
     cells = _cells(t)
     if not cells:
         return missing("no trials with a value")
+    _check_panels(len(cells))
     palette = colours(t["variant"])
-    fig, axes = panels(len(cells), ncols=3, size=(4.2, 3.0))
+    ncols, size = _grid(len(cells))
+    fig, axes = panels(len(cells), ncols=ncols, size=size)
     for ax, (dataset, depth) in zip(axes, cells, strict=True):
         sub = t[(t["dataset"] == dataset) & (t["depth"] == depth)]
         for variant in variant_order(sub["variant"]):
@@ -77,7 +88,7 @@ def tuning_history_figure(trials: pd.DataFrame, path: str | Path) -> FigureResul
                 edgecolor="k",
                 linewidth=0.5,
             )
-        ax.set_title(_title(dataset, depth))
+        ax.set_title(_title(dataset, depth), fontsize="medium" if ncols <= 3 else "small")
         ax.set_xlabel("trial number (★ blog preset, × pruned)")
         ax.set_ylabel("objective (val accuracy)")
     legend_once(fig, axes)
@@ -85,34 +96,65 @@ def tuning_history_figure(trials: pd.DataFrame, path: str | Path) -> FigureResul
     return save(fig, path)
 
 
-def best_so_far_figure(trials: pd.DataFrame, path: str | Path) -> FigureResult:
-    """Best validation accuracy found against the number of trials run (running maximum over
-    finished trials), one panel per (dataset, depth), one line per variant."""
+def tuning_groups(trials: pd.DataFrame, max_panels: int = MAX_TUNING_PANELS) -> list[list[str]]:
+    """The datasets of each best-so-far figure: consecutive datasets whose (dataset, depth)
+    panels number at most `max_panels` together (a dataset never split)."""
     t = _trials(trials)
-    cells = _cells(t[t["value"].notna()])
+    cells = _cells(t[t["value"].notna()])  # the history's panels: the best-so-far's and more
+    groups: list[list[str]] = []
+    count = 0
+    for dataset in dict.fromkeys(d for d, _ in cells):
+        n = sum(d == dataset for d, _ in cells)
+        if groups and count + n <= max_panels:
+            groups[-1].append(dataset)
+            count += n
+        else:
+            groups.append([dataset])
+            count = n
+    return groups
+
+
+def _check_panels(n: int) -> None:
+    if n > MAX_TUNING_PANELS:
+        raise ValueError(
+            f"at most {MAX_TUNING_PANELS} panels fit one figure, but got {n}; draw "
+            "tuning_groups(trials) one figure each"
+        )
+
+
+def _grid(n: int) -> tuple[int, tuple[float, float]]:
+    """Columns and panel size: 3 wide panels up to 9, else 6 small ones (15.6 in: 1 560 px)."""
+    return (3, (4.2, 3.0)) if n <= 9 else (6, (2.6, 2.2))
+
+
+def best_so_far_figure(
+    trials: pd.DataFrame, path: str | Path, datasets: list[str] | None = None
+) -> FigureResult:
+    """Best validation accuracy (%) of the complete trials so far against the number of trials
+    run (reports.tables.convergence.best_so_far), one panel per (dataset, depth) of `datasets`
+    (default: all; tuning_groups splits many), one line per study coloured by variant. A line
+    still rising at the right end: tuning had not converged."""
+    curve = best_so_far(trials)
+    if datasets is not None:
+        curve = curve[curve["dataset"].isin(datasets)]
+    cells = _cells(curve[curve["best"].notna()])
     if not cells:
-        return missing("no trials with a value")
-    palette = colours(t["variant"])
-    fig, axes = panels(len(cells), ncols=3, size=(4.2, 3.0))
+        return missing("no complete trials with a value")
+    _check_panels(len(cells))
+    palette = colours(curve["variant"])
+    ncols, size = _grid(len(cells))
+    fig, axes = panels(len(cells), ncols=ncols, size=size)
     for ax, (dataset, depth) in zip(axes, cells, strict=True):
-        sub = t[(t["dataset"] == dataset) & (t["depth"] == depth)]
+        sub = curve[(curve["dataset"] == dataset) & (curve["depth"] == depth)]
         for variant in variant_order(sub["variant"]):
             for _, g in sub[sub["variant"] == variant].groupby("study_name", dropna=False):
-                values = g["value"].to_numpy(float)
-                best = np.fmax.accumulate(np.where(np.isnan(values), -np.inf, values))
-                best[np.isneginf(best)] = np.nan
-                ax.step(
-                    np.arange(1, len(best) + 1),
-                    best,
-                    where="post",
-                    color=palette[variant],
-                    label=variant,
-                )
-        ax.set_title(_title(dataset, depth))
+                ax.step(g["trial"], 100 * g["best"], where="post", color=palette[variant],
+                        label=variant)  # fmt: skip
+        ax.set_title(_title(dataset, depth), fontsize="medium" if ncols <= 3 else "small")
         ax.set_xlabel("trials run")
-        ax.set_ylabel("best val accuracy so far")
+        ax.set_ylabel("best val acc so far (%)")
     legend_once(fig, axes)
-    fig.suptitle("Best validation accuracy found vs number of trials")
+    fig.suptitle("Best validation accuracy found vs number of trials (flat: converged)")
     return save(fig, path)
 
 

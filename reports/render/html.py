@@ -32,6 +32,7 @@ td.v-supported, td.v-equivalent { background: #e3f4e3; }
 td.v-not-supported, td.v-not-equivalent { background: #fbe3e3; }
 td.v-inconclusive, td.v-undetermined, td.v-no-data { background: #f1f1f1; }
 td.v-dataset-dependent { background: #fff3d6; }
+td.r-replicates { background: #e3f4e3; } td.r-does-not-replicate { background: #fbe3e3; }
 p.answer { font-size: 15px; margin: .5em 0; }
 table.compact { width: 100%; table-layout: fixed; font-size: 13px; line-height: 1.3; }
 table.compact td, table.compact th { padding: 2px 5px; }
@@ -39,7 +40,7 @@ table.compact div.clip { display: -webkit-box; -webkit-line-clamp: 2; line-clamp
                          -webkit-box-orient: vertical; overflow: hidden; }
 table.compact col.c-id { width: 5em; } table.compact col.c-verdict { width: 8em; }
 table.compact col.c-estimate-95-interval { width: 13em; } table.compact col.c-units { width: 7em; }
-table.compact col.c-claim { width: 33%; }
+table.compact col.c-claim { width: 33%; } table.compact col.c-replication { width: 10em; }
 .caption { color: #555; font-style: italic; margin: .2em 0; }
 p.missing { background: #fff6e0; border-left: 4px solid #e0a800; padding: .3em .6em; }
 img { max-width: 100%; display: block; margin: .5em 0; }
@@ -99,8 +100,10 @@ def html_table(frame: pd.DataFrame, compact: bool = False) -> str:
         tds = []
         for col, num, v in zip(cells.columns, numeric, values, strict=True):
             cls = "num" if num else ""
-            if col == "verdict":
+            if col in ("verdict", "verdict_replicate"):
                 cls = "v-" + _css_name(v)
+            if col == "replication":  # "does not replicate (B: …)": coloured by its head
+                cls = "r-" + _css_name(v.split(" (")[0])
             content = _text(v)
             if compact and not num and col != "verdict":
                 content = f'<div class="clip" title="{html_text(v)}">{content}</div>'

@@ -1,6 +1,8 @@
 """Tables: pure functions DataFrame -> DataFrame. The descriptive ones (run status, accuracy
-with intervals, runtime, tuning cost, anchors, tuned hyperparameters) in descriptive.py."""
+with intervals, runtime, tuning cost, anchors, tuned hyperparameters) in descriptive.py; whether
+tuning converged (best so far, trial by trial) in convergence.py."""
 
+from reports.tables.convergence import best_so_far, convergence_table
 from reports.tables.descriptive import (
     ACCURACY_COLUMNS,
     FEW_TRIALS,
@@ -26,6 +28,8 @@ __all__ = [
     "RUNTIME_COLUMNS",
     "accuracy_table",
     "anchors_table",
+    "best_so_far",
+    "convergence_table",
     "failures_table",
     "format_runs",
     "importances_table",

@@ -90,22 +90,28 @@ def _estimate(row: pd.Series) -> str:
 
 def verdict_table(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per primary claim with data: id, claim, verdict, `estimate [interval] unit`,
-    units (what the row counts: runs, datasets) and a one-line reading. Sensitivity rows and
-    rows without data are left to the full table (and no_data_text)."""
+    units (what the row counts: runs, datasets) and a one-line reading; with a replicate (a
+    `replication` column: reports.replication), that column after the verdict. Sensitivity
+    rows and rows without data are left to the full table (and no_data_text)."""
     p = primary_claims(claims)
     p = p[p["verdict"].astype(str) != NO_DATA]
+    columns = list(VERDICT_COLUMNS)
+    replicated = "replication" in p.columns
+    if replicated:
+        columns.insert(columns.index("verdict") + 1, "replication")
     rows = [
         {
             "id": row["id"],
             "claim": row["claim"],
             "verdict": row["verdict"],
+            **({"replication": row["replication"]} if replicated else {}),
             "estimate [95% interval]": _estimate(row),
             "units": row["units"],
             "reading": row["reading"],
         }
         for _, row in p.iterrows()
     ]
-    return pd.DataFrame(rows, columns=VERDICT_COLUMNS).astype(object)
+    return pd.DataFrame(rows, columns=columns).astype(object)
 
 
 def _ids(frame: pd.DataFrame) -> str:

@@ -11,6 +11,7 @@ from studies.cli.common import (
     add_experiment_arg,
     add_store_arg,
     check_report_out,
+    experiment_name,
 )
 
 OUT_HELP = (
@@ -29,6 +30,14 @@ def add_parser(sub) -> None:
     add_store_arg(report)
     report.add_argument("--storage", help="Optuna storage (default: the store)")
     add_experiment_arg(report, report=True)
+    report.add_argument(
+        "--replicate",
+        metavar="B",
+        type=experiment_name,
+        default=None,
+        help="another experiment of the store, the same design at another base seed and data "
+        "seed: the report says for every claim whether its verdict replicates there",
+    )
     add_out_arg(report)
 
 
@@ -40,11 +49,13 @@ def write_report(
     *,
     experiment: str | None = None,
     progress: bool = True,
+    replicate: str | None = None,
 ) -> Path:
     """Build the report of ``experiment`` (default: the latest) into ``out``, or into the
     experiment's own folder under DEFAULT_OUT when ``out`` is None; print its notes; the path
     of its index. With ``progress`` each stage and section is named on stdout as it starts
-    (stderr is kept for errors: bad input is one line there)."""
+    (stderr is kept for errors: bad input is one line there). ``replicate``: another
+    experiment whose verdicts the report sets beside this one's."""
     from studies.report_data import build
 
     def stage(text: str) -> None:
@@ -59,6 +70,7 @@ def write_report(
         experiment=experiment,
         progress=stage if progress else None,
         per_experiment=out is None,
+        replicate=replicate,
     )
     for note in notes:
         print(note)
@@ -72,7 +84,10 @@ def run(args) -> int:
         )
     check_report_out(args.out)
     try:
-        path = write_report(args.store, args.storage, args.out, {}, experiment=args.experiment)
+        path = write_report(
+            args.store, args.storage, args.out, {}, experiment=args.experiment,
+            replicate=getattr(args, "replicate", None),
+        )  # fmt: skip
     except OSError as exc:  # read-only or full file system, ...
         if exc.errno == errno.ENOSPC:
             raise

@@ -245,7 +245,7 @@ def test_compare_two_experiments_writes_table_and_figure(stored, tmp_path, capsy
     capsys.readouterr()
     assert main(["compare", "tiny", "tiny[hidden=8]", "--store", stored]) == 0
     out = capsys.readouterr().out
-    assert "compare 'tiny[hidden=8]' − 'tiny': 2 matched pairs of runs in 2" in out
+    assert "compare 'tiny[hidden=8]' − 'tiny' (paired): 2 matched pairs of runs in 2" in out
     folder = tmp_path / "results" / "compare" / "tiny_vs_tiny_hidden=8"
     cells = pd.read_csv(folder / "compare_cells.csv").set_index("variant")
     assert cells.loc["logreg", "diff_pp"] == 0  # one run, in both experiments
