@@ -2,7 +2,7 @@
 
 Reads an experiment's runs (default ``convergence``: ``landau grid convergence``), finds the
 epoch at which each reference setting's mean validation accuracy reaches its plateau
-(``reports.convergence``: the rule and its parameters), prints one line per dataset and the
+(``reports.budgets``: the rule and its parameters), prints one line per dataset and the
 ``[dataset_epochs]`` table to paste into a grid, and writes plateaus.csv, budgets.csv and
 convergence.png into ``--out``.
 """
@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from reports.convergence import budgets, convergence_figure, curves, plateaus
+    from reports.budgets import budgets, convergence_figure, curves, plateaus
     from studies.store import Store
 
     if not 0 <= args.tolerance < 1:

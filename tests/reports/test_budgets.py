@@ -1,4 +1,4 @@
-"""Budgets by convergence (reports.convergence and `landau budgets`): the plateau rule on curves
+"""Budgets by convergence (reports.budgets and `landau budgets`): the plateau rule on curves
 whose plateau is known, the budget per dataset, and the command on a real (tiny) grid."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.convergence import budgets, curves, plateaus
+from reports.budgets import budgets, curves, plateaus
 
 
 def _curve(dataset, setting, depth, values):
