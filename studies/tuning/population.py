@@ -3,7 +3,7 @@ ask-and-tell interface, trained as one model where their parameters allow, each 
 result.
 
 TPE asks the k trials of a population one after another while the earlier ones are RUNNING;
-with ``constant_liar`` (``study.make_sampler``) it treats those as if they had scored badly, so
+with ``constant_liar`` (``studies.tuning.sampling``) it treats those as if they had scored badly, so
 the k differ instead of clustering on one optimum. Trials whose parameters share a population
 key (``studies.experiment.members``: for the Langevin variants every tuned parameter is a
 member parameter) train as one model (``fit_seeds``); the others (torch.optim's lr/momentum, a

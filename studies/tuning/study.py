@@ -1,7 +1,7 @@
 """Optuna tuning: one study per (variant, dataset, depth), maximising validation accuracy.
 
 Every study gets the same budget (trials, epochs per trial), the same sampler and pruner
-settings (``make_sampler``/``make_pruner``: every flag that matters is passed, since Optuna 5
+settings (``studies.tuning.sampling``: every flag that matters is passed, since Optuna 5
 changed TPE's defaults) and a deterministic name carrying the search space's version, e.g.
 ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d]``. The test split is never read
 (``train(..., evaluate_test=False)``). Landau variants start from the blog's preset, clipped to
@@ -18,7 +18,6 @@ other's trials at once: use one to run many processes on *one* study.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -42,6 +41,7 @@ from studies.tuning.best import best_trial
 from studies.tuning.keys import StudyKey, study_name
 from studies.tuning.liveness import counted, fail_stale, stale_numbers
 from studies.tuning.population import run_population
+from studies.tuning.sampling import make_pruner, make_sampler, sampler_seed
 from studies.tuning.storage import (
     create_study,
     open_storage,
@@ -64,42 +64,6 @@ __all__ = [
 
 def _space_json(variant: str) -> str:
     return json.dumps([p.as_dict() for p in get_variant(variant).search_space], sort_keys=True)
-
-
-def make_sampler(budget: TuningBudget, seed: int) -> optuna.samplers.TPESampler:
-    """TPE, every relevant flag explicit (Optuna 5 made multivariate and constant_liar the
-    defaults; the deprecated flags are left out because passing them warns)."""
-    return optuna.samplers.TPESampler(
-        seed=seed,
-        n_startup_trials=max(2, min(10, budget.trials // 2)),  # random start, then TPE
-        n_ei_candidates=24,
-        multivariate=True,  # joint density over the (correlated) Landau coefficients
-        group=False,
-        constant_liar=True,  # direct mode: processes on one study avoid each other's running trials
-    )
-
-
-def make_pruner(budget: TuningBudget) -> optuna.pruners.BasePruner:
-    """``median``: median of the per-epoch validation accuracy of completed trials, after a
-    warm-up; ``hyperband``: Hyperband (successive halving from 1 epoch to the trial's epochs,
-    reduction factor 3), the multi-fidelity pruner; ``none``."""
-    if budget.pruner == "none":
-        return optuna.pruners.NopPruner()
-    if budget.pruner == "hyperband":  # multi-fidelity: successive halving over epochs
-        return optuna.pruners.HyperbandPruner(
-            min_resource=1, max_resource=budget.epochs, reduction_factor=3
-        )
-    return optuna.pruners.MedianPruner(
-        n_startup_trials=max(1, budget.trials // 3),
-        n_warmup_steps=max(1, budget.epochs // 4),
-        interval_steps=1,
-        n_min_trials=1,
-    )
-
-
-def _sampler_seed(base: int, name: str, offset: int) -> int:
-    """Differs per study, per resumption (``offset`` = trials so far) and per worker."""
-    return int(hashlib.sha256(f"{base}/{name}/{offset}".encode()).hexdigest()[:8], 16)
 
 
 def _preset(variant: str) -> dict | None:
@@ -326,7 +290,7 @@ def tune_study(
             _Objective(key, budget, device, data_dir) if n_trials > 0 else None
         )  # loads data
         start += time.perf_counter() - loading  # data loading is neither training nor Optuna
-        seed = _sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
+        seed = sampler_seed(budget.seed, name, len(stored) * 1000 + worker)
         ran = _Ran(on_trial)
         finished = run_study(
             storage,
