@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_STORE, add_store_arg, check_out_dir
+from studies.cli.common import DEFAULT_STORE, add_store_arg
+from studies.cli.outputs import check_out_dir
 
 
 def add_parser(sub) -> None:

@@ -7,9 +7,7 @@ and `landau --help` start quickly.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
-import tempfile
 from pathlib import Path
 
 DEFAULT_STORE = "landau-results/results.db"
@@ -300,69 +298,6 @@ def tuning_storage(args) -> str:
     ensure_default_store_dir(args.store)
     Store(args.store).close()
     return storage_url(args.store)
-
-
-def check_out_file(out: Path, *, force: bool) -> None:
-    """``out`` can be written as a new file (or overwritten with ``force``): its folder exists
-    and is writable, and it is not a folder."""
-    if out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a folder; give a file name")
-    _check_folder(out.parent, out)
-    if out.exists() and not force:
-        raise ValueError(f"--out {str(out)!r} exists; give --force to overwrite it")
-
-
-def check_report_out(out: str | None) -> None:
-    """--out of `report`/`run` can hold the report (the rule of ``check_out_dir``, plus): a new
-    folder in an existing writable folder, or a folder that is empty or holds a report
-    (replaced whole; anything else is refused, since replacing it would delete files).
-    None: the experiments' folder DEFAULT_OUT, created if needed."""
-    if out is None:
-        folder = Path(DEFAULT_OUT)
-        parent = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
-        _check_folder(parent, folder)
-        return
-    from reports.build import check_report_folder
-
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {out!r} is a file; give a folder for the report")
-    _check_folder(path.parent, path)  # the report is swapped in from beside it
-    try:
-        check_report_folder(path)
-    except ValueError as exc:
-        raise ValueError(f"--out {out!r}: {exc}") from None
-
-
-def check_out_dir(out: Path, *, default: str | None) -> None:
-    """``out`` can hold what `report`, `run`, `export` or `compare` writes: a folder, or a new
-    one in an existing writable folder. A missing parent is refused, naming it (a typo would
-    otherwise scatter results into new folders); only a default folder (``out`` equal to
-    ``default``; None: ``out`` was typed) gets its parents created."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} is a file; give a folder")
-    if out.is_dir():
-        _check_folder(out, out)
-    elif default is None or str(out) != default:
-        _check_folder(out.parent, out)
-
-
-def _check_folder(folder: Path, out: Path) -> None:
-    folder = folder if str(folder) else Path(".")
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--out {str(out)!r}: {str(folder)!r} is a file, not a folder")
-    if not folder.is_dir():
-        raise ValueError(f"--out {str(out)!r}: no folder {str(folder)!r}; create it first")
-    try:  # os.access alone says yes to root on a read-only file system (or /proc)
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(errno.EACCES, "permission denied")
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise ValueError(
-            f"--out {str(out)!r}: the folder {str(folder)!r} is not writable "
-            f"({exc.strerror or exc})"
-        ) from None
 
 
 def run_options(args: argparse.Namespace, workers: int) -> dict:

@@ -21,7 +21,8 @@ import signal
 from contextlib import contextmanager
 from pathlib import Path
 
-from studies.cli.common import DEFAULT_STORE, add_store_arg, check_out_dir, experiment_name
+from studies.cli.common import DEFAULT_STORE, add_store_arg, experiment_name
+from studies.cli.outputs import check_out_dir
 
 FORMATS = ("parquet", "csv", "json")
 STUDIES_FILE = "studies.db"

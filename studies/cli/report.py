@@ -6,13 +6,8 @@ import errno
 import sys
 from pathlib import Path
 
-from studies.cli.common import (
-    DEFAULT_OUT,
-    add_experiment_arg,
-    add_store_arg,
-    check_report_out,
-    experiment_name,
-)
+from studies.cli.common import DEFAULT_OUT, add_experiment_arg, add_store_arg, experiment_name
+from studies.cli.outputs import check_report_out
 
 OUT_HELP = (
     f"report folder, replaced whole (default: {DEFAULT_OUT}/<experiment>, one folder per "

@@ -11,7 +11,6 @@ from studies.cli.common import (
     add_grid_args,
     add_replace_arg,
     check_datasets,
-    check_report_out,
     check_scheduler,
     default_experiment,
     grid_from_args,
@@ -19,6 +18,7 @@ from studies.cli.common import (
     run_options,
     tuning_storage,
 )
+from studies.cli.outputs import check_report_out
 from studies.cli.report import add_out_arg, write_report
 
 
