@@ -31,6 +31,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "tuning.epochs": (1, MAX_EPOCHS),
     "tuning.seed": (0, MAX_SEED),
     "tuning.population": (1, 10_000),  # trials trained as one model
+    "tuning.data_seed": (0, MAX_SEED),
 }
 
 
@@ -53,7 +54,8 @@ PRUNERS = ("median", "hyperband", "none")
 class TuningBudget:
     """The same for every variant of a grid: trials, epochs per trial (``dataset_epochs``:
     (dataset, epochs) pairs that override it for those datasets), the sampler/training seed,
-    the pruner, and ``population``: trials asked at once and trained as one model."""
+    the pruner, ``population`` (trials asked at once and trained as one model) and the data
+    split trials train and validate on (a grid's: its first split)."""
 
     trials: int = 8
     epochs: int = 10
@@ -61,9 +63,10 @@ class TuningBudget:
     pruner: str = "median"
     population: int = 1
     dataset_epochs: tuple = ()
+    data_seed: int = 0  # the split a trial trains and validates on: the grid's first split
 
     def __post_init__(self) -> None:
-        for name in ("trials", "epochs", "seed", "population"):
+        for name in ("trials", "epochs", "seed", "population", "data_seed"):
             check_int(name, getattr(self, name), *LIMITS[f"tuning.{name}"])
         if self.pruner not in PRUNERS:
             raise ValueError(f"unknown pruner {self.pruner!r}; known: {', '.join(PRUNERS)}")

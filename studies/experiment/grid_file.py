@@ -148,6 +148,7 @@ def grid_from_dict(
             f"unknown keys {sorted(bad)} in [tuning] of {origin}; "
             f"known: {', '.join(sorted(_TUNING_KEYS))}"
         )
+    tuning.setdefault("data_seed", data.get("data_seed", 0))  # trials: the grid's first split
     if tuning.get("epochs") == "dataset":  # each study trains its dataset's grid budget
         tuning["epochs"] = data.get("epochs", 20)
         tuning["dataset_epochs"] = tuple(dict(data.get("dataset_epochs", {})).items())

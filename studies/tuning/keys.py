@@ -75,8 +75,9 @@ def study_name(key: StudyKey, budget: TuningBudget) -> str:
     """Deterministic: a changed search space, epochs per trial or fixed parameter is a new
     study, e.g. ``full[dataset=moons,depth=2,epochs=8,space=1a2b3c4d,hidden=64]``; a user's
     file adds its content hash (``dataset=mine,data=1a2b3c4d,…``): an edited file is a new study.
-    A pruner other than the median and a tuning population > 1 are named (``…,pruner=hyperband,
-    population=8``): they change which trials a study runs."""
+    A pruner other than the median, a tuning population > 1, a seed other than 0 and a data
+    split other than 0 are named (``…,pruner=hyperband,population=8,seed=1,split=2``): they
+    change which trials a study runs and what they score."""
     data = f",data={key.custom.fingerprint[:8]}" if key.custom is not None else ""
     budget = budget.for_dataset(key.dataset)
     where = f"dataset={key.dataset}{data},depth={key.depth},epochs={budget.epochs}"
@@ -84,6 +85,9 @@ def study_name(key: StudyKey, budget: TuningBudget) -> str:
     # how trials are asked and pruned changes what a study finds: another study when not default
     how = f",pruner={budget.pruner}" if budget.pruner != "median" else ""
     how += f",population={budget.population}" if budget.population > 1 else ""
+    # another sampler/training seed or data split is another study (a replicate tunes anew)
+    how += f",seed={budget.seed}" if budget.seed else ""
+    how += f",split={budget.data_seed}" if budget.data_seed else ""
     return f"{key.variant}[{where},space={get_variant(key.variant).space_version}{fixed}{how}]"
 
 

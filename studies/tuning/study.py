@@ -109,6 +109,8 @@ def _create(storage: RDBStorage, key: StudyKey, budget: TuningBudget, name: str)
         "epochs": budget.epochs,
         "pruner": budget.pruner,
         "population": budget.population,
+        "seed": budget.seed,
+        "data_seed": budget.data_seed,
     }
     if key.fixed:
         attrs["fixed"] = dict(key.fixed)
@@ -135,7 +137,9 @@ class _Objective:
 
     def __init__(self, key: StudyKey, budget: TuningBudget, device: str, data_dir: str | None):
         self.key, self.budget, self.device = key, budget, device
-        self.data = load_dataset(key.dataset, data_dir=data_dir, custom=key.custom)
+        self.data = load_dataset(
+            key.dataset, data_seed=budget.data_seed, data_dir=data_dir, custom=key.custom
+        )
         self.train_seconds = 0.0
 
     def configure(self, trial: optuna.Trial) -> RunConfig:
@@ -154,6 +158,7 @@ class _Objective:
             b.epochs,
             params,
             base_seed=b.seed,
+            data_seed=b.data_seed,
             device=self.device,
             custom_dataset=k.custom,
         )

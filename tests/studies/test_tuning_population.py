@@ -189,3 +189,23 @@ def test_grid_tuning_population_pruner_and_dataset_budgets():
         _grid(population=0)
     with pytest.raises(ValueError, match="known: median, hyperband, none"):
         _grid(pruner="asha")
+
+
+def test_a_replicate_tunes_its_own_studies_on_its_own_split():
+    from studies.experiment.grid_file import load_grid
+    from studies.tuning.study import _Objective
+
+    main, replicate = load_grid("standard-tuned"), load_grid("standard-replicate-tuned")
+    key = StudyKey("full", "moons", 1)
+    assert study_name(key, main.tuning) != study_name(key, replicate.tuning)
+    assert replicate.tuning.data_seed == replicate.data_seed == 2
+    assert study_name(key, replicate.tuning).endswith(",seed=1,split=2]")
+    objective = _Objective(key, replicate.tuning.for_dataset("moons"), "cpu", None)
+    trial = optuna.trial.FixedTrial({p: 0.01 for p in ("lr", "damping", "temperature")} | {
+        "alpha": 0.01, "gamma": 1.0, "dt": 0.001})  # fmt: skip
+    config = objective.configure(trial)
+    assert (config.data_seed, config.base_seed) == (2, 1)
+    from studies.data import load_dataset as load
+
+    assert objective.data.y_val.equal(load("moons", data_seed=2).y_val)  # the replicate's split
+    assert not objective.data.y_val.equal(load("moons", data_seed=0).y_val)
