@@ -114,11 +114,17 @@ def run_direct(
     left = n_trials
     while left > 0:
         trials = []
-        for _ in range(min(population, left)):
-            trial = _claim(storage, study, limit)
-            if trial is None:
-                break
-            trials.append(trial)
+        try:
+            for _ in range(min(population, left)):
+                trial = _claim(storage, study, limit)
+                if trial is None:
+                    break
+                beat(storage, trial._trial_id)  # at once: a RUNNING trial can go stale
+                trials.append(trial)
+        except BaseException:  # interrupted while claiming: the claimed ones go back
+            for trial in trials:
+                give_back(storage, study, trial._trial_id)
+            raise
         if not trials:
             break
         if population > 1:
@@ -146,6 +152,8 @@ def _run_many(storage: BaseStorage, study: optuna.Study, trials: list, objective
         for trial_id in ids:
             give_back(storage, study, trial_id)
         raise
+    except Exception:  # a failing objective fails its trials (Optuna's catch); the study goes on
+        outcomes = [(TrialState.FAIL, None)] * len(trials)
     finally:
         heartbeat.stop()
     for trial, outcome in zip(trials, outcomes, strict=True):

@@ -43,12 +43,22 @@ def run_population(
     diverged: NaN reported at the next step) or FAIL (its training raised; every trial of its
     population then fails, with the reason as user attr ``error``). ``timer[0]`` accumulates
     the seconds spent in the trials' report/should_prune calls (storage and pruner, not
-    training). KeyboardInterrupt propagates (the caller gives the trials back)."""
-    configs = [configure(t) for t in trials]
-    groups: dict = {}
-    for i, config in enumerate(configs):
-        groups.setdefault(batch_key(config) if batchable(config) else ("alone", i), []).append(i)
+    training) and in building the trials' runs (the sampler's suggestions). A trial whose run
+    cannot be built (an exception from the suggestions or the config's checks) FAILs alone, as
+    with one trial at a time. KeyboardInterrupt propagates (the caller gives the trials back)."""
     outcomes: list[Outcome | None] = [None] * len(trials)
+    configs: dict[int, RunConfig] = {}
+    start = time.perf_counter()
+    for i, trial in enumerate(trials):
+        try:
+            configs[i] = configure(trial)
+        except Exception as exc:
+            _fail(trial, exc)
+            outcomes[i] = (TrialState.FAIL, None)
+    timer[0] += time.perf_counter() - start
+    groups: dict = {}
+    for i, config in configs.items():
+        groups.setdefault(batch_key(config) if batchable(config) else ("alone", i), []).append(i)
     for members in groups.values():
         callbacks = [_on_epoch(trials[i], timer) for i in members]
         try:
@@ -64,12 +74,16 @@ def run_population(
                 )
         except Exception as exc:  # a failing population: its trials FAIL, the study goes on
             for i in members:
-                trials[i].set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+                _fail(trials[i], exc)
                 outcomes[i] = (TrialState.FAIL, None)
             continue
         for i, record in zip(members, records, strict=True):
             outcomes[i] = _outcome(trials[i], record)
     return outcomes
+
+
+def _fail(trial: optuna.Trial, exc: Exception) -> None:
+    trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _alone(config: RunConfig, data, on_epoch):

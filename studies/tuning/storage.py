@@ -264,7 +264,13 @@ def run_study(
     if n_trials == 0:
         return done
     memory = optuna.create_study(
-        storage=InMemoryStorage(), direction="maximize", sampler=sampler, pruner=pruner
+        storage=InMemoryStorage(),
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+        # the stored study's name: Hyperband assigns a trial's bracket from a hash of the study
+        # name and the trial number, so an in-memory copy must not take a random name
+        study_name=storage.get_study_name_from_id(study_id),
     )
     memory.add_trials(done)  # in-memory numbers 0..len(done)-1
     claimed = {}  # in-memory number -> trial id in storage

@@ -13,6 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 import studies.tuning.population as population
+import studies.tuning.study as tuning
 from studies.data import load_dataset
 from studies.experiment import RunConfig
 from studies.experiment.grid import TuningBudget
@@ -52,23 +53,74 @@ def test_each_trial_of_a_population_scores_what_it_scores_alone(url):
         assert trial.intermediate_values == {e.epoch: e.val_accuracy for e in alone.epoch_records}
 
 
-def test_a_population_budget_counts_trials_one_by_one_and_names_the_study(url):
+def _counting(monkeypatch) -> list[int]:
+    """fit_seeds, recording the size of every population it trains."""
+    sizes: list[int] = []
+    real = population.fit_seeds
+
+    def counted(configs, data, **kwargs):
+        sizes.append(len(configs))
+        return real(configs, data, **kwargs)
+
+    monkeypatch.setattr(population, "fit_seeds", counted)
+    return sizes
+
+
+def test_a_population_budget_counts_trials_one_by_one_and_names_the_study(url, monkeypatch):
     budget = TuningBudget(trials=7, epochs=1, pruner="hyperband", population=3)
     name = study_name(FULL, budget)
     assert name.endswith(",pruner=hyperband,population=3]")
     assert study_name(FULL, TuningBudget(trials=7, epochs=1)) != name
     prepare_studies([FULL], budget, open_storage(url))
-    assert tune_study(FULL, budget, url, budget.trials, top_up=True).ran == 7  # 3 + 3 + 1
+    sizes = _counting(monkeypatch)
+    assert tune_study(FULL, budget, url, budget.trials, top_up=True).ran == 7
+    assert sizes == [3, 3, 1]  # trained three, three and one at a time
     assert tune_study(FULL, budget, url, budget.trials, top_up=True).ran == 0  # has its budget
     assert [t.number for t in _trials(url, FULL, budget)] == list(range(7))
 
 
-def test_direct_mode_claims_a_population_within_the_budget(url):
+def test_direct_mode_claims_a_population_within_the_budget(url, monkeypatch):
     budget = TuningBudget(trials=5, epochs=1, population=2)
     prepare_studies([FULL], budget, open_storage(url))
+    sizes = _counting(monkeypatch)
     tune_study(FULL, budget, url, budget.trials, top_up=True, write_behind=False)
+    assert sizes == [2, 2, 1]
     trials = _trials(url, FULL, budget)
     assert len(trials) == 5 and all(t.state.is_finished() for t in trials)
+
+
+@pytest.mark.parametrize("write_behind", [True, False], ids=["write-behind", "direct"])
+def test_a_trial_whose_run_cannot_be_built_fails_alone(url, monkeypatch, write_behind):
+    budget = TuningBudget(trials=3, epochs=1, pruner="none", population=3)
+    prepare_studies([FULL], budget, open_storage(url))
+    real, calls = tuning._Objective.configure, []
+
+    def configure(self, trial):
+        calls.append(trial.number)
+        if len(calls) == 2:
+            raise ValueError("no such run")
+        return real(self, trial)
+
+    monkeypatch.setattr(tuning._Objective, "configure", configure)
+    tune_study(FULL, budget, url, 3, write_behind=write_behind)
+    trials = _trials(url, FULL, budget)
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert trials[1].user_attrs["error"] == "ValueError: no such run"
+
+
+def test_a_hyperband_study_is_the_same_tuned_twice(tmp_path):
+    """The in-memory copy of a study takes its stored name: Hyperband's brackets (a hash of the
+    study's name and the trial's number) and so the pruning are the same in every process."""
+    budget = TuningBudget(trials=6, epochs=4, pruner="hyperband", population=3)
+    found = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        url = storage_url(tmp_path / folder / "studies.db")
+        prepare_studies([FULL], budget, open_storage(url))
+        tune_study(FULL, budget, url, budget.trials, top_up=True)
+        trials = _trials(url, FULL, budget)
+        found.append([(t.params, t.state, t.intermediate_values) for t in trials])
+    assert found[0] == found[1]
 
 
 def test_a_pruned_member_stops_alone_and_the_others_train_as_alone():
