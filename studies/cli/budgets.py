@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
         description="Per dataset, the first epoch at which the mean validation accuracy of "
         "each reference setting (plain_mlp and full at T = 0, at every depth), smoothed over "
         "--window epochs, is within --tolerance of its best; the dataset's budget is the "
-        "largest, rounded up to 5 epochs, at least 10. Validation accuracy only.",
+        "largest, rounded up to 5 epochs, at least 10 and at most the epochs measured. "
+        "Validation accuracy only.",
     )
     add_store_arg(budgets)
     budgets.add_argument(

@@ -66,6 +66,8 @@ def run(args) -> int:
             + (f" --storage {shlex.quote(args.storage)}" if args.storage else ""),
         )
         epochs = spec.tuning.epochs if args.tuned_epochs is None else args.tuned_epochs
+        if spec.tuning.dataset_epochs and args.tuned_epochs is None:
+            epochs = "each dataset's budget in"  # [tuning] epochs = "dataset"
         print(f"--tuned: the best trials of {len(tuned)} studies tuned with {epochs} epochs/trial")
     runs = spec.expand(device=device, tuned=tuned)
     done = stored_ids(args.store)  # datasets (and torch) only for the runs still to train

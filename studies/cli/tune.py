@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
         if action.dest == "epochs":
             action.help = "epochs per trial (default: the grid's [tuning] epochs, or 10)"
         elif action.dest in ("seeds", "data_seeds"):
-            action.help = argparse.SUPPRESS  # a trial trains repetition 0 of split 0
+            action.help = argparse.SUPPRESS  # a trial trains repetition 0 of the grid's first split
         elif action.dest == "scheduler":
             action.help = "Dask scheduler address: each study a task on the cluster's workers"
         elif action.dest == "workers":
@@ -118,7 +118,7 @@ def run(args) -> int:
         if getattr(args, name, None) is not None:
             raise ValueError(
                 f"--{name.replace('_', '-')} has no meaning for `landau tune`: every trial trains "
-                "repetition 0 on split 0 (--seed sets the sampler and training seed)"
+                "repetition 0 on the grid's first split (--seed sets the sampler and training seed)"
             )
     if (args.variant is None) != (args.dataset is None):
         raise ValueError("--variant and --dataset go together (one study), or give a grid SPEC")

@@ -67,7 +67,9 @@ def best_params_for_grid(
             f"{command or f'landau tune {spec.name}'} --variants {variants} "
             f"--datasets {','.join(dict.fromkeys(k.dataset for k in missing))} "
             f"--depths {','.join(map(str, sorted({k.depth for k in missing})))} "
-            f"--trials {budget.trials} --epochs {budget.epochs} --seed {budget.seed}{sets}"
+            f"--trials {budget.trials}"
+            + ("" if budget.dataset_epochs else f" --epochs {budget.epochs}")  # the grid's own
+            + f" --seed {budget.seed}{sets}"
             + ("" if command else f" --storage {where}")
         )
         others = sorted(tuned_epochs(storage, missing) - {budget.epochs})
