@@ -209,7 +209,10 @@ class _LandauScalarSeedsFn(torch.autograd.Function):
             r = p.sum(dim=2, keepdim=True)  # (S, B, 1)
             rg = (r * g).sum(dim=(1, 2))  # (S,)
             if need_beta:
-                a = p.matmul(idx.view(-1)).sum(dim=1)  # (S,): sum_{b,i} p[s, b, i] i
+                # sum_{b,i} p[s, b, i] i as a product and two reductions along contiguous axes,
+                # not p.matmul(idx): that folds the members into one (S B, in) gemv whose row
+                # blocking depends on S B, so a member's last bit depended on the population
+                a = (p * idx).sum(dim=2).sum(dim=1)  # (S,)
                 grad_beta = torch.addcmul(a * s, c * rg, t.view(-1)).mul_(BETA_SCALE)
             if need_t:
                 grad_t = (rg * s).view(seeds, 1)
