@@ -1,6 +1,7 @@
 """A member of a population layer computes bitwise the same forward values and gradients
 whatever members share the call, and wherever it sits among them (issue 18): the kernels may
-not fold the member axis into a BLAS call whose blocking depends on the population's size."""
+not fold the member axis into a BLAS call whose blocking depends on the population's size, nor
+hand BLAS a member's matrix whose alignment depends on its position (landau.member_bmm)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,11 @@ def _member_results(layers, stack, x, grad_out, population, member):
     [
         ("scalar", 64, 156),
         ("scalar", 156, 10),
+        ("scalar", 64, 33),  # an odd hidden width: members' matrices start unaligned
         ("field", 64, 20),
+        ("field", 33, 10),
         ("linear", 64, 10),
+        ("linear", 33, 17),
     ],
 )
 def test_a_member_computes_the_same_in_any_population(
