@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from landau.activations import ACTIVATIONS
+from landau.member_bmm import member_bmm
 
 Converter = Callable[[Sequence[nn.Module]], nn.Module]
 
@@ -144,16 +145,16 @@ class _SeedLinearFn(torch.autograd.Function):
     def forward(ctx, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, w)
         ctx.has_bias = b is not None
-        wt = w.transpose(1, 2)  # (S, in, out)
-        return torch.bmm(x, wt) if b is None else torch.baddbmm(b.unsqueeze(1), x, wt)
+        wt = w.transpose(1, 2)  # (S, in, out); products member-invariant (landau.member_bmm)
+        return member_bmm(x, wt, None if b is None else b.unsqueeze(1))
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_y: Tensor):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        grad_x = torch.bmm(grad_y, w) if need_x else None  # (S, B, in)
-        grad_w = torch.bmm(grad_y.transpose(1, 2), x) if need_w else None  # (S, out, in)
+        grad_x = member_bmm(grad_y, w) if need_x else None  # (S, B, in)
+        grad_w = member_bmm(grad_y.transpose(1, 2), x) if need_w else None  # (S, out, in)
         grad_b = grad_y.sum(dim=1) if ctx.has_bias and need_b else None  # (S, out)
         return grad_x, grad_w, grad_b
 

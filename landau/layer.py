@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from landau.batched import memberwise, stack_parameter
+from landau.member_bmm import member_bmm, member_matmul
 
 BETA_SHAPES = ("scalar", "field")
 GRAPHS = ("fused", "blog")
@@ -192,7 +193,7 @@ class _LandauScalarSeedsFn(torch.autograd.Function):
         need_x = ctx.needs_input_grad[0]
         xs = x * scale if need_x else scale.mul_(x)  # (S, B, in)
         ctx.save_for_backward(x, w, idx, g, xs, scale if need_x else None, c, s, t, ts)
-        return torch.bmm(xs, w.transpose(1, 2))  # (S, B, out)
+        return member_bmm(xs, w.transpose(1, 2))  # (S, B, out)
 
     @staticmethod
     @once_differentiable
@@ -202,14 +203,17 @@ class _LandauScalarSeedsFn(torch.autograd.Function):
         seeds = x.shape[0]
         grad_x = grad_w = grad_beta = grad_t = None
         if need_w:
-            grad_w = torch.bmm(grad_phi.transpose(1, 2), xs)  # (S, out, in)
+            grad_w = member_bmm(grad_phi.transpose(1, 2), xs)  # (S, out, in)
         if need_x or need_beta or need_t:
-            grad_xs = torch.bmm(grad_phi, w)  # (S, B, in)
+            grad_xs = member_bmm(grad_phi, w)  # (S, B, in)
             p = grad_xs * x if need_x else grad_xs.mul_(x)  # (S, B, in): dL/dscale
             r = p.sum(dim=2, keepdim=True)  # (S, B, 1)
             rg = (r * g).sum(dim=(1, 2))  # (S,)
             if need_beta:
-                a = p.matmul(idx.view(-1)).sum(dim=1)  # (S,): sum_{b,i} p[s, b, i] i
+                # sum_{b,i} p[s, b, i] i as a product and two reductions along contiguous axes,
+                # not p.matmul(idx): that folds the members into one (S B, in) gemv whose row
+                # blocking depends on S B, so a member's last bit depended on the population
+                a = (p * idx).sum(dim=2).sum(dim=1)  # (S,)
                 grad_beta = torch.addcmul(a * s, c * rg, t.view(-1)).mul_(BETA_SCALE)
             if need_t:
                 grad_t = (rg * s).view(seeds, 1)
@@ -258,7 +262,7 @@ class SeedBatchedLandauLayer(nn.Module):
         if self.beta_shape == "scalar":
             return _LandauScalarSeedsFn.apply(x, self.w, self.beta, self.t, idx)
         batch = x.shape[1]
-        both = torch.bmm(torch.cat([x * idx, x], dim=1), self.w.transpose(1, 2))  # (S, 2B, out)
+        both = member_matmul(torch.cat([x * idx, x], dim=1), self.w.transpose(1, 2))  # (S, 2B, out)
         # memberwise: each seed's values the same whatever the population (landau.batched)
         g = memberwise(torch.sigmoid, x.mean(dim=2, keepdim=True))  # (S, B, 1)
         z = BETA_SCALE * self.beta

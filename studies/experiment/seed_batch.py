@@ -5,9 +5,10 @@ Each member keeps what it has alone: its initial weights (its net is built under
 generator per member, drawn in parameter order). The population's kernels (``landau.stack_nets``)
 compute every member's forward pass, loss, gradient and update with no reduction across members
 and with each member's elements in the same vector lanes whatever the population
-(``landau.batched.memberwise``), so a member's record is bitwise the same alone (a population of
-one: the path every batchable run takes, ``training.fit`` included) or among any others, in any
-order (tested). A member that diverges is recorded as diverged at that epoch and stops counting;
+(``landau.batched.memberwise``) and its matrices aligned alike for BLAS
+(``landau.member_bmm``), so a member's record is bitwise the same alone (a population of one:
+the path every batchable run takes, ``training.fit`` included) or among any others, in any order
+(tested). A member that diverges is recorded as diverged at that epoch and stops counting;
 the others go on. The one exception is torch.compile: its generated kernels are not
 member-invariant, so compiled runs always train alone.
 """

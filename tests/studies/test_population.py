@@ -61,16 +61,19 @@ def _populations(members: int, seed: int = 0) -> list[list[int]]:
 
 
 @pytest.mark.parametrize(
-    "variant, dataset, depth, epochs",
+    "variant, dataset, depth, epochs, params",
     [
-        ("field_beta", "classification", 2, 1),  # the audit's case: 75.7 / 67.3 / 50.0 %
-        ("mish", "moons", 2, 2),  # Mish diverges on moons: chaotic on the way
-        ("plain_mlp", "moons", 2, 2),  # cross-entropy, Adam, nn.Linear + BatchNorm
+        ("field_beta", "classification", 2, 1, {}),  # the audit's case: 75.7 / 67.3 / 50.0 %
+        ("mish", "moons", 2, 2, {}),  # Mish diverges on moons: chaotic on the way
+        ("plain_mlp", "moons", 2, 2, {}),  # cross-entropy, Adam, nn.Linear + BatchNorm
+        # an odd width and batch: members' matrices start unaligned (landau.member_bmm)
+        ("full", "digits", 2, 1, {"hidden": 33, "batch_size": 50}),
     ],
 )
-def test_records_do_not_depend_on_the_population(variant, dataset, depth, epochs):
+def test_records_do_not_depend_on_the_population(variant, dataset, depth, epochs, params):
     data = load_dataset(dataset)
-    first = _check_invariance(_configs(variant, dataset, depth, epochs), data, _populations(10))
+    configs = _configs(variant, dataset, depth, epochs, **params)
+    first = _check_invariance(configs, data, _populations(10))
     assert len(first) == 10
 
 
@@ -86,20 +89,7 @@ def test_a_run_alone_is_a_population_of_one():
     [
         ("field_beta", "classification", 2, 20, {}),
         ("mish", "moons", 2, 20, {}),
-        pytest.param(
-            "full",
-            "digits",
-            2,
-            10,
-            {"temperature": 0.008},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="not invariant yet: member 0 alone vs in [1, 0, 2] trains to the same "
-                "parameters, but its recorded epoch-9 training loss differs in the last bit "
-                "(0.29509902 vs 0.29509908) and sharpness/Hessian trace at ~1e-7 relative: a "
-                "reduction behind the recorded values still depends on the population",
-            ),
-        ),  # fmt: skip
+        ("full", "digits", 2, 10, {"temperature": 0.008}),  # short last batch (53 rows)
     ],
 )
 def test_records_do_not_depend_on_the_population_long(variant, dataset, depth, epochs, params):
