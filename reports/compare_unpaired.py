@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from reports.claims.units import hodges_lehmann
-from reports.contributions import PRIMARY, SURVIVORS
+from reports.contributions import PRIMARY, SURVIVORS, finish_pooled
 from reports.data import normalise_runs, sort_by_variant
 from reports.stats import holm, wilcoxon_test
 
@@ -123,12 +123,5 @@ def compare_unpaired(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> tuple[pd.Dat
             row = dict(zip(["variant", *SETTING], key, strict=True))
             rows.append({**row, "analysis": analysis, **_pooled_row(g)})
     pooled = pd.DataFrame(rows, columns=UNPAIRED_POOLED_COLUMNS)
-    primary = (pooled["analysis"] == PRIMARY).to_numpy()
-    p_holm = np.full(len(pooled), np.nan)
-    p_holm[primary] = holm(pooled.loc[primary, "p_value"].to_numpy(float))
-    pooled["p_holm"] = p_holm
-    for col in ("n_cells", "n_datasets", "n_runs_a", "n_runs_b", "epochs"):
-        pooled[col] = pooled[col].astype("Int64")
-    pooled["_a"] = (pooled["analysis"] != PRIMARY).astype(int)
-    pooled = sort_by_variant(pooled, ["variant", *SETTING, "_a"]).drop(columns="_a")
-    return cells, pooled.reset_index(drop=True)
+    counts = ("n_cells", "n_datasets", "n_runs_a", "n_runs_b", "epochs")
+    return cells, finish_pooled(pooled, counts)

@@ -173,16 +173,23 @@ def pooled_contributions(
     columns = ["variant", *SETTING, "analysis", "n_cells", "n_datasets", "n_pairs",
                "n_failed_pairs", "estimate_pp", "ci95_low", "ci95_high", "sd_cells", "test",
                "p_value", "p_holm"]  # fmt: skip
-    out = pd.DataFrame(rows, columns=columns)
+    counts = ("n_cells", "n_datasets", "n_pairs", "n_failed_pairs", "epochs")
+    return finish_pooled(pd.DataFrame(rows, columns=columns), counts)
+
+
+def finish_pooled(out: pd.DataFrame, counts) -> pd.DataFrame:
+    """Pooled rows made presentable: Holm over the primary analyses' p-values (``p_holm``; the
+    survivors-only rows get none), ``counts`` as nullable integers, sorted by variant and
+    setting with the primary analysis first."""
     primary = (out["analysis"] == PRIMARY).to_numpy()
     p_holm = np.full(len(out), np.nan)
     p_holm[primary] = holm(out.loc[primary, "p_value"].to_numpy(float))
     out["p_holm"] = p_holm
-    for col in ("n_cells", "n_datasets", "n_pairs", "n_failed_pairs", "epochs"):
+    for col in counts:
         out[col] = out[col].astype("Int64")
     out["_a"] = (out["analysis"] != PRIMARY).astype(int)
     out = sort_by_variant(out, ["variant", *SETTING, "_a"])
-    return out.drop(columns="_a")
+    return out.drop(columns="_a").reset_index(drop=True)
 
 
 def component_contributions(

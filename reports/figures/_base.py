@@ -19,7 +19,9 @@ from matplotlib.figure import Figure
 
 from reports.data import ANCHORS, EXPECTED_DATASETS, REFERENCE
 
-__all__ = ["FigureResult", "colours", "dataset_order", "missing", "panels", "save"]
+__all__ = [
+    "FigureResult", "colours", "dataset_order", "group_datasets", "missing", "panels", "save",
+]  # fmt: skip
 
 DPI = 100
 MAX_HEIGHT_IN = 16.0  # 1 600 px at DPI: taller figures cannot be read at their rendered size
@@ -115,3 +117,18 @@ def legend_once(fig: Figure, axes: list[Axes], below: bool = False) -> None:
         )  # fmt: skip
     else:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small")
+
+
+def group_datasets(counts, max_panels: int) -> list[list[str]]:
+    """Consecutive datasets whose panels number at most ``max_panels`` together, from
+    ``counts`` ((dataset, panels) in figure order); a dataset is never split across figures."""
+    groups: list[list[str]] = []
+    count = 0
+    for dataset, n in counts:
+        if groups and count + n <= max_panels:
+            groups[-1].append(dataset)
+            count += n
+        else:
+            groups.append([dataset])
+            count = n
+    return groups

@@ -15,6 +15,7 @@ from reports.figures._base import (
     FigureResult,
     colours,
     dataset_order,
+    group_datasets,
     legend_once,
     missing,
     panels,
@@ -69,17 +70,11 @@ def accuracy_groups(runs: pd.DataFrame, max_panels: int = MAX_PANELS) -> list[li
     """The datasets of each accuracy figure: consecutive datasets whose panels (one per
     unswept setting) number at most `max_panels` together (a dataset never split)."""
     table = _unswept(accuracy_table(runs))
-    groups: list[list[str]] = []
-    count = 0
-    for dataset in dataset_order(table["dataset"].dropna()):
-        n = len(table.loc[table["dataset"] == dataset, ["source", "epochs"]].drop_duplicates())
-        if groups and count + n <= max_panels:
-            groups[-1].append(dataset)
-            count += n
-        else:
-            groups.append([dataset])
-            count = n
-    return groups
+    counts = [
+        (d, len(table.loc[table["dataset"] == d, ["source", "epochs"]].drop_duplicates()))
+        for d in dataset_order(table["dataset"].dropna())
+    ]
+    return group_datasets(counts, max_panels)
 
 
 def chance_line(ax: Axes, runs: pd.DataFrame, dataset: str, horizontal: bool = True) -> None:

@@ -12,6 +12,7 @@ from reports.figures._base import (
     FigureResult,
     colours,
     dataset_cells,
+    group_datasets,
     legend_once,
     missing,
     panels,
@@ -101,17 +102,8 @@ def tuning_groups(trials: pd.DataFrame, max_panels: int = MAX_TUNING_PANELS) -> 
     panels number at most `max_panels` together (a dataset never split)."""
     t = _trials(trials)
     cells = _cells(t[t["value"].notna()])  # the history's panels: the best-so-far's and more
-    groups: list[list[str]] = []
-    count = 0
-    for dataset in dict.fromkeys(d for d, _ in cells):
-        n = sum(d == dataset for d, _ in cells)
-        if groups and count + n <= max_panels:
-            groups[-1].append(dataset)
-            count += n
-        else:
-            groups.append([dataset])
-            count = n
-    return groups
+    counts = [(d, sum(c == d for c, _ in cells)) for d in dict.fromkeys(d for d, _ in cells)]
+    return group_datasets(counts, max_panels)
 
 
 def _check_panels(n: int) -> None:
