@@ -72,7 +72,9 @@ def member_bmm(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
     for a (S, M, K), b (S, K, N), each member's product independent of the population (module
     doc). Not differentiable itself: for autograd Functions' forward and backward passes and
     for :func:`member_matmul`. The result may have padded member strides."""
-    if a.device.type != "cpu":
+    if a.device.type != "cpu" or torch.compiler.is_compiling():
+        # other devices; and torch.compile, which traces neither data_ptr() nor out= products
+        # without a graph break, and whose runs never share a population anyway
         return torch.bmm(a, b) if bias is None else torch.baddbmm(bias, a, b)
     if b.shape[2] == 1:  # a product and a reduction per row: no BLAS call
         out = (a * b.transpose(1, 2)).sum(dim=2, keepdim=True)  # (S, M, 1)
@@ -101,5 +103,8 @@ class _MemberMatmulFn(torch.autograd.Function):
 
 def member_matmul(a: Tensor, b: Tensor) -> Tensor:
     """:func:`member_bmm` with autograd: (S, M, K) @ (S, K, N) -> (S, M, N); the gradients are
-    member-invariant products too (the formulas of torch.bmm's backward)."""
+    member-invariant products too (the formulas of torch.bmm's backward). Under torch.compile,
+    torch.bmm (compiled runs train alone)."""
+    if torch.compiler.is_compiling():
+        return torch.bmm(a, b)
     return _MemberMatmulFn.apply(a, b)

@@ -199,6 +199,9 @@ def test_a_sigterm_during_a_report_figure_ends_it_with_143_and_one_line(
 
 _SIGNALLED_TUNE = """
 import os, signal, sys, time
+# Ctrl-C as in a terminal: a job started in the background (nohup, `&`) inherits SIGINT
+# ignored, which the CLI rightly keeps ignoring
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import studies.tuning.study as tuning
 
 calls = []
