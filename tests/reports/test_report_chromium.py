@@ -55,14 +55,9 @@ def test_report_renders_in_chromium(which, request, tmp_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_twelve_verdicts_fit_a_1400_by_900_screen(monkeypatch, tmp_path):
     """The first screen shows the answer and every row of a 12-claim verdict table whole."""
-    from test_report_first_page import _first_page, claims_frame
+    from test_report_first_page import _first_page, long_claims_frame
 
-    claims = claims_frame(n_primary=14, n_sensitivity=6, n_no_data=2)
-    claims["claim"] = [  # as long as the blog's claims are
-        "Langevin escapes local minima / finds global optima: lower final training loss "
-        f"than without noise ({i})"
-        for i in range(len(claims))
-    ]
+    claims = long_claims_frame()  # as long as the blog's claims are
     _first_page(monkeypatch, tmp_path / "r", claims, "quick")
     body = _body(_dump_dom(tmp_path / "r" / "index.html", tmp_path / "profile"))
     assert body["data-verdict-rows"] == "12"

@@ -25,6 +25,18 @@ VERDICTS = ("supported", "not supported", "equivalent", "not equivalent", "undet
             "dataset-dependent", "inconclusive", "no data")  # fmt: skip
 
 
+def long_claims_frame() -> pd.DataFrame:
+    """:func:`claims_frame` with 14 primary rows whose claims are as long as the blog's: what
+    the first screen must still show whole."""
+    claims = claims_frame(n_primary=14, n_sensitivity=6, n_no_data=2)
+    claims["claim"] = [
+        "Langevin escapes local minima / finds global optima: lower final training loss "
+        f"than without noise ({i})"
+        for i in range(len(claims))
+    ]
+    return claims
+
+
 def claims_frame(n_primary: int = 12, n_sensitivity: int = 4, n_no_data: int = 2) -> pd.DataFrame:
     """A claims table with the columns the claims declare (family, role, units, reading):
     `n_primary` primary rows cycling through the verdicts, the last `n_no_data` without data,

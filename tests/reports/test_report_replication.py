@@ -8,7 +8,7 @@ import dataclasses
 import pandas as pd
 import pytest
 from test_report_chromium import CHROMIUM, _body, _dump_dom
-from test_report_first_page import claims_frame
+from test_report_first_page import claims_frame, long_claims_frame
 
 from reports import ReportData, build_report
 from reports.replication import add_replication, claims_of, replication, replication_summary
@@ -135,12 +135,7 @@ def test_report_without_a_replicate_is_unchanged(tmp_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_twelve_verdicts_with_replication_fit_a_1400_by_900_screen(monkeypatch, tmp_path):
     """The replication column costs no row of the first screen (as without it: 12 rows)."""
-    claims = claims_frame(n_primary=14, n_sensitivity=6, n_no_data=2)
-    claims["claim"] = [  # as long as the blog's claims are
-        "Langevin escapes local minima / finds global optima: lower final training loss "
-        f"than without noise ({i})"
-        for i in range(len(claims))
-    ]
+    claims = long_claims_frame()  # as long as the blog's claims are
     other = claims.assign(verdict="not equivalent")  # every row: does not replicate (B: …)
     monkeypatch.setattr("reports.context.claims_table", lambda *a, **k: claims)
     meta = {"experiment": "quick", "replicate": "quick-rep"}
